@@ -1,0 +1,166 @@
+/**
+ * Schema migrations, versioned by SQLite's `user_version` pragma.
+ *
+ * Each migration is applied in its own transaction together with the version bump, so a crash
+ * mid-upgrade leaves the database at the previous version, never half-migrated. Migrations are
+ * append-only: never edit a released one, add the next. Opening a database written by a newer
+ * build (user_version above what we know) fails instead of guessing.
+ */
+import type Database from 'better-sqlite3';
+
+/** Index i holds the SQL that moves the schema from version i to i + 1. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE base_models (
+    sha256 TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    modality TEXT NOT NULL CHECK (modality IN ('text', 'image')),
+    feature_dim INTEGER NOT NULL CHECK (feature_dim > 0),
+    placement TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+  );
+
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    modality TEXT NOT NULL CHECK (modality IN ('text', 'image')),
+    base_model_sha TEXT NOT NULL REFERENCES base_models (sha256),
+    labels TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+  );
+  CREATE INDEX tasks_base_model ON tasks (base_model_sha);
+
+  CREATE TABLE examples (
+    task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    hash TEXT NOT NULL,
+    label TEXT NOT NULL,
+    split TEXT NOT NULL,
+    text TEXT,
+    image BLOB,
+    PRIMARY KEY (task_id, hash),
+    CHECK ((text IS NULL) <> (image IS NULL))
+  );
+  CREATE INDEX examples_task_split ON examples (task_id, split);
+
+  CREATE TABLE features (
+    base_model_sha TEXT NOT NULL REFERENCES base_models (sha256),
+    hash TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (base_model_sha, hash)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE priors (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    content_hash TEXT NOT NULL,
+    base_model_sha TEXT NOT NULL REFERENCES base_models (sha256),
+    k INTEGER NOT NULL,
+    d INTEGER NOT NULL,
+    sigma2 REAL NOT NULL,
+    beta2 REAL NOT NULL,
+    training_task_ids TEXT NOT NULL,
+    config TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    weights BLOB NOT NULL,
+    means BLOB NOT NULL,
+    variances BLOB NOT NULL,
+    created_ms INTEGER NOT NULL,
+    UNIQUE (name, version),
+    UNIQUE (name, content_hash)
+  );
+  CREATE INDEX priors_base_model ON priors (base_model_sha);
+
+  CREATE TABLE adapters (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    content_hash TEXT NOT NULL,
+    method TEXT NOT NULL,
+    base_model_sha TEXT NOT NULL REFERENCES base_models (sha256),
+    task_id TEXT,
+    labels TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    alpha REAL NOT NULL,
+    parameters BLOB NOT NULL,
+    extra TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    training_config TEXT NOT NULL,
+    prior_id TEXT REFERENCES priors (id),
+    created_ms INTEGER NOT NULL,
+    UNIQUE (name, version),
+    UNIQUE (name, content_hash)
+  );
+  CREATE INDEX adapters_task ON adapters (task_id);
+  CREATE INDEX adapters_method ON adapters (method);
+  CREATE INDEX adapters_hash ON adapters (content_hash);
+
+  CREATE TABLE adapter_parents (
+    child_id TEXT NOT NULL REFERENCES adapters (id),
+    parent_id TEXT NOT NULL REFERENCES adapters (id),
+    ord INTEGER NOT NULL,
+    PRIMARY KEY (child_id, parent_id)
+  );
+
+  CREATE TABLE adapter_aliases (
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (name, alias),
+    FOREIGN KEY (name, version) REFERENCES adapters (name, version)
+  );
+
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('train', 'eval', 'fit')),
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    started_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    metrics TEXT NOT NULL
+  );
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Connection settings: WAL for concurrent readers, enforced foreign keys, wait on locks. */
+export function configureConnection(db: Database.Database, busyTimeoutMs = 5000): void {
+  if (!db.memory && !db.readonly) db.pragma('journal_mode = WAL');
+  if (!db.readonly) db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+}
+
+/** For read-only connections, which cannot migrate: the schema must already be current. */
+export function requireCurrentSchema(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current !== SCHEMA_VERSION) {
+    throw new Error(`registry schema version: expected ${SCHEMA_VERSION}, got ${current}; open it read-write once to migrate`);
+  }
+}
+
+/** Applies pending migrations; returns the versions applied. */
+export function applyMigrations(db: Database.Database, migrations: readonly string[] = MIGRATIONS): number[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(`registry schema version ${current} is newer than this build supports (expected <= ${migrations.length}); upgrade the software`);
+  }
+  const applied: number[] = [];
+  for (let v = current; v < migrations.length; v++) {
+    // IMMEDIATE takes the write lock up front, so two processes opening at once do not both migrate.
+    db.transaction(() => {
+      const now = db.pragma('user_version', { simple: true }) as number;
+      if (now !== v) return;
+      db.exec(migrations[v]);
+      db.pragma(`user_version = ${v + 1}`);
+      applied.push(v + 1);
+    }).immediate();
+  }
+  return applied;
+}

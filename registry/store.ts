@@ -1,0 +1,98 @@
+/**
+ * The registry's storage contract. `SqliteRegistryStore` implements it (a `:memory:` database
+ * gives an in-memory store for tests). Methods are synchronous because the SQLite driver is: a
+ * call either completes or throws a domain error from `errors.ts`.
+ *
+ * Decisions that callers rely on:
+ * - Base models are keyed by ONNX sha256; a name maps to exactly one sha. Re-registering the same
+ *   content is a no-op; the same name with a different sha (or other fields) is a ConflictError —
+ *   a rebuilt or different backbone must be registered under a new name (e.g. 'use-lite@2'),
+ *   because cached features and adapters are only valid for the exact ONNX bytes.
+ * - Examples are keyed by (task, content hash). Re-sending an identical example (same label and
+ *   split) is silently deduplicated; the same content with a different label or split is a
+ *   ValidationError (contradictory labels, or support/query leakage).
+ * - Deleting a task deletes its examples (cascade). Adapters and priors fitted on it are kept and
+ *   keep working: their parameters are self-contained, versions are immutable, and `taskId`
+ *   remains as provenance (a later `getTask` on it is NotFound). Cached features are keyed by
+ *   content, not task, and are kept.
+ * - Adapter and prior versions are immutable. Identity is (name, version) plus a content hash.
+ *   Creating content that already exists under that name returns the existing version
+ *   (`created: false`); new content gets version max+1.
+ * - Page tokens are opaque strings; an unknown or malformed token is a ValidationError.
+ */
+import type {
+  Adapter, AdapterAlias, AdapterFilter, AdapterInput, AdapterSummary, BaseModel, BaseModelInput,
+  CacheStats, Example, ExampleInputFields, FeatureEntry, Lineage, Page, Prior, PriorFilter,
+  PriorInput, PriorSummary, Run, RunFilter, RunKind, RunStatus, Split, Task, TaskFilter, TaskInput,
+  JsonObject,
+} from './types.ts';
+
+export interface Created<T> {
+  readonly value: T;
+  /** false when identical content already existed and was returned instead. */
+  readonly created: boolean;
+}
+
+export interface RegistryStore {
+  // Base models
+  /** Registers a backbone; idempotent on identical content, ConflictError otherwise. */
+  registerBaseModel(input: BaseModelInput): Created<BaseModel>;
+  /** By name or sha256; NotFoundError if absent. */
+  getBaseModel(nameOrSha: string): BaseModel;
+  listBaseModels(): readonly BaseModel[];
+
+  // Tasks and examples
+  /** Creates the task and its examples in one transaction; AlreadyExistsError if the id is taken. */
+  createTask(input: TaskInput): Task;
+  /** Adds examples in one transaction; returns how many were new (duplicates are skipped). */
+  addExamples(taskId: string, examples: readonly ExampleInputFields[]): { added: number; skipped: number };
+  getTask(taskId: string): Task;
+  /** Ordered by id; `maxResults` 1..1000 (default 100). */
+  listTasks(filter?: TaskFilter, pageToken?: string, maxResults?: number): Page<Task>;
+  /** All examples of a task (optionally one split), in insertion order. */
+  listExamples(taskId: string, split?: Split): readonly Example[];
+  /** Deletes the task and its examples; adapters/priors are kept (see above). */
+  deleteTask(taskId: string): void;
+
+  // Feature cache, keyed by (example hash, base model sha256)
+  /** One entry per hash, in order; undefined where not cached. Counts hits and misses. */
+  getFeatures(baseSha: string, hashes: readonly string[]): (Float32Array | undefined)[];
+  /** Stores entries in one transaction (replacing existing ones); length must be featureDim. */
+  putFeatures(baseSha: string, entries: readonly FeatureEntry[]): void;
+  getCacheStats(): CacheStats;
+
+  // Adapters
+  createAdapterVersion(input: AdapterInput): Created<Adapter>;
+  getAdapter(id: string): Adapter;
+  getAdapterVersion(name: string, version: number): Adapter;
+  /** Highest version of a name. */
+  getLatestAdapterVersion(name: string): Adapter;
+  /** Ordered by (name, version). */
+  searchAdapters(filter?: AdapterFilter, pageToken?: string, maxResults?: number): Page<AdapterSummary>;
+  /** Points (or moves) an alias to an existing version. */
+  setAlias(name: string, alias: string, version: number): AdapterAlias;
+  getByAlias(name: string, alias: string): Adapter;
+  deleteAlias(name: string, alias: string): void;
+  listAliases(name: string): readonly AdapterAlias[];
+  getLineage(adapterId: string): Lineage;
+
+  // Priors
+  createPrior(input: PriorInput): Created<Prior>;
+  /** By id. */
+  getPrior(id: string): Prior;
+  getPriorVersion(name: string, version: number): Prior;
+  /** Newest first. */
+  listPriors(filter?: PriorFilter, pageToken?: string, maxResults?: number): Page<PriorSummary>;
+  /** Most recently created prior for a base model (name or sha), optionally of one name. */
+  getLatestPrior(baseModel: string, name?: string): Prior;
+
+  // Runs
+  createRun(input: { kind: RunKind; config?: JsonObject; id?: string }): Run;
+  /** ConflictError if already finished. */
+  finishRun(id: string, result: { status: Exclude<RunStatus, 'running'>; metrics?: JsonObject }): Run;
+  getRun(id: string): Run;
+  /** Newest first. */
+  listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Page<Run>;
+
+  close(): void;
+}
