@@ -33,7 +33,7 @@ export function plotBars(title: string, yTitle: string, rows: readonly BarRow[])
   const low = Math.min(...rows.map((r) => r.low));
   const domainMin = Math.max(0, Math.floor((low - 5) / 5) * 5);
   const x = { field: 'name', type: 'nominal', sort: null, title: null, axis: { labelAngle: -40 } } as const;
-  const y = { type: 'quantitative', title: yTitle, scale: { domain: [domainMin, 100], clamp: true } } as const;
+  const y = { type: 'quantitative' as const, title: yTitle, scale: { domain: [domainMin, 100], clamp: true } };
   return renderPng({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,

@@ -1,0 +1,44 @@
+/**
+ * The table of benchmark suites. `loadSuite(name)` only looks a name up and loads it; each loader
+ * is deterministic (fixed seed, recorded caps), so the same name always gives the same suite.
+ * Loaders share parsed sources within a process (e.g. `wordnet` and `wordnet-domains` parse the
+ * dictionary once; both emoji suites render once), and `loadSuite` memoises finished suites.
+ */
+import { loadBrown } from './brown.ts';
+import { loadEmoji, loadEmojiSubcategory } from './emoji.ts';
+import { loadMnist } from './mnist.ts';
+import type { Suite } from './types.ts';
+import { loadWordnetDomains, loadWordnetSupersenses } from './wordnet.ts';
+
+export const SUITES = Object.freeze({
+  wordnet: loadWordnetSupersenses,
+  'wordnet-domains': loadWordnetDomains,
+  brown: loadBrown,
+  emoji: loadEmoji,
+  'emoji-subcategory': loadEmojiSubcategory,
+  mnist: loadMnist,
+} as const);
+
+export type SuiteName = keyof typeof SUITES;
+export const SUITE_NAMES = Object.keys(SUITES) as SuiteName[];
+
+export function isSuiteName(name: string): name is SuiteName {
+  return Object.hasOwn(SUITES, name);
+}
+
+const loaded = new Map<SuiteName, Promise<Suite>>();
+
+/** Load a suite by name; rejects, listing the valid names, when `name` is not one. */
+export async function loadSuite(name: string): Promise<Suite> {
+  if (!isSuiteName(name)) {
+    throw new Error(`unknown suite "${name}"; expected one of: ${SUITE_NAMES.join(', ')}`);
+  }
+  let suite = loaded.get(name);
+  if (suite === undefined) {
+    const load = SUITES[name];
+    suite = Promise.resolve().then(load);
+    suite.catch(() => loaded.delete(name));
+    loaded.set(name, suite);
+  }
+  return suite;
+}
