@@ -1,0 +1,213 @@
+/**
+ * Test-time adaptation on a support set.
+ *
+ *  - `fineTune`: a fixed number of Adam (or GD) steps on
+ *      loss(θ) = Σ_support −log p(y|x; leave-one-out prototypes) − log prior(θ)
+ *    with prior none | L2 pull to a centre | the LiFT mixture. Used by LiFT-MAP, independent
+ *    fine-tuning and the baselines.
+ *  - `adaptMap`: LiFT-MAP. Components ranked by log α_k − support loss at μ_k; the best `starts`
+ *    means are fine-tuned and the lowest final objective wins.
+ *  - `posteriorPredictive`: a short SGLD chain around θ_MAP, averaging predictive probabilities;
+ *    returns predictive entropy, expected entropy and mutual information per query.
+ */
+import { check } from './errors.ts';
+import { isFiniteVec, langevinStep } from './diffusions.ts';
+import { type Vec } from './linalg.ts';
+import { forwardLayer, type LayerSpec, type LoraShape } from './lora.ts';
+import { priorNegLogPdf, type InducedPrior } from './mixture-prior.ts';
+import { episodeLoss, predictFromPrototypes, protoHeadLoss, prototypes, type HeadBatch } from './proto-head.ts';
+import type { Rng } from './rng.ts';
+import { cacheRows, type CachedRows } from './task-likelihood.ts';
+
+/** Support rows with labels 0..nWay-1. */
+export interface SupportSet {
+  readonly features: readonly Float32Array[];
+  readonly labels: Int32Array;
+}
+
+/** A support set cached for one layer: every row builds prototypes and is scored leave-one-out. */
+export interface AdaptContext {
+  readonly layer: LayerSpec;
+  readonly shape: LoraShape;
+  readonly nWay: number;
+  readonly tau: number;
+  readonly batch: HeadBatch;
+}
+
+export function prepareSupport(layer: LayerSpec, shape: LoraShape, support: SupportSet, nWay: number, tau: number): AdaptContext {
+  check(support.features.length === support.labels.length && support.labels.length > 0,
+    () => `support: expected one label per row (> 0 rows), got ${support.labels.length} labels, ${support.features.length} rows`);
+  check(support.labels.every((y) => y >= 0 && y < nWay), () => `support labels: expected 0..${nWay - 1}`);
+  const rows: CachedRows = cacheRows(layer, support.features);
+  const ones = new Uint8Array(rows.n).fill(1);
+  return {
+    layer, shape, nWay, tau,
+    batch: { n: rows.n, X: rows.X, base: rows.base, labels: support.labels, nWay, isSupport: ones, isQuery: ones },
+  };
+}
+
+export type PriorSpec =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'l2'; readonly center: Float32Array; readonly strength: number }
+  | { readonly kind: 'mixture'; readonly prior: InducedPrior };
+
+/** Σ leave-one-out NLL of the support (no prior). */
+export function supportLoss(theta: Float32Array, ctx: AdaptContext): number {
+  const Z = forwardLayer(ctx.layer, ctx.shape, theta, ctx.batch.X, ctx.batch.base, ctx.batch.n).Z;
+  return protoHeadLoss(Z, ctx.shape.outDim, ctx.batch, { tau: ctx.tau, reduction: 'sum' }).loss;
+}
+
+/** loss = support NLL − log prior(θ); grad accumulates into `grad` (caller-zeroed). */
+export function mapObjective(
+  theta: Float32Array, ctx: AdaptContext, prior: PriorSpec, grad: Vec = new Float64Array(theta.length),
+): { loss: number; grad: Vec } {
+  let loss = episodeLoss(ctx.layer, ctx.shape, theta, ctx.batch, { tau: ctx.tau, reduction: 'sum' }, grad).loss;
+  if (prior.kind === 'l2') {
+    for (let i = 0; i < theta.length; i++) {
+      const r = theta[i] - prior.center[i];
+      loss += 0.5 * prior.strength * r * r;
+      grad[i] += prior.strength * r;
+    }
+  } else if (prior.kind === 'mixture') {
+    loss += priorNegLogPdf(prior.prior, theta, grad).loss;
+  }
+  return { loss, grad };
+}
+
+export interface FineTuneOptions {
+  readonly steps: number;
+  readonly lr: number;
+  readonly optimizer?: 'adam' | 'gd';
+  readonly prior: PriorSpec;
+}
+
+/** Fixed-step fine-tuning from `initTheta` (not modified). Returns θ and its final objective. */
+export function fineTune(initTheta: Float32Array, ctx: AdaptContext, opts: FineTuneOptions): { theta: Float32Array; loss: number } {
+  const theta = Float32Array.from(initTheta);
+  const dim = theta.length;
+  const m = new Float64Array(dim), v = new Float64Array(dim), grad = new Float64Array(dim);
+  const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+  for (let t = 1; t <= opts.steps; t++) {
+    grad.fill(0);
+    mapObjective(theta, ctx, opts.prior, grad);
+    if (!isFiniteVec(grad)) break;
+    if (opts.optimizer === 'gd') {
+      for (let i = 0; i < dim; i++) theta[i] -= opts.lr * grad[i];
+      continue;
+    }
+    const c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
+    for (let i = 0; i < dim; i++) {
+      m[i] = b1 * m[i] + (1 - b1) * grad[i];
+      v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
+      theta[i] -= (opts.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+    }
+  }
+  return { theta, loss: mapObjective(theta, ctx, opts.prior).loss };
+}
+
+export interface MapOptions {
+  readonly steps: number;
+  readonly lr: number;
+  /** Fine-tune from this many top-ranked component means; keep the best (default 1). */
+  readonly starts?: number;
+}
+
+/** LiFT-MAP: start from the most plausible component mean(s), fine-tune under the mixture. */
+export function adaptMap(
+  ind: InducedPrior, ctx: AdaptContext, opts: MapOptions,
+): { theta: Float32Array; component: number; loss: number; scores: Float64Array } {
+  const K = ind.logConst.length;
+  const scores = new Float64Array(K);
+  for (let k = 0; k < K; k++) scores[k] = Math.log(ind.prior.weights[k]) - supportLoss(ind.prior.means[k] as Float32Array, ctx);
+  const order = Array.from(scores, (s, k) => ({ s, k })).sort((a, b) => b.s - a.s).slice(0, Math.max(1, opts.starts ?? 1));
+  let best = { theta: ind.prior.means[order[0].k], component: order[0].k, loss: Infinity };
+  for (const { k } of order) {
+    const out = fineTune(ind.prior.means[k], ctx, { steps: opts.steps, lr: opts.lr, prior: { kind: 'mixture', prior: ind } });
+    if (out.loss < best.loss) best = { theta: out.theta, component: k, loss: out.loss };
+  }
+  return { ...best, theta: Float32Array.from(best.theta), scores };
+}
+
+/** Embeddings z [n, out] of feature rows under θ. */
+export function embedRows(layer: LayerSpec, shape: LoraShape, theta: Float32Array, rows: CachedRows): Float64Array {
+  return forwardLayer(layer, shape, theta, rows.X, rows.base, rows.n).Z;
+}
+
+/** Normalised prototypes [nWay, out] of the support under θ. */
+export function fitPrototypes(ctx: AdaptContext, theta: Float32Array): Float64Array {
+  const Z = forwardLayer(ctx.layer, ctx.shape, theta, ctx.batch.X, ctx.batch.base, ctx.batch.n).Z;
+  return prototypes(Z, ctx.shape.outDim, ctx.batch.labels, ctx.nWay);
+}
+
+/** Class probabilities of query rows under θ with prototypes from the support under θ. */
+export function predictQuery(ctx: AdaptContext, theta: Float32Array, query: CachedRows, protos = fitPrototypes(ctx, theta)): Float32Array[] {
+  const Z = embedRows(ctx.layer, ctx.shape, theta, query);
+  return predictFromPrototypes(Z, ctx.shape.outDim, protos, ctx.nWay, ctx.tau);
+}
+
+export interface PosteriorOptions {
+  readonly samples?: number;     // kept samples (default 30)
+  readonly burnIn?: number;      // default 10
+  readonly thinning?: number;    // default 1
+  /** η; default 0.1 × the smallest prior variance min_k,d (s_kd + σ²). */
+  readonly stepSize?: number;
+  readonly temperature?: number; // default 1
+}
+
+export interface PosteriorPredictive {
+  readonly probs: Float32Array[];
+  /** H[p̄] per query. */
+  readonly entropy: Float64Array;
+  /** E_θ H[p(·|θ)] per query. */
+  readonly expectedEntropy: Float64Array;
+  /** H[p̄] − E H[p]: the epistemic part. */
+  readonly mutualInformation: Float64Array;
+  readonly samplesUsed: number;
+}
+
+function entropyOf(p: ArrayLike<number>): number {
+  let h = 0;
+  for (let c = 0; c < p.length; c++) if (p[c] > 0) h -= p[c] * Math.log(p[c]);
+  return h;
+}
+
+function defaultStepSize(ind: InducedPrior): number {
+  let minVar = Infinity;
+  for (const prec of ind.precisions) for (let d = 0; d < prec.length; d++) minVar = Math.min(minVar, 1 / prec[d]);
+  return 0.1 * minVar;
+}
+
+/** Short SGLD chain on the support posterior around θ_MAP; averages predictive probabilities. */
+export function posteriorPredictive(
+  ind: InducedPrior, ctx: AdaptContext, thetaMap: Float32Array, query: CachedRows, opts: PosteriorOptions, rng: Rng,
+): PosteriorPredictive {
+  const nKeep = opts.samples ?? 30, burnIn = opts.burnIn ?? 10, thin = Math.max(1, opts.thinning ?? 1);
+  const eta = opts.stepSize ?? defaultStepSize(ind);
+  const prior: PriorSpec = { kind: 'mixture', prior: ind };
+  const sum = Array.from({ length: query.n }, () => new Float64Array(ctx.nWay));
+  const expectedEntropy = new Float64Array(query.n);
+  let theta: Float32Array = Float32Array.from(thetaMap);
+  let kept = 0;
+  const grad = new Float64Array(theta.length);
+  for (let t = 1; kept < nKeep && t <= burnIn + nKeep * thin; t++) {
+    grad.fill(0);
+    mapObjective(theta, ctx, prior, grad);
+    for (let i = 0; i < grad.length; i++) grad[i] = -grad[i];   // ∇ log posterior
+    const next = langevinStep(theta, grad, eta, opts.temperature ?? 1, rng);
+    if (isFiniteVec(next)) theta = next;
+    if (t <= burnIn || (t - burnIn) % thin !== 0) continue;
+    const probs = predictQuery(ctx, theta, query);
+    probs.forEach((p, i) => {
+      for (let c = 0; c < ctx.nWay; c++) sum[i][c] += p[c];
+      expectedEntropy[i] += entropyOf(p);
+    });
+    kept++;
+  }
+  const probs = sum.map((s) => Float32Array.from(s, (v) => v / Math.max(1, kept)));
+  const entropy = Float64Array.from(probs, entropyOf);
+  for (let i = 0; i < query.n; i++) expectedEntropy[i] /= Math.max(1, kept);
+  const mutualInformation = Float64Array.from(entropy, (h, i) => Math.max(0, h - expectedEntropy[i]));
+  return { probs, entropy, expectedEntropy, mutualInformation, samplesUsed: kept };
+}
+
+

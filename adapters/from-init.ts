@@ -1,0 +1,52 @@
+/**
+ * "Fine-tune from a given initialisation" as a FewShotMethod: MAML/FOMAML/Reptile (the
+ * meta-learned θ0), MBC (the routed cluster LoRA), LoRA-Retriever (the fused LoRA) and
+ * MAP-hierarchical (φ, with an L2 pull) all end here, with the shared `TuneConfig` budget
+ * (steps, lr) on the support set's leave-one-out objective (adapt.ts `fineTune`).
+ * `steps: 0` is the zero-shot variant: prototypes under the initialisation itself.
+ */
+import { fineTune, prepareSupport, type AdaptContext, type PriorSpec, type SupportSet } from './adapt.ts';
+import { check } from './errors.ts';
+import { loraShape, thetaSize, type LayerSpec, type LoraShape } from './lora.ts';
+import { createFittedAdapter, type AdapterConfig, type FewShotMethod, type FittedAdapter, type TuneConfig } from './method.ts';
+import type { Rng } from './rng.ts';
+
+/** Test-time options beyond the shared budget. */
+export interface FromInitOptions {
+  /** 'adam' (default, as every other method) or 'gd' (MAML's own inner loop). */
+  readonly optimizer?: 'adam' | 'gd';
+  /** Optional L2 pull strength towards the initialisation. */
+  readonly l2?: number;
+}
+
+export function shapeOf(layer: LayerSpec, cfg: AdapterConfig): LoraShape {
+  return loraShape(layer, cfg.rank, cfg.alpha ?? cfg.rank);
+}
+
+/** A method from a `fit`: fitPredict = fit then predict. */
+export function methodFromFit(name: string, fit: (support: SupportSet, nWay: number, rng: Rng) => FittedAdapter): FewShotMethod {
+  return { name, fit, fitPredict: (support, query, nWay, rng) => fit(support, nWay, rng).predict(query) };
+}
+
+/** Fine-tunes `init` on the prepared support (0 steps: `init` as is) and packages the adapter. */
+export function tuneFrom(
+  init: Float32Array, ctx: AdaptContext, cfg: { steps: number; lr: number }, opts: FromInitOptions = {}, prior?: PriorSpec,
+): FittedAdapter {
+  check(init.length === thetaSize(ctx.shape),
+    () => `initialisation: expected |θ| = ${thetaSize(ctx.shape)} (rank ${ctx.shape.rank}), got ${init.length}`);
+  if (cfg.steps <= 0) return createFittedAdapter(ctx, init);
+  const spec: PriorSpec = prior ?? (opts.l2 ? { kind: 'l2', center: init, strength: opts.l2 } : { kind: 'none' });
+  return createFittedAdapter(ctx, fineTune(init, ctx, { steps: cfg.steps, lr: cfg.lr, optimizer: opts.optimizer, prior: spec }).theta);
+}
+
+/** Fine-tune from a fixed θ0 (layout of `cfg`'s rank/alpha) on each support set. */
+export function fromInit(
+  name: string, theta0: Float32Array, layer: LayerSpec, cfg: TuneConfig, opts: FromInitOptions = {},
+): FewShotMethod {
+  const shape = shapeOf(layer, cfg);
+  check(theta0.length === thetaSize(shape),
+    () => `${name}: θ0 has ${theta0.length} entries, expected ${thetaSize(shape)} for rank ${shape.rank} on ${shape.outDim}x${shape.inDim}`);
+  const init = Float32Array.from(theta0);
+  return methodFromFit(name, (support, nWay) =>
+    tuneFrom(init, prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10), cfg, opts));
+}

@@ -1,0 +1,167 @@
+/**
+ * LiFT meta-training driver (pure; tasks are callbacks): SGLD-Gibbs for `steps` steps; after
+ * burn-in every `thinning`-th φ feeds online EM. Returns the learned prior (mixture over φ
+ * plus σ², β²), the final per-task θ_i (the zoo) and diagnostics.
+ *
+ * With `hierarchy: { kind: 'mixture', K }` the sampler keeps K cluster means φ_k and task
+ * assignments z_i (see sgld-gibbs-mixture.ts); the prior is then Σ_k w̄_k N(φ̄_k, diag(s_k) + σ²I)
+ * with φ̄_k, s_k the online moments of each φ_k's samples and w̄_k the running cluster shares.
+ */
+import { constantSchedule, type Schedule } from './diffusions.ts';
+import { check } from './errors.ts';
+import type { MixturePrior } from './mixture-prior.ts';
+import { emStepSize, initOnlineEm, updateOnlineEm, type OnlineEmOptions, type OnlineEmState } from './online-em.ts';
+import type { Rng } from './rng.ts';
+import { initMixtureGibbs, stepMixtureGibbs, type MixtureGibbsState } from './sgld-gibbs-mixture.ts';
+import { initSgldGibbs, stepSgldGibbs, type SgldGibbsOptions, type TaskLikelihood } from './sgld-gibbs.ts';
+
+export interface LiftConfig extends Omit<SgldGibbsOptions, 'phiStepSize'> {
+  readonly steps: number;
+  /** Default: constant 0.1/(n/σ² + 1/β²), a tenth of φ's conditional variance. */
+  readonly phiStepSize?: Schedule;
+  /** Online EM over kept φ (K = 1 is the paper's unimodal prior). Defaults: K 1, κ 0.6, t0 2. */
+  readonly em?: Partial<OnlineEmOptions>;
+  readonly hierarchy?: { readonly kind: 'single' } | { readonly kind: 'mixture'; readonly K: number; readonly concentration?: number };
+  /** Progress callback period in steps (default steps/100). */
+  readonly progressEvery?: number;
+}
+
+export interface LiftInfo {
+  readonly logLik: number;
+  readonly stepSize: number;
+  readonly kept: number;
+  readonly phiNorm: number;
+}
+
+export interface LiftDiagnostics {
+  readonly steps: number;
+  readonly kept: number;
+  /** Mean of N_a × minibatch log-lik over each progress window. */
+  readonly logLikTrace: number[];
+  /** ‖φ‖ (or mean ‖φ_k‖) at each progress point. */
+  readonly phiNormTrace: number[];
+  readonly rejected: number;
+  /** Mixture hierarchy only: final tasks per cluster. */
+  readonly clusterCounts?: number[];
+}
+
+export interface LiftResult {
+  readonly prior: MixturePrior;
+  readonly thetas: Float32Array[];
+  readonly diagnostics: LiftDiagnostics;
+}
+
+function norm(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+/** Bookkeeping shared by both hierarchies: progress windows and the callback. */
+function makeTracker(cfg: LiftConfig, onProgress?: (step: number, total: number, info: LiftInfo) => void) {
+  const every = Math.max(1, cfg.progressEvery ?? Math.floor(cfg.steps / 100));
+  const logLikTrace: number[] = [], phiNormTrace: number[] = [];
+  let windowSum = 0, windowN = 0;
+  return {
+    logLikTrace, phiNormTrace,
+    record(t: number, logLik: number, stepSize: number, kept: number, phiNorm: number): void {
+      windowSum += logLik;
+      windowN++;
+      if (t % every !== 0 && t !== cfg.steps) return;
+      logLikTrace.push(windowSum / windowN);
+      phiNormTrace.push(phiNorm);
+      onProgress?.(t, cfg.steps, { logLik: windowSum / windowN, stepSize, kept, phiNorm });
+      windowSum = 0;
+      windowN = 0;
+    },
+  };
+}
+
+function emOptions(cfg: LiftConfig, n: number, K: number): OnlineEmOptions {
+  return { initVariance: Math.max(cfg.sigma2 / n, 1e-12), regVar: 1e-8, ...cfg.em, K };
+}
+
+/** Runs LiFT meta-training from the caller's initial θ_i (A0 / B = 0, or warm-started). */
+export function trainLift(
+  tasks: readonly TaskLikelihood[], initThetas: readonly Float32Array[], cfg: LiftConfig, rng: Rng,
+  onProgress?: (step: number, total: number, info: LiftInfo) => void,
+): LiftResult {
+  check(tasks.length === initThetas.length, () => `LiFT: expected one initial θ per task, got ${initThetas.length} for ${tasks.length}`);
+  check(cfg.steps > (cfg.burnIn ?? 0), () => `LiFT: steps (${cfg.steps}) must exceed burn-in (${cfg.burnIn ?? 0})`);
+  const n = tasks.length;
+  const phiStepSize = cfg.phiStepSize ?? constantSchedule(0.1 / (n / cfg.sigma2 + 1 / cfg.beta2));
+  const opts = { ...cfg, phiStepSize };
+  return cfg.hierarchy?.kind === 'mixture'
+    ? trainMixture(tasks, initThetas, opts, cfg.hierarchy.K, cfg.hierarchy.concentration ?? 1, rng, onProgress)
+    : trainSingle(tasks, initThetas, opts, rng, onProgress);
+}
+
+function trainSingle(
+  tasks: readonly TaskLikelihood[], initThetas: readonly Float32Array[], cfg: LiftConfig, rng: Rng,
+  onProgress?: (step: number, total: number, info: LiftInfo) => void,
+): LiftResult {
+  const emOpts = emOptions(cfg, tasks.length, cfg.em?.K ?? 1);
+  const tracker = makeTracker(cfg, onProgress);
+  let state = initSgldGibbs(initThetas, cfg);
+  let em: OnlineEmState | null = null;
+  let kept = 0, rejected = 0;
+  const chain = rng.fork('sgld-gibbs'), emRng = rng.fork('online-em');
+  for (let t = 1; t <= cfg.steps; t++) {
+    const out = stepSgldGibbs(state, tasks, cfg, chain);
+    state = out.state;
+    rejected += out.info.rejected;
+    if (out.info.kept) {
+      em = em ? updateOnlineEm(em, state.phi, emStepSize(em.t, emOpts)) : initOnlineEm(state.phi, emOpts, emRng);
+      kept++;
+    }
+    tracker.record(t, out.info.logLik, out.info.stepSize, kept, norm(state.phi));
+  }
+  const params = em!.params;
+  return {
+    prior: {
+      weights: params.weights, means: params.means, variances: params.variances,
+      sigma2: cfg.sigma2, beta2: cfg.beta2, dim: state.phi.length,
+    },
+    thetas: state.thetas.slice(),
+    diagnostics: { steps: cfg.steps, kept, logLikTrace: tracker.logLikTrace, phiNormTrace: tracker.phiNormTrace, rejected },
+  };
+}
+
+function trainMixture(
+  tasks: readonly TaskLikelihood[], initThetas: readonly Float32Array[], cfg: LiftConfig, K: number,
+  concentration: number, rng: Rng, onProgress?: (step: number, total: number, info: LiftInfo) => void,
+): LiftResult {
+  const n = tasks.length;
+  const mopts = { ...cfg, K, concentration };
+  const emOpts = emOptions(cfg, n, 1);
+  const tracker = makeTracker(cfg, onProgress);
+  let state: MixtureGibbsState = initMixtureGibbs(initThetas, mopts, rng.fork('mixture-init'));
+  const moments: (OnlineEmState | null)[] = Array.from({ length: K }, () => null);
+  const share = new Float64Array(K);
+  let kept = 0;
+  const chain = rng.fork('sgld-gibbs-mixture'), emRng = rng.fork('online-em');
+  for (let t = 1; t <= cfg.steps; t++) {
+    const out = stepMixtureGibbs(state, tasks, mopts, chain);
+    state = out.state;
+    if (out.info.kept) {
+      kept++;
+      for (let k = 0; k < K; k++) {
+        const m = moments[k];
+        moments[k] = m ? updateOnlineEm(m, state.phis[k], emStepSize(m.t, emOpts)) : initOnlineEm(state.phis[k], emOpts, emRng);
+        share[k] += ((state.counts[k] + concentration / K) / (n + concentration) - share[k]) / kept;
+      }
+    }
+    tracker.record(t, out.info.logLik, out.info.stepSize, kept, state.phis.reduce((s, p) => s + norm(p), 0) / K);
+  }
+  return {
+    prior: {
+      weights: share, means: moments.map((m) => m!.params.means[0]), variances: moments.map((m) => m!.params.variances[0]),
+      sigma2: cfg.sigma2, beta2: cfg.beta2, dim: state.phis[0].length,
+    },
+    thetas: state.thetas.slice(),
+    diagnostics: {
+      steps: cfg.steps, kept, logLikTrace: tracker.logLikTrace, phiNormTrace: tracker.phiNormTrace, rejected: 0,
+      clusterCounts: Array.from(state.counts),
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The table of frozen backbones this installation serves, and the one place they are built,
+ * loaded (one ONNX session each, reused) and registered as base models.
+ */
+import path from 'node:path';
+import type { RgbImage } from '../backbone/image.ts';
+import { buildMobileNetV2, loadImageEncoder } from '../backbone/mobilenet-v2.ts';
+import type { Encoder } from '../backbone/types.ts';
+import { buildUseLite, loadTextEncoder } from '../backbone/use-lite.ts';
+import type { RegistryStore } from '../registry/store.ts';
+import type { BaseModel } from '../registry/types.ts';
+
+export const BASE_MODELS = {
+  'use-lite': {
+    modality: 'text',
+    build: (dir: string) => buildUseLite(dir),
+    load: (dir: string): Promise<Encoder<string>> => loadTextEncoder(dir),
+  },
+  'mobilenet-v2': {
+    modality: 'image',
+    build: (dir: string) => buildMobileNetV2(dir),
+    load: (dir: string): Promise<Encoder<RgbImage>> => loadImageEncoder(dir),
+  },
+} as const;
+
+export type BaseModelName = keyof typeof BASE_MODELS;
+export type Modality = 'text' | 'image';
+
+/** The backbone serving each modality. */
+export const DEFAULT_BASE_MODEL: Readonly<Record<Modality, BaseModelName>> = { text: 'use-lite', image: 'mobilenet-v2' };
+
+export const DEFAULT_MODELS_DIR = path.resolve(import.meta.dirname, '..', 'models');
+
+export function baseModelName(name: string): BaseModelName {
+  if (name in BASE_MODELS) return name as BaseModelName;
+  throw new Error(`unknown base model '${name}'; valid: ${Object.keys(BASE_MODELS).join(', ')}`);
+}
+
+/** Converts every backbone that is missing or stale in `modelsDir`. */
+export async function buildAllBaseModels(modelsDir = DEFAULT_MODELS_DIR): Promise<void> {
+  for (const [name, entry] of Object.entries(BASE_MODELS)) {
+    const started = Date.now();
+    const result = await entry.build(modelsDir);
+    const sha = 'sha256' in result ? result.sha256 : result.sidecar.sha256;
+    console.log(`${name}: ${result.built ? `built in ${Date.now() - started} ms` : 'up to date'}, sha256 ${sha}`);
+  }
+}
+
+export interface LoadedBackbone<I> {
+  readonly encoder: Encoder<I>;
+  readonly baseModel: BaseModel;
+}
+
+/**
+ * Lazily loaded encoders, each registered in the store on first use. Loading is memoised as a
+ * promise so concurrent first requests share one session.
+ */
+export class Backbones {
+  private readonly loading = new Map<BaseModelName, Promise<LoadedBackbone<unknown>>>();
+
+  constructor(private readonly store: RegistryStore, private readonly modelsDir = DEFAULT_MODELS_DIR) {}
+
+  text(): Promise<LoadedBackbone<string>> {
+    return this.get('use-lite') as Promise<LoadedBackbone<string>>;
+  }
+
+  image(): Promise<LoadedBackbone<RgbImage>> {
+    return this.get('mobilenet-v2') as Promise<LoadedBackbone<RgbImage>>;
+  }
+
+  forModality(modality: Modality): Promise<LoadedBackbone<unknown>> {
+    return this.get(DEFAULT_BASE_MODEL[modality]);
+  }
+
+  get(name: BaseModelName): Promise<LoadedBackbone<unknown>> {
+    let pending = this.loading.get(name);
+    if (!pending) {
+      pending = this.load(name);
+      pending.catch(() => this.loading.delete(name));
+      this.loading.set(name, pending);
+    }
+    return pending;
+  }
+
+  async dispose(): Promise<void> {
+    const loaded = await Promise.allSettled(this.loading.values());
+    this.loading.clear();
+    for (const r of loaded) if (r.status === 'fulfilled') await r.value.encoder.dispose();
+  }
+
+  private async load(name: BaseModelName): Promise<LoadedBackbone<unknown>> {
+    const entry = BASE_MODELS[name];
+    const encoder: Encoder<unknown> = await entry.load(this.modelsDir);
+    const { layer } = encoder;
+    const baseModel = this.store.registerBaseModel({
+      name: `${name}@${encoder.onnxSha256.slice(0, 12)}`,
+      modality: entry.modality,
+      sha256: encoder.onnxSha256,
+      featureDim: encoder.featureDim,
+      placement: [{ layer: layer.name, inDim: layer.inDim, outDim: layer.outDim, activation: layer.activation }],
+    }).value;
+    return { encoder, baseModel };
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Server configuration from flags and environment variables (flags win). One typed object is
+ * built here and passed down, so no other module reads `process.env`. docs/api.md lists every
+ * setting; keep the two in sync.
+ */
+import { Command, Option } from 'commander';
+import path from 'node:path';
+import { DEFAULT_MODELS_DIR } from './backbones.ts';
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  /** SQLite file of the registry. */
+  readonly registryPath: string;
+  /** Directory holding the converted ONNX backbones. */
+  readonly modelsDir: string;
+  /** When set, every non-GET route requires `Authorization: Bearer <key>`. */
+  readonly apiKey: string | null;
+  /** Largest accepted request body, in bytes. */
+  readonly bodyLimitBytes: number;
+  /** Most examples or inputs one request may carry. */
+  readonly maxInputs: number;
+  /** Longest accepted text, in characters. */
+  readonly maxTextLength: number;
+  /** How long the prediction batcher waits for more requests before running, in ms. */
+  readonly batchWindowMs: number;
+  /** The batcher runs at once when this many inputs are queued. */
+  readonly maxBatchInputs: number;
+  /** Restored adapters kept in memory (keyed by content hash). */
+  readonly adapterCacheSize: number;
+  /** Feature rows kept in memory in front of the registry's feature cache. */
+  readonly featureCacheSize: number;
+  /** Adapters with their own label on the per-adapter prediction metric; the rest are 'other'. */
+  readonly metricsTopAdapters: number;
+  /** Grace period for in-flight requests on shutdown, in ms. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  port: 8080,
+  host: '127.0.0.1',
+  registryPath: path.join('data', 'registry.sqlite'),
+  modelsDir: DEFAULT_MODELS_DIR,
+  apiKey: null,
+  bodyLimitBytes: 10 * 1024 * 1024,
+  maxInputs: 256,
+  maxTextLength: 2000,
+  batchWindowMs: 2,
+  maxBatchInputs: 256,
+  adapterCacheSize: 2000,
+  featureCacheSize: 20000,
+  metricsTopAdapters: 20,
+  shutdownTimeoutMs: 10000,
+};
+
+/** Byte sizes: plain integers or with a kb / mb suffix (1024-based). */
+export function parseByteSize(value: string, field: string): number {
+  const m = /^(\d+)\s*(b|kb|mb)?$/i.exec(value.trim());
+  if (!m) throw new Error(`${field}: expected a size like 1048576, 512kb or 10mb, got '${value}'`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  return Number(m[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+}
+
+function parseIntSetting(value: string, field: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${field}: expected an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+/** Setting name -> (flag, environment variable, parser). */
+const SETTINGS = {
+  port: { flag: '--port <n>', env: 'PORT', parse: (v: string) => parseIntSetting(v, 'port', 0) },
+  host: { flag: '--host <host>', env: 'HOST', parse: (v: string) => v },
+  registryPath: { flag: '--registry <path>', env: 'LIFT_REGISTRY', parse: (v: string) => v },
+  modelsDir: { flag: '--models-dir <dir>', env: 'LIFT_MODELS_DIR', parse: (v: string) => v },
+  apiKey: { flag: '--api-key <key>', env: 'LIFT_API_KEY', parse: (v: string) => (v === '' ? null : v) },
+  bodyLimitBytes: { flag: '--body-limit <size>', env: 'LIFT_BODY_LIMIT', parse: (v: string) => parseByteSize(v, 'body limit') },
+  maxInputs: { flag: '--max-inputs <n>', env: 'LIFT_MAX_INPUTS', parse: (v: string) => parseIntSetting(v, 'max inputs', 1) },
+  maxTextLength: { flag: '--max-text-length <n>', env: 'LIFT_MAX_TEXT_LENGTH', parse: (v: string) => parseIntSetting(v, 'max text length', 1) },
+  batchWindowMs: { flag: '--batch-window-ms <ms>', env: 'LIFT_BATCH_WINDOW_MS', parse: (v: string) => parseIntSetting(v, 'batch window', 0) },
+  maxBatchInputs: { flag: '--max-batch-inputs <n>', env: 'LIFT_MAX_BATCH_INPUTS', parse: (v: string) => parseIntSetting(v, 'max batch inputs', 1) },
+  adapterCacheSize: { flag: '--adapter-cache <n>', env: 'LIFT_ADAPTER_CACHE', parse: (v: string) => parseIntSetting(v, 'adapter cache', 0) },
+  featureCacheSize: { flag: '--feature-cache <n>', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseIntSetting(v, 'feature cache', 0) },
+  metricsTopAdapters: { flag: '--metrics-top-adapters <n>', env: 'LIFT_METRICS_TOP_ADAPTERS', parse: (v: string) => parseIntSetting(v, 'metrics top adapters', 0) },
+  shutdownTimeoutMs: { flag: '--shutdown-timeout-ms <ms>', env: 'LIFT_SHUTDOWN_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'shutdown timeout', 0) },
+} as const satisfies Record<keyof ServerConfig, { flag: string; env: string; parse: (v: string) => unknown }>;
+
+/** Defaults, overridden by environment variables, overridden by flags. Throws naming a bad setting. */
+export function loadConfig(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const program = new Command().name('serve').description('LiFT zoo inference server').allowExcessArguments(false);
+  const attribute = new Map<string, string>();
+  for (const [key, s] of Object.entries(SETTINGS)) {
+    const option = new Option(s.flag, `${key} (env ${s.env})`);
+    attribute.set(key, option.attributeName());
+    program.addOption(option);
+  }
+  program.parse([...argv], { from: argv === process.argv ? 'node' : 'user' });
+  const flags = program.opts<Record<string, string | undefined>>();
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [key, s] of Object.entries(SETTINGS)) {
+    const raw = flags[attribute.get(key)!] ?? env[s.env];
+    if (raw !== undefined) config[key] = s.parse(raw);
+  }
+  return config as unknown as ServerConfig;
+}
+
+/** The configuration with secrets masked, for logs and /readyz. */
+export function describeConfig(config: ServerConfig): Record<string, unknown> {
+  return { ...config, apiKey: config.apiKey === null ? null : '***' };
+}

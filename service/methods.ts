@@ -1,0 +1,125 @@
+/**
+ * The table of few-shot methods the server can fit, by name. Each entry turns a request's options
+ * (plus, for LiFT, the latest learned prior of the base model) into a `FewShotMethod` from
+ * adapters/. Initial version: prototypes, independent LoRA, LiFT-MAP and LiFT posterior.
+ *
+ * Baselines (maml, fomaml, reptile, lora-retriever, mbc, linear-probe) plug in as further entries
+ * of `METHODS` once adapters/ exposes their factories; nothing else in the server changes.
+ */
+import type { LayerSpec } from '../adapters/lora.ts';
+import { frozenPrototypes, independentLora, liftMap, liftPosterior, type FewShotMethod } from '../adapters/method.ts';
+import type { MixturePrior } from '../adapters/mixture-prior.ts';
+import { ConflictError, ValidationError } from '../registry/errors.ts';
+import type { JsonObject, Prior } from '../registry/types.ts';
+
+/** Per-request fitting options (all optional; defaults below). */
+export interface FitOptions {
+  readonly rank?: number;
+  readonly alpha?: number;
+  readonly steps?: number;
+  readonly lr?: number;
+  readonly tau?: number;
+  /** LiFT-MAP: fine-tune from this many top-ranked prior components. */
+  readonly starts?: number;
+}
+
+export interface MethodContext {
+  /** The pretrained layer LoRA attaches to. */
+  readonly layer: LayerSpec;
+  /** Latest prior for the base model, or null when none has been trained. */
+  readonly prior: Prior | null;
+  readonly options: FitOptions;
+}
+
+/** A method ready to fit, with the resolved settings recorded as the adapter's training config. */
+export interface ResolvedMethod {
+  readonly method: FewShotMethod;
+  readonly config: JsonObject;
+  /** The prior it was fitted under (adapter lineage), if any. */
+  readonly priorId: string | null;
+}
+
+const DEFAULTS = { rank: 2, steps: 30, lr: 1e-3, tau: 10, starts: 1 } as const;
+
+/** Registry prior (flat tensors) -> the mixture the adapter math uses. */
+export function toMixturePrior(prior: Prior): MixturePrior {
+  const K = prior.k, D = prior.d;
+  return {
+    weights: Float64Array.from(prior.weights),
+    means: Array.from({ length: K }, (_, k) => prior.means.subarray(k * D, (k + 1) * D)),
+    variances: Array.from({ length: K }, (_, k) => prior.variances.subarray(k * D, (k + 1) * D)),
+    sigma2: prior.sigma2, beta2: prior.beta2, dim: D,
+  };
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/**
+ * LiFT settings: rank, alpha, A0 seed and τ are those the prior was trained with (θ must live in
+ * the prior's space), so a request may only choose steps, learning rate and starts.
+ */
+function liftConfig(ctx: MethodContext): { prior: Prior; cfg: { rank: number; alpha: number; tau: number; a0Seed: number; steps: number; lr: number; starts: number } } {
+  const prior = ctx.prior;
+  if (prior === null) {
+    throw new ConflictError('no LiFT prior has been trained for this base model yet; train one (npm run train) or use method prototypes or independent');
+  }
+  const perRank = ctx.layer.inDim + ctx.layer.outDim;
+  if (prior.d % perRank !== 0) {
+    throw new ConflictError(`prior '${prior.name}' v${prior.version}: dimension ${prior.d} is not rank x ${perRank} for this layer`);
+  }
+  const rank = prior.d / perRank;
+  if (ctx.options.rank !== undefined && ctx.options.rank !== rank) {
+    throw new ValidationError(`rank: expected ${rank} (the rank prior '${prior.name}' v${prior.version} was trained with), got ${ctx.options.rank}`);
+  }
+  const c = prior.config;
+  return {
+    prior,
+    cfg: {
+      rank, alpha: num(c.alpha) ?? rank, tau: num(c.tau) ?? DEFAULTS.tau, a0Seed: num(c.a0Seed) ?? 0,
+      steps: ctx.options.steps ?? DEFAULTS.steps, lr: ctx.options.lr ?? DEFAULTS.lr, starts: ctx.options.starts ?? DEFAULTS.starts,
+    },
+  };
+}
+
+const METHODS = {
+  prototypes: (ctx: MethodContext): ResolvedMethod => {
+    const cfg = { tau: ctx.options.tau ?? DEFAULTS.tau };
+    return { method: frozenPrototypes(ctx.layer, cfg), config: cfg, priorId: null };
+  },
+  independent: (ctx: MethodContext): ResolvedMethod => {
+    const o = ctx.options;
+    const rank = o.rank ?? DEFAULTS.rank;
+    const cfg = { rank, alpha: o.alpha ?? rank, steps: o.steps ?? DEFAULTS.steps, lr: o.lr ?? DEFAULTS.lr, tau: o.tau ?? DEFAULTS.tau, a0Seed: 0 };
+    return { method: independentLora(ctx.layer, cfg), config: cfg, priorId: null };
+  },
+  'lift-map': (ctx: MethodContext): ResolvedMethod => {
+    const { prior, cfg } = liftConfig(ctx);
+    return { method: liftMap(toMixturePrior(prior), ctx.layer, cfg), config: cfg, priorId: prior.id };
+  },
+  'lift-posterior': (ctx: MethodContext): ResolvedMethod => {
+    const { prior, cfg } = liftConfig(ctx);
+    return { method: liftPosterior(toMixturePrior(prior), ctx.layer, cfg), config: cfg, priorId: prior.id };
+  },
+  // Baselines plug in here, e.g. `maml: (ctx) => ({ method: maml(ctx.layer, …), config, priorId: null })`.
+} as const satisfies Record<string, (ctx: MethodContext) => ResolvedMethod>;
+
+export type MethodName = keyof typeof METHODS;
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+/** Methods whose fit also stores posterior samples, so predictions carry uncertainty. */
+export const POSTERIOR_METHODS: ReadonlySet<string> = new Set<MethodName>(['lift-posterior']);
+
+export function methodName(name: string): MethodName {
+  if (Object.hasOwn(METHODS, name)) return name as MethodName;
+  throw new ValidationError(`method: expected one of ${METHOD_NAMES.join(', ')}, got '${name}'`);
+}
+
+/** Builds a method by name; ValidationError listing the valid names for an unknown one. */
+export function createMethod(name: string, ctx: MethodContext): ResolvedMethod {
+  return METHODS[methodName(name)](ctx);
+}
+
+/** Whether a method needs a trained prior (so callers can skip it when none exists). */
+export function methodNeedsPrior(name: MethodName): boolean {
+  return name === 'lift-map' || name === 'lift-posterior';
+}

@@ -1,0 +1,144 @@
+/**
+ * Few-shot tasks: create from labelled examples (JSON, or the JSONL task-file format), list, get,
+ * delete. Creation checks the few-shot set (≥ 2 labels, every label with ≥ 1 support example,
+ * query labels known, texts within limits, images decodable) before anything is written, stores
+ * task and examples in one transaction, then warms the feature cache so the first fit is fast.
+ */
+import { encodePng } from '../backbone/image.ts';
+import { parseTaskFile, TaskFileError } from '../benchmarks/task-file.ts';
+import { NotFoundError, ValidationError } from '../registry/errors.ts';
+import type { Example, ExampleInputFields, Modality, Page, Split, Task, TaskFilter } from '../registry/types.ts';
+import { checkText, decodeBase64, decodeImageField, imageItem, textItem, type FeatureItem } from './inputs.ts';
+import type { Zoo } from './zoo.ts';
+
+export interface ExampleBody {
+  readonly label: string;
+  readonly split?: 'support' | 'query';
+  readonly text?: string;
+  readonly image_base64?: string;
+}
+
+export interface TaskBody {
+  readonly id: string;
+  readonly name?: string;
+  readonly modality?: Modality;
+  /** Ordered label set; default: support labels in order of first appearance. */
+  readonly labels?: readonly string[];
+  readonly metadata?: Record<string, unknown>;
+  readonly examples: readonly ExampleBody[];
+}
+
+interface DecodedExample {
+  readonly fields: ExampleInputFields;
+  readonly item: FeatureItem;
+}
+
+function decodeExample(ex: ExampleBody, i: number, modality: Modality, maxTextLength: number): DecodedExample {
+  const field = `examples[${i}]`;
+  const split: Split = ex.split ?? 'support';
+  if ((ex.text === undefined) === (ex.image_base64 === undefined)) {
+    throw new ValidationError(`${field}: expected exactly one of text or image_base64, got ${ex.text === undefined ? 'neither' : 'both'}`);
+  }
+  if (modality === 'text') {
+    if (ex.text === undefined) throw new ValidationError(`${field}: expected text in a text task, got image_base64`);
+    const text = checkText(ex.text, `${field}.text`, maxTextLength);
+    return { fields: { label: ex.label, split, text }, item: textItem(text) };
+  }
+  if (ex.image_base64 === undefined) throw new ValidationError(`${field}: expected image_base64 in an image task, got text`);
+  const bytes = decodeBase64(ex.image_base64, `${field}.image_base64`);
+  return { fields: { label: ex.label, split, image: bytes }, item: imageItem(decodeImageField(bytes, `${field}.image_base64`)) };
+}
+
+/** Label set and balance checks; messages name the offending field. */
+function checkLabels(body: TaskBody): string[] {
+  const support = body.examples.filter((e) => (e.split ?? 'support') === 'support');
+  const labels = body.labels ? [...body.labels] : [...new Set(support.map((e) => e.label))];
+  if (new Set(labels).size !== labels.length) throw new ValidationError(`labels: expected distinct labels, got duplicates in [${labels.join(', ')}]`);
+  if (labels.length < 2) throw new ValidationError(`labels: a few-shot task needs at least 2 labels with support examples, got ${labels.length}${labels.length ? ` (${labels.join(', ')})` : ''}`);
+  body.examples.forEach((e, i) => {
+    if (!labels.includes(e.label)) throw new ValidationError(`examples[${i}].label: expected one of ${labels.join(', ')}, got '${e.label}'`);
+  });
+  const missing = labels.filter((l) => !support.some((e) => e.label === l));
+  if (missing.length > 0) throw new ValidationError(`examples: every label needs at least 1 support example; none for ${missing.map((l) => `'${l}'`).join(', ')}`);
+  return labels;
+}
+
+export async function createTask(zoo: Zoo, body: TaskBody): Promise<Task> {
+  if (body.examples.length === 0) throw new ValidationError('examples: expected at least 2 labelled support examples, got none');
+  if (body.examples.length > zoo.limits.maxInputs) {
+    throw new ValidationError(`examples: expected at most ${zoo.limits.maxInputs} examples per request, got ${body.examples.length}`);
+  }
+  const modality: Modality = body.modality ?? (body.examples[0].image_base64 !== undefined ? 'image' : 'text');
+  const labels = checkLabels(body);
+  const decoded = body.examples.map((e, i) => decodeExample(e, i, modality, zoo.limits.maxTextLength));
+  const backbone = await zoo.forModality(modality);
+  const task = zoo.store.createTask({
+    id: body.id, name: body.name, modality, baseModel: backbone.baseModel.sha256, labels,
+    metadata: body.metadata, examples: decoded.map((d) => d.fields),
+  });
+  await zoo.featurizer.features(backbone, decoded.map((d) => d.item));
+  return task;
+}
+
+/** Task-file names become ids: lower case, runs of other characters -> '-'. */
+export function slugOf(name: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 128);
+  if (slug === '') throw new ValidationError(`task: cannot derive an id from name '${name}'; use letters or digits`);
+  return slug;
+}
+
+/** Creates every task of a JSONL task file (image paths are refused: use image_base64). */
+export async function createTasksFromFile(zoo: Zoo, content: string, idOverride?: string): Promise<Task[]> {
+  let parsed;
+  try {
+    parsed = parseTaskFile(content, { source: 'request body' });
+  } catch (err) {
+    if (err instanceof TaskFileError) throw new ValidationError(err.message);
+    throw err;
+  }
+  if (idOverride !== undefined && parsed.length !== 1) throw new ValidationError(`id: a task id can only be given for a file with one task, got ${parsed.length} tasks`);
+  const bodies: TaskBody[] = parsed.map((t) => ({
+    id: idOverride ?? slugOf(t.name), name: t.name, modality: t.modality, labels: t.classes,
+    examples: [...t.support.map((e) => ({ e, split: 'support' as const })), ...t.query.map((e) => ({ e, split: 'query' as const }))]
+      .map(({ e, split }) => ({
+        label: e.label, split,
+        ...(e.text !== undefined ? { text: e.text } : { image_base64: Buffer.from(encodePng(e.image!)).toString('base64') }),
+      })),
+  }));
+  for (const b of bodies) assertTaskAbsent(zoo, b.id);
+  const tasks: Task[] = [];
+  for (const b of bodies) tasks.push(await createTask(zoo, b));
+  return tasks;
+}
+
+function assertTaskAbsent(zoo: Zoo, id: string): void {
+  try {
+    zoo.store.getTask(id);
+  } catch (err) {
+    if (err instanceof NotFoundError) return;
+    throw err;
+  }
+  zoo.store.createTask({ id, modality: 'text', baseModel: '', labels: [] }); // raises AlreadyExistsError with the store's message
+}
+
+export function listTasks(zoo: Zoo, filter: TaskFilter, pageToken?: string, maxResults?: number): Page<Task> {
+  return zoo.store.listTasks(filter, pageToken, maxResults);
+}
+
+export function getTask(zoo: Zoo, id: string): Task {
+  return zoo.store.getTask(id);
+}
+
+export function listExamples(zoo: Zoo, id: string, split?: Split): readonly Example[] {
+  zoo.store.getTask(id);
+  return zoo.store.listExamples(id, split);
+}
+
+export function deleteTask(zoo: Zoo, id: string): void {
+  zoo.store.deleteTask(id);
+}
+
+/** Feature items of stored examples (images are decoded from their stored bytes). */
+export function exampleItems(examples: readonly Example[]): FeatureItem[] {
+  return examples.map((e, i) => (e.text !== undefined ? textItem(e.text) : imageItem(decodeImageField(e.image!, `stored example ${i}`))));
+}
