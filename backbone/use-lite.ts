@@ -94,6 +94,13 @@ function isUpToDate(modelsDir: string, sourceVersion: string): boolean {
   return sha256(readFileSync(paths.onnx)) === sidecar.sha256;
 }
 
+/** Write then rename, so a concurrent reader never sees a half-written file. */
+function writeAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
 /**
  * Convert USE-lite to ONNX in `modelsDir` (idempotent: reuses an up-to-date build unless
  * `force`). The bytes depend only on the package's weights and this code, so every build of
@@ -111,10 +118,8 @@ export async function buildUseLite(modelsDir: string, options: { force?: boolean
   const bytes = convertUseLite(weights, `Universal Sentence Encoder lite, converted from ${SOURCE_PACKAGE}@${version}`);
   const hash = sha256(bytes);
   mkdirSync(modelsDir, { recursive: true });
-  // Write then rename, so a concurrent reader never sees a half-written model.
-  writeFileSync(`${paths.onnx}.tmp`, bytes);
-  renameSync(`${paths.onnx}.tmp`, paths.onnx);
-  writeFileSync(paths.sidecar, `${JSON.stringify(makeSidecar(weights, hash, version), null, 2)}\n`);
+  writeAtomic(paths.onnx, bytes);
+  writeAtomic(paths.sidecar, `${JSON.stringify(makeSidecar(weights, hash, version), null, 2)}\n`);
   return { onnxPath: paths.onnx, sidecarPath: paths.sidecar, sha256: hash, built: true };
 }
 

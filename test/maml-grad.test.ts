@@ -91,7 +91,7 @@ describe('MAML meta-gradient', () => {
     assert.ok(err > 1e-3, `FOMAML unexpectedly matches the exact meta-gradient (${err})`);
   });
 
-  it('meta-gradient on the synthetic family at rank 2 (|θ| = 64) matches central differences', () => {
+  for (const [steps, tol] of [[1, 1e-3], [5, 5e-3]] as const) it(`meta-gradient on the synthetic family at rank 2 (|θ| = 64), ${steps} inner step(s), matches central differences (rel. ≤ ${tol})`, () => {
     const rng = createRng(5);
     const fam = makeFamily(16, rng.fork('family'));
     const shape = loraShape(fam.layer, 2, 2);
@@ -102,9 +102,10 @@ describe('MAML meta-gradient', () => {
     const cache = createRowCache(fam.layer);
     const p: InnerProblem = { layer: fam.layer, shape, tau: 10 };
     const support = supportBatch(cache, ep.support, 3), episode = episodeBatch(cache, ep, 3);
-    const out = metaGradient(p, support, episode, theta, 0.02, 1, 'maml');
-    const err = worstFdError((t) => postAdaptationLoss(p, support, episode, t, 0.02, 1), theta, out.grad, { h: 1e-3 });
-    assert.ok(err <= 2e-3, `meta-gradient FD error ${err}`);
-    assert.ok(relError(out.loss, postAdaptationLoss(p, support, episode, theta, 0.02, 1)) < 1e-9);
+    const out = metaGradient(p, support, episode, theta, 0.02, steps, 'maml');
+    const err = worstFdError((t) => postAdaptationLoss(p, support, episode, t, 0.02, steps), theta, out.grad, { h: 1e-3 });
+    // Float32 rounding of the inner trajectory grows with the number of inner steps.
+    assert.ok(err <= tol, `meta-gradient FD error ${err}`);
+    assert.ok(relError(out.loss, postAdaptationLoss(p, support, episode, theta, 0.02, steps)) < 1e-9);
   });
 });

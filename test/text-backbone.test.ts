@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decodeWeights } from '../backbone/tfjs-weights.ts';
 import { loadTokenizer } from '../backbone/tokenizer.ts';
 import { buildUseLite, loadTextEncoder, planBatches, type UseLiteEncoder } from '../backbone/use-lite.ts';
 
@@ -24,6 +25,34 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
   return d;
 }
+
+describe('tfjs weights', () => {
+  it('decodes float32, int32, float16 and uint8-quantised entries laid back to back', () => {
+    const bytes = new Uint8Array(4 * 2 + 4 + 2 * 2 + 3);
+    const view = new DataView(bytes.buffer);
+    view.setFloat32(0, 1.5, true);
+    view.setFloat32(4, -2.25, true);
+    view.setInt32(8, -7, true);
+    view.setUint16(12, 0x3c00, true); // 1.0 in half precision
+    view.setUint16(14, 0xc100, true); // -2.5
+    bytes.set([0, 10, 255], 16);
+    const manifest = [{
+      paths: ['shard'],
+      weights: [
+        { name: 'f', shape: [2], dtype: 'float32' },
+        { name: 'i', shape: [], dtype: 'int32' },
+        { name: 'h', shape: [2], dtype: 'float32', quantization: { dtype: 'float16' as const } },
+        { name: 'q', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8' as const, min: -1, scale: 0.5 } },
+      ],
+    }];
+    const w = decodeWeights(manifest, bytes);
+    assert.deepEqual([...w.get('f')!.data], [1.5, -2.25]);
+    assert.deepEqual([...w.get('i')!.data], [-7]);
+    assert.deepEqual([...w.get('h')!.data], [1, -2.5]);
+    assert.deepEqual([...w.get('q')!.data], [-1, 4, 126.5]);
+    assert.throws(() => decodeWeights(manifest, bytes.subarray(0, 18)), /needs bytes/);
+  });
+});
 
 describe('tokenizer', () => {
   it('reproduces the original ids for every fixture sentence', () => {
