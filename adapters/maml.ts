@@ -19,17 +19,16 @@
  * against a Hessian from second differences of the loss, and the meta-gradient against a finite
  * difference of the post-adaptation query loss).
  */
-import type { AdaptContext } from './adapt.ts';
-import { fineTune } from './adapt.ts';
-import { adamStep, initAdam, l2norm } from './adam.ts';
+import { fineTune, type AdaptContext } from './adapt.ts';
+import { adamStep, initAdam, l2norm, type AdamState } from './adam.ts';
 import { check } from './errors.ts';
 import { fromInit, shapeOf, type FromInitOptions } from './from-init.ts';
-import { initTheta, seededA0, thetaSize, type LayerSpec, type LoraShape } from './lora.ts';
+import { forwardLayer, initTheta, seededA0, thetaSize, type LayerSpec, type LoraShape } from './lora.ts';
 import type { AdapterConfig, FewShotMethod, TuneConfig } from './method.ts';
 import {
-  createRowCache, episodeBatch, progressReporter, supportBatch, unionBatch, type MetaTask, type RowCache,
+  episodeBatch, sharedRowCache, progressReporter, supportBatch, unionBatch, type MetaTask, type RowCache,
 } from './meta-task.ts';
-import { episodeLoss, type HeadBatch } from './proto-head.ts';
+import { episodeLoss, protoHeadLoss, type HeadBatch } from './proto-head.ts';
 import type { Rng } from './rng.ts';
 
 export type MetaVariant = 'maml' | 'fomaml' | 'reptile';
@@ -68,6 +67,12 @@ export interface InnerProblem {
 
 type GradFn = (theta: Float32Array) => Float64Array;
 
+/** Mean query NLL of a batch under θ, forward only (for traces). */
+function meanLoss(p: InnerProblem, theta: Float32Array, batch: HeadBatch): number {
+  const Z = forwardLayer(p.layer, p.shape, theta, batch.X, batch.base, batch.n).Z;
+  return protoHeadLoss(Z, p.shape.outDim, batch, { tau: p.tau, reduction: 'mean' }).loss;
+}
+
 function sumGrad(p: InnerProblem, batch: HeadBatch): GradFn {
   return (theta) => episodeLoss(p.layer, p.shape, theta, batch, { tau: p.tau, reduction: 'sum' }, new Float64Array(theta.length)).grad as Float64Array;
 }
@@ -101,7 +106,7 @@ export function postAdaptationLoss(
   p: InnerProblem, support: HeadBatch, episode: HeadBatch, theta0: Float32Array, innerLr: number, steps: number,
 ): number {
   const path = innerTrajectory(p, support, theta0, innerLr, steps);
-  return episodeLoss(p.layer, p.shape, path[steps], episode, { tau: p.tau, reduction: 'mean' }).loss;
+  return meanLoss(p, path[steps], episode);
 }
 
 /**
@@ -123,14 +128,14 @@ export function metaGradient(
       for (let i = 0; i < v.length; i++) v[i] -= innerLr * hv[i];
     }
   }
-  const preLoss = steps === 0 ? out.loss : episodeLoss(p.layer, p.shape, theta0, episode, headOpts).loss;
+  const preLoss = steps === 0 ? out.loss : meanLoss(p, theta0, episode);
   return { loss: out.loss, preLoss, grad: v };
 }
 
 /** Reptile's task solution: Adam on the whole episode (LOO), `steps` steps from θ0. */
 function reptileTaskSolution(p: InnerProblem, batch: HeadBatch, nWay: number, theta0: Float32Array, lr: number, steps: number) {
   const ctx: AdaptContext = { layer: p.layer, shape: p.shape, nWay, tau: p.tau, batch };
-  const pre = episodeLoss(p.layer, p.shape, theta0, batch, { tau: p.tau, reduction: 'mean' }).loss;
+  const pre = meanLoss(p, theta0, batch);
   const out = fineTune(theta0, ctx, { steps, lr, prior: { kind: 'none' } });
   return { theta: out.theta, pre, post: out.loss / Math.max(1, batch.n) };
 }
@@ -144,7 +149,7 @@ interface MetaStepOut { readonly pre: number; readonly post: number }
 /** One meta-step over a batch of tasks; updates θ0 in place. */
 function metaStep(
   tasks: readonly MetaTask[], cache: RowCache, p: InnerProblem, theta0: Float32Array, cfg: MamlConfig,
-  variant: MetaVariant, innerSteps: number, adam: ReturnType<typeof initAdam>, rng: Rng,
+  variant: MetaVariant, innerSteps: number, adam: AdamState, rng: Rng,
 ): MetaStepOut {
   const picked = pickTasks(tasks.length, cfg.metaBatch ?? 4, rng);
   const acc = new Float64Array(theta0.length);
@@ -190,7 +195,7 @@ export function mamlTrain(
   const theta0 = cfg.init ? Float32Array.from(cfg.init) : initTheta(shape, seededA0(shape, cfg.a0Seed ?? 0));
   check(theta0.length === thetaSize(shape), () => `init θ0: expected length ${thetaSize(shape)}, got ${theta0.length}`);
   const p: InnerProblem = { layer, shape, tau: cfg.tau ?? 10 };
-  const cache = createRowCache(layer);
+  const cache = sharedRowCache(layer);
   const adam = initAdam(theta0.length);
   const report = progressReporter(cfg.metaSteps, onProgress);
   const preLossTrace: number[] = [], postLossTrace: number[] = [];

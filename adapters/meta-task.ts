@@ -116,6 +116,22 @@ export function createRowCache(layer: LayerSpec): RowCache {
   };
 }
 
+const shared = new WeakMap<LayerSpec, RowCache>();
+
+/**
+ * The RowCache of a layer object, shared by every trainer in the process (a pure memo: the
+ * same rows and layer always give the same values). Lets MAML, MBC and MAP-hierarchical pay
+ * the [out, in] matvec per training row once between them.
+ */
+export function sharedRowCache(layer: LayerSpec): RowCache {
+  let cache = shared.get(layer);
+  if (!cache) {
+    cache = createRowCache(layer);
+    shared.set(layer, cache);
+  }
+  return cache;
+}
+
 /** Packs rows with per-row flags into a HeadBatch. */
 function packBatch(
   cache: RowCache, rows: readonly Float32Array[], labels: ArrayLike<number>, nWay: number,

@@ -1,0 +1,184 @@
+/**
+ * Bad input and access control against the real server (API key set, small body limit): every
+ * class of bad request gets a clear 4xx naming the field, `{ error: { code, message } }`, and
+ * nothing half-written is left in the registry.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type RunningServer } from '../server/start.ts';
+import { DEFAULT_CONFIG } from '../service/config.ts';
+
+const KEY = 'test-key-123';
+const AUTH = { authorization: `Bearer ${KEY}` };
+let server: RunningServer;
+let dir: string;
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH): Promise<{ status: number; json: Json; text: string }> {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: Json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+/** Asserts a 4xx with the error envelope, a code and a message matching `pattern`. */
+async function expectError(res: Promise<{ status: number; json: Json; text: string }>, status: number, pattern: RegExp): Promise<void> {
+  const r = await res;
+  assert.equal(r.status, status, r.text);
+  assert.equal(typeof r.json?.error?.code, 'string', r.text);
+  assert.match(r.json.error.message, pattern);
+  assert.equal(Object.keys(r.json).join(), 'error');
+}
+
+const ok = (label: string, text: string, split?: string) => ({ label, text, ...(split ? { split } : {}) });
+const GOOD = { id: 'good', examples: [ok('a', 'first text'), ok('b', 'second text'), ok('a', 'third text', 'query')] };
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lift-server-errors-'));
+  server = await startServer({
+    ...DEFAULT_CONFIG, port: 0, registryPath: join(dir, 'registry.sqlite'), apiKey: KEY,
+    bodyLimitBytes: 32 * 1024, maxInputs: 8, maxTextLength: 100,
+  }, { log: () => {} });
+  assert.equal((await call('POST', '/v1/tasks', GOOD)).status, 201);
+});
+
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('server: auth', () => {
+  it('rejects mutating routes without or with a wrong key; reads need none', async () => {
+    await expectError(call('POST', '/v1/tasks', { ...GOOD, id: 'x1' }, {}), 401, /missing API key/);
+    await expectError(call('POST', '/v1/tasks', { ...GOOD, id: 'x1' }, { authorization: 'Bearer nope' }), 401, /invalid API key/);
+    await expectError(call('POST', '/v1/tasks/good/fit', { method: 'prototypes' }, { authorization: KEY }), 401, /invalid API key/);
+    await expectError(call('DELETE', '/v1/tasks/good', undefined, {}), 401, /API key/);
+    await expectError(call('PUT', '/v1/adapters/n/aliases/prod', { version: 1 }, {}), 401, /API key/);
+    await expectError(call('POST', '/v1/adapters/import', {}, {}), 401, /API key/);
+    assert.equal((await call('GET', '/v1/tasks/x1', undefined, {})).status, 404, 'nothing was created');
+    assert.equal((await call('GET', '/v1/tasks', undefined, {})).status, 200);
+    assert.equal((await call('GET', '/v1/tasks/good', undefined, {})).status, 200);
+  });
+});
+
+describe('server: bad input', () => {
+  it('refuses oversized bodies with 413 and malformed JSON with 400', async () => {
+    const big = { id: 'big', examples: Array.from({ length: 400 }, (_, i) => ok(i % 2 ? 'a' : 'b', `text number ${i} `.repeat(6))) };
+    await expectError(call('POST', '/v1/tasks', big), 413, /at most 32768 bytes/);
+    await expectError(call('POST', '/v1/tasks', '{"id": "x", '), 400, /malformed JSON/);
+    await expectError(call('POST', '/v1/predict', '[1, 2'), 400, /malformed JSON/);
+  });
+
+  it('names missing fields, wrong types and unknown fields', async () => {
+    await expectError(call('POST', '/v1/tasks', {}), 400, /body\.id/);
+    await expectError(call('POST', '/v1/tasks', { id: 'x2', examples: 'nope' }), 400, /body\.examples: expected array/);
+    await expectError(call('POST', '/v1/tasks', { id: 'Bad Id!', examples: [] }), 400, /body\.id: expected a slug/);
+    await expectError(call('POST', '/v1/tasks', { ...GOOD, id: 'x3', examples: [{ label: 'a', text: 3 }] }), 400, /body\.examples\[0\]\.text: expected string/);
+    await expectError(call('POST', '/v1/tasks', { ...GOOD, id: 'x4', colour: 'red' }), 400, /colour/);
+    await expectError(call('POST', '/v1/tasks/good/fit', { rank: 'two' }), 400, /body\.method.*|body\.rank/);
+    await expectError(call('POST', '/v1/tasks/good/fit', { method: 'prototypes', steps: -1 }), 400, /body\.steps/);
+    await expectError(call('POST', '/v1/predict', { inputs: [{ text: 'hi' }] }), 400, /body\.adapter/);
+    await expectError(call('GET', '/v1/tasks?max_results=0'), 400, /query\.max_results/);
+    await expectError(call('GET', '/v1/tasks?page_token=garbage'), 400, /token/i);
+  });
+
+  it('rejects empty, single-label, unbalanced and mislabelled few-shot sets', async () => {
+    await expectError(call('POST', '/v1/tasks', { id: 'e1', examples: [] }), 400, /examples: expected at least 2/);
+    await expectError(call('POST', '/v1/tasks', { id: 'e2', examples: [ok('a', 'one'), ok('a', 'two')] }), 400, /at least 2 labels/);
+    await expectError(call('POST', '/v1/tasks', { id: 'e3', labels: ['a', 'b', 'c'], examples: [ok('a', 'one'), ok('b', 'two')] }), 400, /every label needs at least 1 support example; none for 'c'/);
+    await expectError(call('POST', '/v1/tasks', { id: 'e4', examples: [ok('a', 'one'), ok('b', 'two'), ok('c', 'three', 'query')] }), 400, /examples\[2\]\.label: expected one of a, b, got 'c'/);
+    await expectError(call('POST', '/v1/tasks', { id: 'e5', examples: [ok('a', 'one'), ok('b', 'two'), ok('b', 'one')] }), 400, /same content|label/);
+    await expectError(call('POST', '/v1/tasks', { id: 'e6', examples: Array.from({ length: 9 }, (_, i) => ok(i % 2 ? 'a' : 'b', `t${i}`)) }), 400, /at most 8 examples/);
+    for (const id of ['e1', 'e2', 'e3', 'e4', 'e5', 'e6']) assert.equal((await call('GET', `/v1/tasks/${id}`)).status, 404, `${id} was not created`);
+  });
+
+  it('rejects undecodable images, oversized or empty texts and mixed modalities', async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).toString('base64');
+    await expectError(call('POST', '/v1/tasks', { id: 'i1', examples: [{ label: 'a', image_base64: png }, { label: 'b', image_base64: png }] }), 400, /examples\[0\]\.image_base64: cannot decode image: invalid PNG/);
+    await expectError(call('POST', '/v1/tasks', { id: 'i2', examples: [{ label: 'a', image_base64: Buffer.from('hello').toString('base64') }, { label: 'b', image_base64: '!!!' }] }), 400, /examples\[0\]\.image_base64: cannot decode image: unsupported format/);
+    await expectError(call('POST', '/v1/tasks', { id: 'i3', examples: [ok('a', 'x'.repeat(101)), ok('b', 'fine')] }), 400, /examples\[0\]\.text: expected at most 100 characters, got 101/);
+    await expectError(call('POST', '/v1/tasks', { id: 'i4', examples: [ok('a', '   '), ok('b', 'fine')] }), 400, /examples\[0\]\.text: expected non-empty/);
+    await expectError(call('POST', '/v1/tasks', { id: 'i5', examples: [ok('a', 'text'), { label: 'b', image_base64: png }] }), 400, /examples\[1\]: expected text in a text task/);
+    await expectError(call('POST', '/v1/tasks', { id: 'i6', examples: [{ label: 'a', text: 'x', image_base64: png }, ok('b', 'y')] }), 400, /exactly one of text or image_base64/);
+    for (const id of ['i1', 'i2', 'i3', 'i4', 'i5', 'i6']) assert.equal((await call('GET', `/v1/tasks/${id}`)).status, 404);
+  });
+
+  it('rejects bad task files line by line', async () => {
+    const lines = '{"task": "t", "split": "support", "label": "a", "text": "x"}\nnot json\n{"task": "t", "split": "support", "label": "b", "image": "/etc/passwd"}';
+    await expectError(call('POST', '/v1/tasks', { jsonl: lines }), 400, /line 2: invalid JSON[\s\S]*line 3: image: .*only allowed in task files on disk/);
+  });
+
+  it('maps unknown tasks, adapters, methods and conflicts to 404 / 400 / 409', async () => {
+    await expectError(call('POST', '/v1/tasks', GOOD), 409, /already exists/);
+    await expectError(call('POST', '/v1/tasks/nope/fit', { method: 'prototypes' }), 404, /task 'nope' not found/);
+    await expectError(call('POST', '/v1/tasks/good/fit', { method: 'magic' }), 400, /method: expected one of prototypes, independent, lift-map, lift-posterior, got 'magic'/);
+    await expectError(call('POST', '/v1/tasks/good/fit', { method: 'lift-map' }), 409, /no LiFT prior/);
+    await expectError(call('POST', '/v1/predict', { adapter: { id: 'ad_nope' }, inputs: [{ text: 'hi' }] }), 404, /ad_nope/);
+    await expectError(call('POST', '/v1/predict', { adapter: { task: 'good' }, inputs: [{ text: 'hi' }] }), 404, /adapter for task 'good' not found/);
+    const fit = await call('POST', '/v1/tasks/good/fit', { method: 'prototypes' });
+    assert.equal(fit.status, 201, fit.text);
+    const id = fit.json.adapter.id;
+    await expectError(call('POST', '/v1/predict', { adapter: { id }, inputs: [] }), 400, /inputs: expected at least 1/);
+    await expectError(call('POST', '/v1/predict', { adapter: { id }, inputs: Array.from({ length: 9 }, () => ({ text: 'x' })) }), 400, /at most 8 inputs/);
+    await expectError(call('POST', '/v1/predict', { adapter: { id }, inputs: [{ image_base64: 'AAAA' }] }), 400, /inputs\[0\]: expected text for a text adapter/);
+    await expectError(call('POST', '/v1/predict', { adapter: { id, name: 'good.prototypes' }, inputs: [{ text: 'x' }] }), 400, /exactly one of id, name or task/);
+    await expectError(call('POST', '/v1/predict', { adapter: { name: 'good.prototypes', version: 7 }, inputs: [{ text: 'x' }] }), 404, /not found/);
+    await expectError(call('PUT', '/v1/adapters/good.prototypes/aliases/prod', { version: 9 }), 404, /not found/);
+    await expectError(call('POST', '/v1/tasks/good/compare', { methods: ['prototypes', 'nope'] }), 400, /methods\[1\]/);
+    await expectError(call('GET', '/v1/no-such-route'), 404, /no route GET/);
+  });
+
+  it('refuses hostile PEFT imports without writing anything', async () => {
+    const fit = await call('POST', '/v1/tasks/good/fit', { method: 'independent' });
+    const exported = await call('GET', `/v1/adapters/${fit.json.adapter.id}/peft`);
+    const before = (await call('GET', '/v1/adapters?max_results=1000')).json.items.length;
+    const bytes = Buffer.from(exported.json['adapter_model.safetensors'], 'base64');
+    const truncated = bytes.subarray(0, bytes.length - 16).toString('base64');
+    await expectError(call('POST', '/v1/adapters/import', { ...exported.json, name: 'h1', 'adapter_model.safetensors': truncated }), 400, /safetensors|data|offset|bytes/i);
+    const badConfig = { ...exported.json['adapter_config.json'], use_dora: true };
+    await expectError(call('POST', '/v1/adapters/import', { ...exported.json, name: 'h2', 'adapter_config.json': badConfig }), 400, /use_dora/);
+    await expectError(call('POST', '/v1/adapters/import', { ...exported.json, name: 'h3', 'adapter_config.json': '{not json' }), 400, /adapter_config\.json/);
+    await expectError(call('POST', '/v1/adapters/import', { ...exported.json, name: 'h4', 'adapter_model.safetensors': '***' }), 400, /base64/);
+    assert.equal((await call('GET', '/v1/adapters?max_results=1000')).json.items.length, before);
+  });
+});
+
+describe('server: unexpected errors', () => {
+  it('answers an internal failure with a plain 500: no stack, no internal message', async () => {
+    const { store } = server.context.zoo;
+    const original = store.listBaseModels;
+    const quiet = console.error;
+    store.listBaseModels = () => { throw new Error('secret internal detail'); };
+    console.error = () => {};
+    try {
+      const r = await call('GET', '/v1/base-models');
+      assert.equal(r.status, 500);
+      assert.deepEqual(r.json, { error: { code: 'INTERNAL_ERROR', message: 'internal server error' } });
+      assert.doesNotMatch(r.text, /secret|at /);
+    } finally {
+      store.listBaseModels = original;
+      console.error = quiet;
+    }
+  });
+});
+
+describe('server: shutdown', () => {
+  it('finishes in-flight requests, then stops accepting and reports not ready', async () => {
+    const inflight = call('POST', '/v1/tasks/good/compare', { methods: ['prototypes', 'independent'], query: [ok('a', 'first text')] });
+    await new Promise((r) => setTimeout(r, 5));
+    const closing = server.close();
+    const res = await inflight;
+    assert.equal(res.status, 200, res.text);
+    await closing;
+    await assert.rejects(fetch(`${server.url}/healthz`));
+  });
+});
