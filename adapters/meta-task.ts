@@ -15,12 +15,13 @@
  */
 import type { SupportSet } from './adapt.ts';
 import { check } from './errors.ts';
-import { matmulABt } from './linalg.ts';
 import type { LayerSpec, LoraShape } from './lora.ts';
 import { episodeLoss, type HeadBatch } from './proto-head.ts';
 import { shuffled, type Rng } from './rng.ts';
 import type { TaskLikelihood } from './sgld-gibbs.ts';
 import type { LabelledSet } from './task-likelihood.ts';
+import { type RowCache } from './row-cache.ts';
+export { createRowCache, sharedRowCache, type RowCache } from './row-cache.ts';
 
 /** One few-shot episode: the support builds prototypes (and drives inner loops), the query is scored. */
 export interface Episode {
@@ -95,43 +96,6 @@ export function metaTaskFromLabelled(
 }
 
 /** Memoised base pre-activations W·x + b [out] per feature-row object, for one layer. */
-export interface RowCache {
-  readonly layer: LayerSpec;
-  base(row: Float32Array): Float32Array;
-}
-
-export function createRowCache(layer: LayerSpec): RowCache {
-  const memo = new WeakMap<Float32Array, Float32Array>();
-  return {
-    layer,
-    base(row) {
-      let b = memo.get(row);
-      if (!b) {
-        check(row.length === layer.inDim, () => `feature row: expected length ${layer.inDim}, got ${row.length}`);
-        b = matmulABt(row, layer.weight, 1, layer.inDim, layer.outDim, new Float32Array(layer.outDim), layer.bias) as Float32Array;
-        memo.set(row, b);
-      }
-      return b;
-    },
-  };
-}
-
-const shared = new WeakMap<LayerSpec, RowCache>();
-
-/**
- * The RowCache of a layer object, shared by every trainer in the process (a pure memo: the
- * same rows and layer always give the same values). Lets MAML, MBC and MAP-hierarchical pay
- * the [out, in] matvec per training row once between them.
- */
-export function sharedRowCache(layer: LayerSpec): RowCache {
-  let cache = shared.get(layer);
-  if (!cache) {
-    cache = createRowCache(layer);
-    shared.set(layer, cache);
-  }
-  return cache;
-}
-
 /** Packs rows with per-row flags into a HeadBatch. */
 function packBatch(
   cache: RowCache, rows: readonly Float32Array[], labels: ArrayLike<number>, nWay: number,

@@ -7,7 +7,8 @@
  */
 import { check } from './errors.ts';
 import { packRows } from './linalg.ts';
-import { basePreActivations, type LayerSpec, type LoraShape } from './lora.ts';
+import type { LayerSpec, LoraShape } from './lora.ts';
+import { sharedRowCache } from './row-cache.ts';
 import { episodeLoss, type HeadBatch } from './proto-head.ts';
 import { shuffled, type Rng } from './rng.ts';
 import type { TaskLikelihood } from './sgld-gibbs.ts';
@@ -35,7 +36,10 @@ export interface CachedRows {
 
 export function cacheRows(layer: LayerSpec, features: readonly Float32Array[]): CachedRows {
   const X = packRows(features, layer.inDim);
-  return { n: features.length, X, base: basePreActivations(layer, X, features.length) };
+  const cache = sharedRowCache(layer);
+  const base = new Float32Array(features.length * layer.outDim);
+  features.forEach((row, i) => base.set(cache.base(row), i * layer.outDim));
+  return { n: features.length, X, base };
 }
 
 /** A HeadBatch of selected rows (copies them into contiguous buffers). */

@@ -12,7 +12,7 @@ import { toMarkdown, toReportRow, writeSuiteReport, type ReportRow } from '../be
 import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
 import { openWorkspace } from '../service/workspace.ts';
 import { featureLookup } from '../service/features.ts';
-import { createMethod, METHOD_NAMES } from '../service/methods.ts';
+import { createMethod, methodContext, METHOD_NAMES } from '../service/methods.ts';
 import { findPrior } from '../service/meta-artifacts.ts';
 import { startProgress } from '../service/progress.ts';
 
@@ -23,11 +23,14 @@ const program = new Command()
   .option('--methods <list>', `comma-separated, or "all" (${METHOD_NAMES.join(', ')})`, 'prototypes')
   .option('--shots <list>', 'comma-separated shot counts (default: the suite protocol)')
   .option('--episodes <n>', 'episodes per shot count (default: the suite protocol)')
+  .option('--split <name>', 'test (report) or val (choosing hyper-parameters)', 'test')
+  .option('--lr <number>', 'fine-tuning learning rate of every adapting method')
+  .option('--steps <number>', 'fine-tuning steps of every adapting method')
   .option('--registry <path>', 'SQLite registry file (feature cache, priors)')
   .option('--out <dir>', 'report directory', 'reports')
   .parse();
 
-const opts = program.opts<{ suite: string; methods: string; shots?: string; episodes?: string; registry?: string; out: string }>();
+const opts = program.opts<{ lr?: string; steps?: string; suite: string; split: string; methods: string; shots?: string; episodes?: string; registry?: string; out: string }>();
 
 function positiveInts(text: string, what: string): number[] {
   const values = text.split(',').map((s) => Number(s.trim()));
@@ -48,16 +51,18 @@ async function main(): Promise<void> {
     const suite = await loadSuite(suiteName);
     const backbone = await ws.backbones.forModality(suite.modality);
     const prior = findPrior(ws.store, backbone.baseModel, protocol.trainOn);
-    const ctx = { layer: backbone.encoder.layer, prior, options: {} };
+    const ctx = methodContext(ws.store, backbone.encoder.layer, prior, { lr: opts.lr ? Number(opts.lr) : undefined, steps: opts.steps ? Number(opts.steps) : undefined });
     const resolved = names.map((name) => ({ name, ...createMethod(name === 'protonet' ? 'prototypes' : name, ctx) }));
     const methods = resolved.map((r) => ({ ...r.method, name: r.name }));
 
-    const testExamples = suite.split.test.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
-    const { lookup } = await featureLookup(ws.store, backbone, testExamples, `${suiteName} test features`);
+    const split = opts.split === 'val' ? 'val' : 'test';
+    if (split !== opts.split) program.error(`--split: expected test or val, got '${opts.split}'`);
+    const testExamples = suite.split[split].flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
+    const { lookup } = await featureLookup(ws.store, backbone, testExamples, `${suiteName} ${split} features`);
 
     const rows: ReportRow[] = [];
     for (const kShot of shots) {
-      const episodes = sampleEpisodes(suite, 'test', {
+      const episodes = sampleEpisodes(suite, split, {
         nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED,
       });
       for (const method of methods) {
@@ -78,6 +83,7 @@ async function main(): Promise<void> {
       rows,
     };
     console.log(toMarkdown(report));
+    if (split === 'val') return; // validation runs choose settings; only meta-test results are reports
     const files = await writeSuiteReport(opts.out, report);
     console.log(`wrote ${files.join(', ')}`);
   } finally {

@@ -22,10 +22,10 @@ export interface FeatureItem {
 }
 
 /** Standard base64, optionally as a data URL; ValidationError naming `field` otherwise. */
-export function decodeBase64(value: string, field: string): Uint8Array {
+export function decodeBase64(value: string, field: string, what = 'PNG or JPEG bytes'): Uint8Array {
   const body = value.replace(/^data:image\/[a-z.+-]+;base64,/i, '').replace(/\s+/g, '');
   if (body.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 === 1) {
-    throw new ValidationError(`${field}: expected base64-encoded PNG or JPEG bytes, got ${body.length === 0 ? 'an empty string' : 'invalid base64'}`);
+    throw new ValidationError(`${field}: expected base64-encoded ${what}, got ${body.length === 0 ? 'an empty string' : 'invalid base64'}`);
   }
   return new Uint8Array(Buffer.from(body, 'base64'));
 }

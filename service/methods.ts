@@ -3,14 +3,23 @@
  * (plus, for LiFT, the latest learned prior of the base model) into a `FewShotMethod` from
  * adapters/. Initial version: prototypes, independent LoRA, LiFT-MAP and LiFT posterior.
  *
- * Baselines (maml, fomaml, reptile, lora-retriever, mbc, linear-probe) plug in as further entries
- * of `METHODS` once adapters/ exposes their factories; nothing else in the server changes.
+ * The competitors (MAML family, LoRA-Retriever, MBC, MAP-hierarchical) start from what
+ * meta-training stored for the base model, and every adapting method shares one budget.
  */
 import type { LayerSpec } from '../adapters/lora.ts';
-import { frozenPrototypes, independentLora, liftMap, liftPosterior, type FewShotMethod } from '../adapters/method.ts';
+import { fromInit } from '../adapters/from-init.ts';
+import { linearProbe } from '../adapters/linear-probe.ts';
+import { loraRetriever } from '../adapters/lora-retriever.ts';
+import { mapHierarchicalMethod } from '../adapters/map-hierarchical.ts';
+import { mbcMethod } from '../adapters/mbc.ts';
+import {
+  frozenPrototypes, independentLora, liftMap, liftPosterior, type FewShotMethod, type TuneConfig,
+} from '../adapters/method.ts';
 import type { MixturePrior } from '../adapters/mixture-prior.ts';
 import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { JsonObject, Prior } from '../registry/types.ts';
+import type { RegistryStore } from '../registry/store.ts';
+import { loadMetaArtifacts, type MetaArtifacts } from './meta-artifacts.ts';
 
 /** Per-request fitting options (all optional; defaults below). */
 export interface FitOptions {
@@ -29,6 +38,8 @@ export interface MethodContext {
   /** Latest prior for the base model, or null when none has been trained. */
   readonly prior: Prior | null;
   readonly options: FitOptions;
+  /** Meta-training results of the competitors (loaded on demand: only they need them). */
+  readonly artifacts?: () => MetaArtifacts | null;
 }
 
 /** A method ready to fit, with the resolved settings recorded as the adapter's training config. */
@@ -39,7 +50,8 @@ export interface ResolvedMethod {
   readonly priorId: string | null;
 }
 
-const DEFAULTS = { rank: 2, steps: 30, lr: 1e-3, tau: 10, starts: 1 } as const;
+/** Defaults of the shared fine-tuning budget (chosen on meta-validation classes, see README). */
+const DEFAULTS = { rank: 4, steps: 30, lr: 1e-3, tau: 10, starts: 1 } as const;
 
 /** Registry prior (flat tensors) -> the mixture the adapter math uses. */
 export function toMixturePrior(prior: Prior): MixturePrior {
@@ -81,17 +93,74 @@ function liftConfig(ctx: MethodContext): { prior: Prior; cfg: { rank: number; al
   };
 }
 
+/** The shared budget: every adapting method gets the same rank, steps and learning rate. */
+function budget(ctx: MethodContext): TuneConfig {
+  const c = ctx.prior?.config ?? {};
+  const rank = num(c.rank) ?? ctx.options.rank ?? DEFAULTS.rank;
+  return {
+    rank, alpha: num(c.alpha) ?? ctx.options.alpha ?? rank, tau: num(c.tau) ?? ctx.options.tau ?? DEFAULTS.tau, a0Seed: num(c.a0Seed) ?? 0,
+    steps: ctx.options.steps ?? DEFAULTS.steps, lr: ctx.options.lr ?? DEFAULTS.lr,
+  };
+}
+
+function artifactsOf(ctx: MethodContext, method: string): MetaArtifacts {
+  const artifacts = ctx.artifacts?.();
+  if (!artifacts) {
+    throw new ConflictError(`method '${method}' needs meta-training results for this base model; train them (npm run train) first`);
+  }
+  return artifacts;
+}
+
+/** A method fine-tuned from a stored meta-learned start (MAML family, MAP-hierarchical). */
+function fromStart(name: string) {
+  return (ctx: MethodContext): ResolvedMethod => {
+    const cfg = budget(ctx);
+    const start = artifactsOf(ctx, name).starts.get(name);
+    if (!start) throw new ConflictError(`method '${name}': no meta-learned start is stored for this base model; run npm run train`);
+    const method = name === 'map-hierarchical'
+      ? mapHierarchicalMethod({ phi: start.theta, thetas: [], sigma2: start.sigma2 ?? 1e-3, beta2: 1, lossTrace: [] }, ctx.layer, cfg)
+      : fromInit(name, start.theta, ctx.layer, cfg);
+    return { method, config: { ...cfg, start: start.id }, priorId: null };
+  };
+}
+
+function retriever(compose: 'mixture' | 'fusion', fineTune: boolean) {
+  return (ctx: MethodContext): ResolvedMethod => {
+    const cfg = budget(ctx);
+    const { zoo } = artifactsOf(ctx, 'lora-retriever');
+    return { method: loraRetriever(zoo, ctx.layer, { k: 3, compose, fineTune }, cfg), config: { ...cfg, k: 3, compose, fineTune }, priorId: ctx.prior?.id ?? null };
+  };
+}
+
+function mbc(route: 'likelihood' | 'arrow') {
+  return (ctx: MethodContext): ResolvedMethod => {
+    const cfg = budget(ctx);
+    const { clusters } = artifactsOf(ctx, `mbc-${route}`);
+    return { method: mbcMethod(clusters, ctx.layer, { route }, cfg), config: { ...cfg, route, clusters: clusters.length }, priorId: ctx.prior?.id ?? null };
+  };
+}
+
 const METHODS = {
   prototypes: (ctx: MethodContext): ResolvedMethod => {
     const cfg = { tau: ctx.options.tau ?? DEFAULTS.tau };
     return { method: frozenPrototypes(ctx.layer, cfg), config: cfg, priorId: null };
   },
+  'linear-probe': (ctx: MethodContext): ResolvedMethod => ({ method: linearProbe(ctx.layer), config: {}, priorId: null }),
   independent: (ctx: MethodContext): ResolvedMethod => {
-    const o = ctx.options;
-    const rank = o.rank ?? DEFAULTS.rank;
-    const cfg = { rank, alpha: o.alpha ?? rank, steps: o.steps ?? DEFAULTS.steps, lr: o.lr ?? DEFAULTS.lr, tau: o.tau ?? DEFAULTS.tau, a0Seed: 0 };
-    return { method: independentLora(ctx.layer, cfg), config: cfg, priorId: null };
+    const cfg = budget(ctx);
+    return { method: independentLora(ctx.layer, cfg), config: { ...cfg }, priorId: null };
   },
+  'maml-1': fromStart('maml-1'),
+  'maml-5': fromStart('maml-5'),
+  fomaml: fromStart('fomaml'),
+  reptile: fromStart('reptile'),
+  'lora-retriever-mixture': retriever('mixture', false),
+  'lora-retriever-fusion': retriever('fusion', false),
+  'lora-retriever-mixture-ft': retriever('mixture', true),
+  'lora-retriever-fusion-ft': retriever('fusion', true),
+  'mbc-likelihood': mbc('likelihood'),
+  'mbc-arrow': mbc('arrow'),
+  'map-hierarchical': fromStart('map-hierarchical'),
   'lift-map': (ctx: MethodContext): ResolvedMethod => {
     const { prior, cfg } = liftConfig(ctx);
     return { method: liftMap(toMixturePrior(prior), ctx.layer, cfg), config: cfg, priorId: prior.id };
@@ -100,7 +169,6 @@ const METHODS = {
     const { prior, cfg } = liftConfig(ctx);
     return { method: liftPosterior(toMixturePrior(prior), ctx.layer, cfg), config: cfg, priorId: prior.id };
   },
-  // Baselines plug in here, e.g. `maml: (ctx) => ({ method: maml(ctx.layer, …), config, priorId: null })`.
 } as const satisfies Record<string, (ctx: MethodContext) => ResolvedMethod>;
 
 export type MethodName = keyof typeof METHODS;
@@ -121,5 +189,10 @@ export function createMethod(name: string, ctx: MethodContext): ResolvedMethod {
 
 /** Whether a method needs a trained prior (so callers can skip it when none exists). */
 export function methodNeedsPrior(name: MethodName): boolean {
-  return name === 'lift-map' || name === 'lift-posterior';
+  return !['prototypes', 'linear-probe', 'independent'].includes(name);
+}
+
+/** The context methods are built in: the prior, and the competitors' results trained with it. */
+export function methodContext(store: RegistryStore, layer: LayerSpec, prior: Prior | null, options: FitOptions = {}): MethodContext {
+  return { layer, prior, options, artifacts: () => (prior ? loadMetaArtifacts(store, prior) : null) };
 }

@@ -6,7 +6,7 @@
  */
 import { encodePng } from '../backbone/image.ts';
 import { parseTaskFile, TaskFileError } from '../benchmarks/task-file.ts';
-import { NotFoundError, ValidationError } from '../registry/errors.ts';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../registry/errors.ts';
 import type { Example, ExampleInputFields, Modality, Page, Split, Task, TaskFilter } from '../registry/types.ts';
 import { checkText, decodeBase64, decodeImageField, imageItem, textItem, type FeatureItem } from './inputs.ts';
 import type { Zoo } from './zoo.ts';
@@ -118,7 +118,7 @@ function assertTaskAbsent(zoo: Zoo, id: string): void {
     if (err instanceof NotFoundError) return;
     throw err;
   }
-  zoo.store.createTask({ id, modality: 'text', baseModel: '', labels: [] }); // raises AlreadyExistsError with the store's message
+  throw new AlreadyExistsError('task', id);
 }
 
 export function listTasks(zoo: Zoo, filter: TaskFilter, pageToken?: string, maxResults?: number): Page<Task> {

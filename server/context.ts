@@ -1,0 +1,21 @@
+/**
+ * What route handlers share: the service context and the server's own parts. Built once by
+ * `createApp` and handed to each route module.
+ */
+import type { AdapterResolver } from '../service/adapter-refs.ts';
+import type { ServerConfig } from '../service/config.ts';
+import type { Retriever } from '../service/retrieve.ts';
+import type { Zoo } from '../service/zoo.ts';
+import type { Metrics } from './metrics.ts';
+import type { PredictBatcher } from './predict-batcher.ts';
+
+export interface ServerContext {
+  readonly zoo: Zoo;
+  readonly resolver: AdapterResolver;
+  readonly retriever: Retriever;
+  readonly batcher: PredictBatcher;
+  readonly metrics: Metrics;
+  readonly config: ServerConfig;
+  /** Set once backbones are loaded; cleared when shutdown starts. */
+  readonly state: { ready: boolean; shuttingDown: boolean };
+}

@@ -1,0 +1,70 @@
+/**
+ * One place that turns errors into HTTP responses `{ error: { code, message } }`.
+ *
+ * Domain errors (registry/errors.ts, adapters/errors.ts) carry a `code`; `STATUS_BY_CODE` maps
+ * each code to its status. The server's own conditions (auth, body size, malformed JSON, unknown
+ * route) are `HttpError`s with codes in the same table. Anything else is a bug: it is logged and
+ * answered with a plain 500 that never includes the stack or internal message.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ERROR_CODES } from '../registry/errors.ts';
+
+export const HTTP_ERROR_CODES = {
+  unauthenticated: 'UNAUTHENTICATED',
+  tooLarge: 'PAYLOAD_TOO_LARGE',
+  malformedJson: 'MALFORMED_REQUEST',
+  unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  routeNotFound: 'ENDPOINT_NOT_FOUND',
+  unavailable: 'SERVICE_UNAVAILABLE',
+  internal: 'INTERNAL_ERROR',
+} as const;
+
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  [ERROR_CODES.notFound]: 404,
+  [ERROR_CODES.alreadyExists]: 409,
+  [ERROR_CODES.conflict]: 409,
+  [ERROR_CODES.validation]: 400,
+  [HTTP_ERROR_CODES.unauthenticated]: 401,
+  [HTTP_ERROR_CODES.tooLarge]: 413,
+  [HTTP_ERROR_CODES.malformedJson]: 400,
+  [HTTP_ERROR_CODES.unsupportedMediaType]: 415,
+  [HTTP_ERROR_CODES.routeNotFound]: 404,
+  [HTTP_ERROR_CODES.unavailable]: 503,
+};
+
+/** An error the server raises itself; its code must be in the status table. */
+export class HttpError extends Error {
+  constructor(readonly code: (typeof HTTP_ERROR_CODES)[keyof typeof HTTP_ERROR_CODES], message: string) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function statusOf(code: string): number | undefined {
+  return STATUS_BY_CODE[code];
+}
+
+/** body-parser's own errors (size, JSON syntax, charset) -> our codes. */
+function fromBodyParser(err: { type?: unknown; limit?: unknown; message: string }): HttpError | null {
+  if (err.type === 'entity.too.large') return new HttpError(HTTP_ERROR_CODES.tooLarge, `request body: expected at most ${String(err.limit)} bytes, got more`);
+  if (err.type === 'entity.parse.failed') return new HttpError(HTTP_ERROR_CODES.malformedJson, `request body: malformed JSON (${err.message})`);
+  if (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported') return new HttpError(HTTP_ERROR_CODES.unsupportedMediaType, `request body: ${err.message}`);
+  return null;
+}
+
+export const errorMiddleware: ErrorRequestHandler = (err, req, res, _next) => {
+  const known = err instanceof Error ? (fromBodyParser(err as never) ?? err) : err;
+  const code = known instanceof Error && 'code' in known && typeof known.code === 'string' ? known.code : undefined;
+  const status = code !== undefined ? statusOf(code) : undefined;
+  if (status !== undefined && code !== undefined) {
+    res.status(status).json({ error: { code, message: (known as Error).message } });
+    return;
+  }
+  console.error(`${req.method} ${req.originalUrl}: unhandled error`, err);
+  if (res.headersSent) return;
+  res.status(500).json({ error: { code: HTTP_ERROR_CODES.internal, message: 'internal server error' } });
+};
+
+export const routeNotFound: RequestHandler = (req, _res, next) => {
+  next(new HttpError(HTTP_ERROR_CODES.routeNotFound, `no route ${req.method} ${req.path}; see /openapi.json`));
+};

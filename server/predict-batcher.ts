@@ -1,0 +1,90 @@
+/**
+ * Cross-adapter batched prediction. Requests arriving within a short window (or until enough
+ * inputs are queued) are run together: their inputs are deduplicated by content hash per base
+ * model, the backbone runs once over the distinct inputs (through the feature caches), and only
+ * the small per-adapter head math runs per request. So a thousand adapters in flight cost one
+ * backbone pass, not a thousand.
+ */
+import type { HeadOutput } from '../service/adapter-heads.ts';
+import type { LoadedBackbone } from '../service/backbones.ts';
+import type { FeatureItem } from '../service/inputs.ts';
+import type { PredictJob } from '../service/predict.ts';
+import type { Zoo } from '../service/zoo.ts';
+
+export interface BatcherOptions {
+  /** Wait this long after the first queued request before running. */
+  readonly windowMs: number;
+  /** Run at once when this many inputs are queued. */
+  readonly maxInputs: number;
+}
+
+export interface BatchObserver {
+  batched(requests: number, inputs: number, distinct: number): void;
+}
+
+interface Pending {
+  readonly job: PredictJob;
+  readonly resolve: (out: HeadOutput) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class PredictBatcher {
+  private queue: Pending[] = [];
+  private queuedInputs = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly zoo: Zoo, private readonly options: BatcherOptions, private readonly observer: BatchObserver) {}
+
+  predict(job: PredictJob): Promise<HeadOutput> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.queuedInputs += job.items.length;
+      if (this.queuedInputs >= this.options.maxInputs) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+    });
+  }
+
+  /** Runs everything queued now (also used on shutdown). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    this.queuedInputs = 0;
+    if (batch.length > 0) void this.run(batch);
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    const byBase = new Map<string, { backbone: LoadedBackbone<unknown>; items: Map<string, FeatureItem>; members: Pending[] }>();
+    let inputs = 0;
+    for (const p of batch) {
+      const sha = p.job.backbone.baseModel.sha256;
+      let group = byBase.get(sha);
+      if (!group) byBase.set(sha, group = { backbone: p.job.backbone, items: new Map(), members: [] });
+      for (const item of p.job.items) group.items.set(item.hash, item);
+      group.members.push(p);
+      inputs += p.job.items.length;
+    }
+    this.observer.batched(batch.length, inputs, [...byBase.values()].reduce((s, g) => s + g.items.size, 0));
+    await Promise.all([...byBase.values()].map(async (group) => {
+      let rows: Map<string, Float32Array>;
+      try {
+        const distinct = [...group.items.values()];
+        const features = await this.zoo.featurizer.features(group.backbone, distinct);
+        rows = new Map(distinct.map((item, i) => [item.hash, features[i]]));
+      } catch (err) {
+        for (const p of group.members) p.reject(err);
+        return;
+      }
+      for (const p of group.members) {
+        try {
+          const out = p.job.head.predict(p.job.items.map((item) => rows.get(item.hash)!));
+          this.zoo.observer.predicted(p.job.head.summary.id, p.job.items.length);
+          p.resolve(out);
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+    }));
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Request schemas (zod). The same objects validate requests and, converted to JSON Schema,
+ * document them in /openapi.json, so the documentation cannot drift from what is enforced.
+ * Limits that depend on configuration (inputs per request, text length) are checked by the
+ * services, which know the configuration.
+ */
+import { z } from 'zod';
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a slug: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
+const adapterName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@/-]{0,127}$/, 'expected a name: letters, digits, "._@/-"; 1-128 chars');
+const alias = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected an alias: a letter, then letters, digits, "_", "-"; 1-64 chars');
+
+export const Page = z.object({
+  page_token: z.string().min(1).optional(),
+  max_results: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+export const Input = z.strictObject({
+  text: z.string().optional(),
+  image_base64: z.string().optional(),
+}).describe('One input: exactly one of text / image_base64 (PNG or JPEG, optionally a data URL).');
+
+export const Example = z.strictObject({
+  label: z.string().min(1),
+  split: z.enum(['support', 'query']).optional().describe('default support'),
+  text: z.string().optional(),
+  image_base64: z.string().optional(),
+});
+
+export const TaskCreate = z.strictObject({
+  id: slug,
+  name: z.string().min(1).max(200).optional(),
+  modality: z.enum(['text', 'image']).optional().describe('default: from the first example'),
+  labels: z.array(z.string().min(1)).max(1000).optional().describe('ordered label set; default: support labels in order of first appearance'),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  examples: z.array(Example),
+});
+
+export const TaskList = Page.extend({ modality: z.enum(['text', 'image']).optional() });
+export const TaskFileQuery = z.object({ id: slug.optional() });
+export const ExampleList = z.object({ split: z.enum(['support', 'query']).optional() });
+export const IdParams = z.object({ id: z.string().min(1) });
+
+export const FitOptions = z.strictObject({
+  rank: z.number().int().min(1).max(64).optional(),
+  alpha: z.number().positive().optional(),
+  steps: z.number().int().min(0).max(2000).optional(),
+  lr: z.number().positive().max(10).optional(),
+  tau: z.number().positive().max(1000).optional(),
+  starts: z.number().int().min(1).max(16).optional(),
+});
+
+export const FitBody = FitOptions.extend({
+  method: z.string().min(1),
+  seed: z.number().int().min(0).optional(),
+  name: adapterName.optional(),
+  alias: alias.optional(),
+  posterior_samples: z.number().int().min(1).max(64).optional(),
+});
+
+export const AdapterRef = z.strictObject({
+  id: z.string().min(1).optional(),
+  name: adapterName.optional(),
+  alias: alias.optional(),
+  version: z.number().int().min(1).optional(),
+  task: z.string().min(1).optional(),
+}).describe('Exactly one of id, name (+ alias or version; latest when neither) or task (its default adapter).');
+
+export const PredictBody = z.strictObject({ adapter: AdapterRef, inputs: z.array(Input) });
+
+export const RetrieveBody = z.strictObject({
+  inputs: z.array(Input),
+  top_k: z.number().int().min(1).max(100).optional(),
+  predict: z.boolean().optional().describe('also predict with the best adapter (default true)'),
+});
+
+export const CompareBody = FitOptions.extend({
+  methods: z.array(z.string().min(1)).min(1).max(16),
+  query: z.array(Example.omit({ split: true })).optional().describe("labelled queries; default: the task's query split"),
+  seed: z.number().int().min(0).optional(),
+});
+
+export const AdapterList = Page.extend({
+  task_id: z.string().min(1).optional(),
+  method: z.string().min(1).optional(),
+  name: z.string().min(1).optional(),
+  alias: z.string().min(1).optional(),
+  base_model: z.string().min(1).optional(),
+});
+export const NameParams = z.object({ name: z.string().min(1) });
+export const AliasParams = NameParams.extend({ alias: z.string().min(1) });
+export const PeftFileParams = z.object({ id: z.string().min(1), file: z.string().min(1) });
+export const AliasBody = z.strictObject({ version: z.number().int().min(1) });
+
+export const PeftImport = z.strictObject({
+  'adapter_config.json': z.union([z.record(z.string(), z.unknown()), z.string()]).describe('the config as an object or JSON text'),
+  'adapter_model.safetensors': z.string().min(1).describe('base64 of the safetensors file'),
+  name: adapterName.optional(),
+  labels: z.array(z.string().min(1)).optional(),
+  method: z.string().min(1).optional(),
+  task_id: z.string().min(1).nullable().optional(),
+  alias: alias.optional(),
+});
+
+export const PriorList = Page.extend({ name: z.string().min(1).optional(), base_model: z.string().min(1).optional() });

@@ -1,0 +1,75 @@
+/**
+ * Side-by-side comparison of few-shot methods on one task: each method is fitted on the task's
+ * support set (same features, same seed) and scored on a labelled query set — the task's query
+ * split, or examples supplied with the request. Nothing is stored. A method that cannot run (e.g.
+ * LiFT before a prior exists) gets a row with its error instead of failing the whole table.
+ */
+import { createRng } from '../adapters/rng.ts';
+import { accuracy, negativeLogLikelihood } from '../benchmarks/metrics.ts';
+import { ValidationError } from '../registry/errors.ts';
+import { loadSupport } from './fit.ts';
+import { decodeInput } from './inputs.ts';
+import { createMethod, methodContext, methodName, type FitOptions } from './methods.ts';
+import type { ExampleBody } from './tasks.ts';
+import { exampleItems } from './tasks.ts';
+import type { Zoo } from './zoo.ts';
+
+export interface CompareRequest {
+  readonly methods: readonly string[];
+  /** Labelled queries; default: the task's query split. */
+  readonly query?: readonly ExampleBody[];
+  readonly options?: FitOptions;
+  readonly seed?: number;
+}
+
+export interface CompareRow {
+  readonly method: string;
+  readonly accuracy: number | null;
+  /** Mean negative log-likelihood of the true labels. */
+  readonly nll: number | null;
+  /** Fit plus query prediction, in ms. */
+  readonly fitMs: number | null;
+  readonly error?: string;
+}
+
+export interface CompareResult {
+  readonly taskId: string;
+  readonly supportSize: number;
+  readonly querySize: number;
+  readonly querySource: 'task' | 'request';
+  readonly rows: CompareRow[];
+}
+
+export async function compareMethods(zoo: Zoo, taskId: string, req: CompareRequest): Promise<CompareResult> {
+  const task = zoo.store.getTask(taskId);
+  const names = req.methods.map((m, i) => { try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); } });
+  const backbone = await zoo.taskBackbone(task);
+  const support = await loadSupport(zoo, task);
+  const fromTask = req.query === undefined;
+  const queryExamples = fromTask ? zoo.store.listExamples(task.id, 'query') : req.query!;
+  if (queryExamples.length === 0) throw new ValidationError(`query: task '${task.id}' has no query examples; supply labelled query examples in the request`);
+  if (queryExamples.length > zoo.limits.maxInputs) throw new ValidationError(`query: expected at most ${zoo.limits.maxInputs} examples, got ${queryExamples.length}`);
+  const labels = queryExamples.map((e, i) => {
+    const y = task.labels.indexOf(e.label);
+    if (y < 0) throw new ValidationError(`query[${i}].label: expected one of ${task.labels.join(', ')}, got '${e.label}'`);
+    return y;
+  });
+  const items = fromTask
+    ? exampleItems(zoo.store.listExamples(task.id, 'query'))
+    : req.query!.map((e, i) => decodeInput(e, task.modality, `query[${i}]`, zoo.limits.maxTextLength));
+  const query = await zoo.featurizer.features(backbone, items);
+  const prior = zoo.latestPrior(task.baseModelSha);
+  const rows = names.map((name): CompareRow => {
+    try {
+      const { method } = createMethod(name, methodContext(zoo.store, backbone.encoder.layer, prior, req.options));
+      const started = performance.now();
+      const probs = method.fitPredict(support, query, task.labels.length, createRng(req.seed ?? 0).fork('fit'));
+      const fitMs = performance.now() - started;
+      return { method: name, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs };
+    } catch (err) {
+      if (!(err instanceof Error) || !('code' in err)) throw err;
+      return { method: name, accuracy: null, nll: null, fitMs: null, error: err.message };
+    }
+  });
+  return { taskId: task.id, supportSize: support.labels.length, querySize: labels.length, querySource: fromTask ? 'task' : 'request', rows };
+}

@@ -1,0 +1,62 @@
+/**
+ * Adapters in and out of the registry in the PEFT layout, over JSON:
+ * `{ "adapter_config.json": {...}, "adapter_model.safetensors": "<base64>" }`.
+ * Export then import gives the same parameters, extra and labels, hence the same content hash
+ * and identical predictions.
+ */
+import { exportPeft, importPeft, LIFT_METADATA_KEY, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type PeftFiles } from '../registry/peft.ts';
+import { ValidationError } from '../registry/errors.ts';
+import type { RegistryStore } from '../registry/store.ts';
+import type { AdapterAlias, AdapterSummary } from '../registry/types.ts';
+import { decodeBase64 } from './inputs.ts';
+
+export function exportAdapter(store: RegistryStore, id: string): PeftFiles {
+  const adapter = store.getAdapter(id);
+  return exportPeft(adapter, store.getBaseModel(adapter.baseModelSha));
+}
+
+export interface ImportRequest {
+  readonly config: Record<string, unknown> | string;
+  readonly weightsBase64: string;
+  readonly name?: string;
+  readonly labels?: readonly string[];
+  readonly method?: string;
+  readonly taskId?: string | null;
+  readonly alias?: string;
+}
+
+export interface ImportResult {
+  readonly adapter: AdapterSummary;
+  readonly created: boolean;
+  readonly alias: AdapterAlias | null;
+}
+
+/** The base model a PEFT config names: our metadata's sha256, else base_model_name_or_path. */
+function baseModelKey(config: Record<string, unknown>): string {
+  const meta = config[LIFT_METADATA_KEY];
+  const sha = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>).base_model_sha256 : undefined;
+  const key = typeof sha === 'string' ? sha : config.base_model_name_or_path;
+  if (typeof key !== 'string' || key === '') {
+    throw new ValidationError(`${PEFT_CONFIG_FILE}: expected base_model_name_or_path (a registered base model name or sha256), got none`);
+  }
+  return key;
+}
+
+export function importAdapter(store: RegistryStore, req: ImportRequest): ImportResult {
+  const configText = typeof req.config === 'string' ? req.config : JSON.stringify(req.config);
+  let config: unknown;
+  try { config = JSON.parse(configText); } catch (err) {
+    throw new ValidationError(`${PEFT_CONFIG_FILE}: expected JSON, got invalid text (${(err as Error).message})`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ValidationError(`${PEFT_CONFIG_FILE}: expected a JSON object`);
+  const baseModel = store.getBaseModel(baseModelKey(config as Record<string, unknown>));
+  const files = {
+    [PEFT_CONFIG_FILE]: new TextEncoder().encode(configText),
+    [PEFT_WEIGHTS_FILE]: decodeBase64(req.weightsBase64, PEFT_WEIGHTS_FILE, 'safetensors bytes'),
+  };
+  const input = importPeft(files, baseModel, { name: req.name, labels: req.labels, method: req.method, taskId: req.taskId });
+  const { value, created } = store.createAdapterVersion(input);
+  const alias = req.alias !== undefined ? store.setAlias(value.name, req.alias, value.version) : null;
+  const { parameters: _, ...adapter } = value;
+  return { adapter, created, alias };
+}

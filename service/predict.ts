@@ -1,0 +1,37 @@
+/**
+ * Prediction requests -> jobs for the batcher: resolve the adapter reference, restore its head
+ * (cached by content hash), check and decode the inputs against the adapter's modality.
+ * The batcher (server/predict-batcher.ts) then embeds the distinct inputs of many jobs at once.
+ */
+import { ValidationError } from '../registry/errors.ts';
+import type { AdapterSummary } from '../registry/types.ts';
+import type { AdapterHead, HeadOutput } from './adapter-heads.ts';
+import type { AdapterRef, AdapterResolver } from './adapter-refs.ts';
+import type { LoadedBackbone } from './backbones.ts';
+import { decodeInput, type FeatureItem, type InputBody } from './inputs.ts';
+import type { Zoo } from './zoo.ts';
+
+export interface PredictJob {
+  readonly head: AdapterHead;
+  readonly backbone: LoadedBackbone<unknown>;
+  readonly items: readonly FeatureItem[];
+}
+
+export interface Prediction {
+  readonly adapter: AdapterSummary;
+  readonly output: HeadOutput;
+}
+
+export function checkInputCount(zoo: Zoo, inputs: readonly unknown[], field = 'inputs'): void {
+  if (inputs.length === 0) throw new ValidationError(`${field}: expected at least 1 input, got none`);
+  if (inputs.length > zoo.limits.maxInputs) throw new ValidationError(`${field}: expected at most ${zoo.limits.maxInputs} inputs per request, got ${inputs.length}`);
+}
+
+export async function preparePrediction(zoo: Zoo, resolver: AdapterResolver, ref: AdapterRef, inputs: readonly InputBody[]): Promise<PredictJob> {
+  checkInputCount(zoo, inputs);
+  const summary = resolver.resolve(ref);
+  const { head, backbone } = await zoo.head(summary);
+  const modality = backbone.baseModel.modality;
+  const items = inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, zoo.limits.maxTextLength));
+  return { head, backbone, items };
+}

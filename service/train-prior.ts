@@ -1,0 +1,170 @@
+/**
+ * Offline LiFT meta-training on a benchmark suite's fixed training tasks: features through the
+ * cache, one episodic likelihood per task, SGLD-Gibbs + online EM (adapters/lift.ts), then the
+ * prior and the per-task adapters (the zoo) saved in the registry with their lineage.
+ */
+import { embedRows, fineTune, prepareSupport } from '../adapters/adapt.ts';
+import { trainLift, type LiftResult } from '../adapters/lift.ts';
+import { initTheta, loraShape, seededA0, splitTheta, type LayerSpec, type LoraShape } from '../adapters/lora.ts';
+import { constantSchedule } from '../adapters/diffusions.ts';
+import { createRng } from '../adapters/rng.ts';
+import { cacheRows, episodicTaskLikelihood, type LabelledSet } from '../adapters/task-likelihood.ts';
+import { loadSuite, type SuiteName } from '../benchmarks/suites.ts';
+import { resolveTask } from '../benchmarks/train-tasks.ts';
+import type { Suite } from '../benchmarks/types.ts';
+import type { RegistryStore } from '../registry/store.ts';
+import type { BaseModel, Prior } from '../registry/types.ts';
+import type { LoadedBackbone } from './backbones.ts';
+import { featureLookup } from './features.ts';
+import { priorName } from './meta-artifacts.ts';
+import { startProgress } from './progress.ts';
+import { trainBaselines } from './train-baselines.ts';
+import type { Workspace } from './workspace.ts';
+
+export interface PriorTrainConfig {
+  readonly rank: number;
+  readonly alpha: number;
+  readonly tau: number;
+  readonly a0Seed: number;
+  /** σ²: spread of task adapters around φ; β²: prior variance of φ. */
+  readonly sigma2: number;
+  readonly beta2: number;
+  readonly steps: number;
+  readonly burnIn: number;
+  readonly thinning: number;
+  /** θ step size η (constant). */
+  readonly stepSize: number;
+  readonly temperature: number;
+  /** Mixture components of the prior. */
+  readonly K: number;
+  /** Episodes of the training likelihood: support shots and queries per class. */
+  readonly shots: number;
+  readonly queries: number;
+  readonly seed: number;
+  /** Warm start: Adam steps of independent fine-tuning per task before sampling (0 = start at A0, B = 0). */
+  readonly warmSteps: number;
+  readonly warmLr: number;
+}
+
+export const DEFAULT_PRIOR_CONFIG: PriorTrainConfig = {
+  rank: 4, alpha: 4, tau: 10, a0Seed: 0,
+  sigma2: 1e-3, beta2: 1, steps: 4000, burnIn: 1000, thinning: 5, stepSize: 2e-5, temperature: 1e-3, K: 4,
+  shots: 5, queries: 10, seed: 7, warmSteps: 30, warmLr: 0.01,
+};
+
+/** Labelled feature rows of every training task of a suite (labels = class index in the task). */
+export async function trainingTaskData(
+  store: RegistryStore, backbone: LoadedBackbone<unknown>, suite: Suite,
+): Promise<{ ids: string[]; data: LabelledSet[] }> {
+  const tasks = suite.trainTasks.map((spec) => ({ spec, classes: resolveTask(suite, spec) }));
+  const examples = [...new Map(tasks.flatMap((t) => t.classes.flat()).map((ex) => [ex.hash, ex])).values()];
+  const { lookup } = await featureLookup(store, backbone, examples, `${suite.name} training features`);
+  return {
+    ids: tasks.map((t) => t.spec.id),
+    data: tasks.map(({ classes }) => ({
+      features: classes.flatMap((exs) => exs.map(lookup)),
+      labels: Int32Array.from(classes.flatMap((exs, c) => exs.map(() => c))),
+    })),
+  };
+}
+
+/** Normalised mean frozen embedding of a task's inputs: its key for retrieval. */
+export function taskEmbedding(layer: LayerSpec, shape: LoraShape, features: readonly Float32Array[]): Float32Array {
+  const Z = embedRows(layer, shape, new Float32Array(shape.rank * (shape.inDim + shape.outDim)), cacheRows(layer, features));
+  const mean = new Float32Array(shape.outDim);
+  for (let i = 0; i < features.length; i++) for (let j = 0; j < shape.outDim; j++) mean[j] += Z[i * shape.outDim + j];
+  const n = Math.hypot(...mean) || 1;
+  return mean.map((v) => v / n);
+}
+
+export function runLift(layer: LayerSpec, data: readonly LabelledSet[], cfg: PriorTrainConfig, label = 'LiFT SGLD-Gibbs'): LiftResult {
+  const shape = loraShape(layer, cfg.rank, cfg.alpha);
+  const episode = { nWay: 5, shots: cfg.shots, queries: cfg.queries, tau: cfg.tau };
+  const tasks = data.map((d) => episodicTaskLikelihood(layer, shape, d, episode));
+  const init = initTheta(shape, seededA0(shape, cfg.a0Seed));
+  const thetas = warmStart(layer, shape, data, init, cfg);
+  const progress = startProgress(label, cfg.steps);
+  const result = trainLift(tasks, thetas, {
+    steps: cfg.steps, burnIn: cfg.burnIn, thinning: cfg.thinning, sigma2: cfg.sigma2, beta2: cfg.beta2,
+    stepSize: constantSchedule(cfg.stepSize), temperature: cfg.temperature, em: { K: cfg.K },
+  }, createRng(cfg.seed), (step, _total, info) => progress.update(step, `log-lik ${info.logLik.toFixed(2)} kept ${info.kept}`));
+  progress.stop();
+  return result;
+}
+
+/**
+ * Independent fine-tuning of every training task from the shared A0 (leave-one-out prototypes
+ * over the task's own rows), so the sampler starts from adapters that already fit their tasks.
+ */
+function warmStart(
+  layer: LayerSpec, shape: LoraShape, data: readonly LabelledSet[], init: Float32Array, cfg: PriorTrainConfig,
+): Float32Array[] {
+  if (cfg.warmSteps <= 0) return data.map(() => Float32Array.from(init));
+  const progress = startProgress('warm start (independent)', data.length);
+  const thetas = data.map((task, i) => {
+    const ctx = prepareSupport(layer, shape, task, 5, cfg.tau);
+    const { theta } = fineTune(init, ctx, { steps: cfg.warmSteps, lr: cfg.warmLr, prior: { kind: 'none' } });
+    progress.update(i + 1);
+    return theta;
+  });
+  progress.stop();
+  return thetas;
+}
+
+/**
+ * Trains LiFT on `suiteName` and stores the prior (`lift/<suite>`) and the zoo; then, unless
+ * told not to, the competitors on the same tasks (`meta/<suite>/*`).
+ */
+export async function trainPrior(
+  ws: Workspace, suiteName: SuiteName, cfg: PriorTrainConfig = DEFAULT_PRIOR_CONFIG, withBaselines = true,
+): Promise<{ prior: Prior; result: LiftResult; zooIds: string[]; baselines: Record<string, string>; ms: number }> {
+  const suite = await loadSuite(suiteName);
+  const backbone = await ws.backbones.forModality(suite.modality);
+  const { ids, data } = await trainingTaskData(ws.store, backbone, suite);
+  const started = Date.now();
+  const result = runLift(backbone.encoder.layer, data, cfg);
+  const ms = Date.now() - started;
+  const prior = savePrior(ws.store, backbone.baseModel, suiteName, ids, cfg, result, ms);
+  const zooIds = saveZoo(ws.store, backbone, suite, ids, data, cfg, result, prior.id);
+  const baselines = withBaselines ? trainBaselines({
+    store: ws.store, baseModel: backbone.baseModel, suite: suiteName, layer: backbone.encoder.layer,
+    ids, data, zoo: result.thetas, priorId: prior.id, classes: suite.split.train,
+  }, cfg) : {};
+  return { prior, result, zooIds, baselines, ms };
+}
+
+function savePrior(
+  store: RegistryStore, baseModel: BaseModel, suite: string, taskIds: string[], cfg: PriorTrainConfig, result: LiftResult, ms: number,
+): Prior {
+  const { prior } = result;
+  const flat = (rows: readonly Float32Array[]) => {
+    const out = new Float32Array(rows.length * prior.dim);
+    rows.forEach((r, k) => out.set(r, k * prior.dim));
+    return out;
+  };
+  return store.createPrior({
+    name: priorName(suite), baseModel: baseModel.sha256,
+    weights: Float32Array.from(prior.weights), means: flat(prior.means), variances: flat(prior.variances),
+    sigma2: prior.sigma2, beta2: prior.beta2, trainingTaskIds: taskIds, seed: cfg.seed,
+    config: { ...cfg, suite, trainMs: ms, kept: result.diagnostics.kept, logLikTrace: result.diagnostics.logLikTrace },
+  }).value;
+}
+
+function saveZoo(
+  store: RegistryStore, backbone: LoadedBackbone<unknown>, suite: Suite, ids: string[], data: readonly LabelledSet[],
+  cfg: PriorTrainConfig, result: LiftResult, priorId: string,
+): string[] {
+  const layer = backbone.encoder.layer;
+  const shape = loraShape(layer, cfg.rank, cfg.alpha);
+  return result.thetas.map((theta, i) => {
+    const { A, B } = splitTheta(theta, shape);
+    return store.createAdapterVersion({
+      name: `zoo/${suite.name}/${ids[i].replaceAll(":", "-")}`, method: 'zoo', baseModel: backbone.baseModel.sha256,
+      labels: suite.trainTasks[i].classes, rank: cfg.rank, alpha: cfg.alpha,
+      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), task_embedding: taskEmbedding(layer, shape, data[i].features) },
+      extra: { tau: cfg.tau, suite: suite.name, trainingTask: ids[i] },
+      trainingConfig: { ...cfg },
+      parents: { priorId },
+    }).value.id;
+  });
+}
