@@ -7,8 +7,9 @@
  *    fine-tuning and the baselines.
  *  - `adaptMap`: LiFT-MAP. Components ranked by log α_k − support loss at μ_k; the best `starts`
  *    means are fine-tuned and the lowest final objective wins.
- *  - `posteriorPredictive`: a short SGLD chain around θ_MAP, averaging predictive probabilities;
- *    returns predictive entropy, expected entropy and mutual information per query.
+ *  - `samplePosterior`: a short SGLD chain around θ_MAP keeping S samples θ_s;
+ *    `averagePredictive` averages p(y|x, θ_s) over them and returns predictive entropy, expected
+ *    entropy and mutual information per query; `posteriorPredictive` is the two together.
  */
 import { check } from './errors.ts';
 import { isFiniteVec, langevinStep } from './diffusions.ts';
@@ -154,7 +155,8 @@ export interface PosteriorOptions {
   readonly temperature?: number; // default 1
 }
 
-export interface PosteriorPredictive {
+/** Sample-averaged class probabilities and the split of their uncertainty. */
+export interface PredictiveAverage {
   readonly probs: Float32Array[];
   /** H[p̄] per query. */
   readonly entropy: Float64Array;
@@ -162,10 +164,14 @@ export interface PosteriorPredictive {
   readonly expectedEntropy: Float64Array;
   /** H[p̄] − E H[p]: the epistemic part. */
   readonly mutualInformation: Float64Array;
+}
+
+export interface PosteriorPredictive extends PredictiveAverage {
   readonly samplesUsed: number;
 }
 
-function entropyOf(p: ArrayLike<number>): number {
+/** H[p] = −Σ_c p_c log p_c (0 log 0 = 0). */
+export function entropyOf(p: ArrayLike<number>): number {
   let h = 0;
   for (let c = 0; c < p.length; c++) if (p[c] > 0) h -= p[c] * Math.log(p[c]);
   return h;
@@ -177,37 +183,54 @@ function defaultStepSize(ind: InducedPrior): number {
   return 0.1 * minVar;
 }
 
-/** Short SGLD chain on the support posterior around θ_MAP; averages predictive probabilities. */
-export function posteriorPredictive(
-  ind: InducedPrior, ctx: AdaptContext, thetaMap: Float32Array, query: CachedRows, opts: PosteriorOptions, rng: Rng,
-): PosteriorPredictive {
+/**
+ * Short SGLD chain on −log p(support | θ) − log p(θ) from θ_MAP (not modified): `burnIn` steps,
+ * then every `thinning`-th θ is kept until there are `samples`. A non-finite proposal is dropped.
+ */
+export function samplePosterior(
+  ind: InducedPrior, ctx: AdaptContext, thetaMap: Float32Array, opts: PosteriorOptions, rng: Rng,
+): Float32Array[] {
   const nKeep = opts.samples ?? 30, burnIn = opts.burnIn ?? 10, thin = Math.max(1, opts.thinning ?? 1);
   const eta = opts.stepSize ?? defaultStepSize(ind);
   const prior: PriorSpec = { kind: 'mixture', prior: ind };
-  const sum = Array.from({ length: query.n }, () => new Float64Array(ctx.nWay));
-  const expectedEntropy = new Float64Array(query.n);
   let theta: Float32Array = Float32Array.from(thetaMap);
-  let kept = 0;
+  const kept: Float32Array[] = [];
   const grad = new Float64Array(theta.length);
-  for (let t = 1; kept < nKeep && t <= burnIn + nKeep * thin; t++) {
+  for (let t = 1; kept.length < nKeep && t <= burnIn + nKeep * thin; t++) {
     grad.fill(0);
     mapObjective(theta, ctx, prior, grad);
     for (let i = 0; i < grad.length; i++) grad[i] = -grad[i];   // ∇ log posterior
     const next = langevinStep(theta, grad, eta, opts.temperature ?? 1, rng);
     if (isFiniteVec(next)) theta = next;
-    if (t <= burnIn || (t - burnIn) % thin !== 0) continue;
-    const probs = predictQuery(ctx, theta, query);
-    probs.forEach((p, i) => {
-      for (let c = 0; c < ctx.nWay; c++) sum[i][c] += p[c];
-      expectedEntropy[i] += entropyOf(p);
-    });
-    kept++;
+    if (t > burnIn && (t - burnIn) % thin === 0) kept.push(theta);
   }
-  const probs = sum.map((s) => Float32Array.from(s, (v) => v / Math.max(1, kept)));
-  const entropy = Float64Array.from(probs, entropyOf);
-  for (let i = 0; i < query.n; i++) expectedEntropy[i] /= Math.max(1, kept);
-  const mutualInformation = Float64Array.from(entropy, (h, i) => Math.max(0, h - expectedEntropy[i]));
-  return { probs, entropy, expectedEntropy, mutualInformation, samplesUsed: kept };
+  return kept;
 }
 
+/** Averages probability rows [samples][queries][nWay] over samples (at least one). */
+export function averagePredictive(rowsPerSample: readonly (readonly Float32Array[])[]): PredictiveAverage {
+  const S = rowsPerSample.length;
+  check(S > 0, () => 'posterior predictive: expected at least 1 sample, got 0');
+  const sums = rowsPerSample[0].map((row) => new Float64Array(row.length));
+  const expectedEntropy = new Float64Array(sums.length);
+  for (const rows of rowsPerSample) {
+    rows.forEach((p, i) => {
+      for (let c = 0; c < p.length; c++) sums[i][c] += p[c];
+      expectedEntropy[i] += entropyOf(p);
+    });
+  }
+  const probs = sums.map((s) => Float32Array.from(s, (v) => v / S));
+  const entropy = Float64Array.from(probs, entropyOf);
+  for (let i = 0; i < expectedEntropy.length; i++) expectedEntropy[i] /= S;
+  const mutualInformation = Float64Array.from(entropy, (h, i) => Math.max(0, h - expectedEntropy[i]));
+  return { probs, entropy, expectedEntropy, mutualInformation };
+}
 
+/** Posterior predictive of the query: `samplePosterior` around θ_MAP, then `averagePredictive`. */
+export function posteriorPredictive(
+  ind: InducedPrior, ctx: AdaptContext, thetaMap: Float32Array, query: CachedRows, opts: PosteriorOptions, rng: Rng,
+): PosteriorPredictive {
+  const thetas = samplePosterior(ind, ctx, thetaMap, opts, rng);
+  const average = averagePredictive(thetas.map((theta) => predictQuery(ctx, theta, query)));
+  return { ...average, samplesUsed: thetas.length };
+}

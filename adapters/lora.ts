@@ -5,11 +5,11 @@
  * The adapted layer: s = (W + scaling·B·A)·x + b, h = act(s), z = normalize(h) (optional).
  * The per-task parameter θ is one Float32Array: A row-major, then B row-major
  * (length r·in + out·r); `splitTheta` gives zero-copy views, so gradients share the layout.
- * W·x + b never changes, so it is computed once per example (`basePreActivations`) and each
+ * W·x + b never changes, so it is computed once per example (row-cache.ts memoises it) and each
  * step only does the rank-r work: u = A·x [r], v = B·u [out].
  */
 import { check } from './errors.ts';
-import { addMatmulAtB, allFinite, dot, matmulABt, type Vec } from './linalg.ts';
+import { addMatmulAtB, allFinite, dot, type Vec } from './linalg.ts';
 import { createRng, type Rng } from './rng.ts';
 
 export type Activation = 'tanh' | 'relu' | 'identity';
@@ -124,12 +124,6 @@ export function mergeAdapter(layer: LayerSpec, shape: LoraShape, theta: Float32A
 /** W = W' − ΔW on a copy: the inverse of `mergeAdapter`. */
 export function unmergeAdapter(layer: LayerSpec, shape: LoraShape, theta: Float32Array, name = 'adapter'): LayerSpec {
   return foldAdapter(layer, shape, theta, -1, name);
-}
-
-/** W·x + b for n packed features X [n, in] -> [n, out]. Computed once per example. */
-export function basePreActivations(layer: LayerSpec, X: Float32Array, n: number): Float32Array {
-  check(X.length === n * layer.inDim, () => `features: expected ${n}x${layer.inDim}, got ${X.length} values`);
-  return matmulABt(X, layer.weight, n, layer.inDim, layer.outDim, new Float32Array(n * layer.outDim), layer.bias) as Float32Array;
 }
 
 /** What the backward pass needs from the forward pass of a batch of n rows. */

@@ -5,9 +5,9 @@
  * all consume them, and `metaTaskLikelihood` turns one into the `TaskLikelihood` LiFT's
  * sampler takes, so every method trains on the same episodes.
  *
- * task-likelihood.ts has the row-level pieces (`LabelledSet`, `cacheRows`, episodic draws) but
- * no episode object a meta-learner can split into an inner (support) and outer (query) part;
- * this file adds that and reuses the rest.
+ * task-likelihood.ts has the row-level pieces (`LabelledSet`, `groupByClass`, the episodic draw
+ * `drawEpisodeClasses`) but no episode object a meta-learner can split into an inner (support)
+ * and outer (query) part; this file adds that and reuses the rest.
  *
  * Episodes return references to the task's own feature rows, so `RowCache` can memoise the
  * base pre-activations W·x + b per row object: each row pays the [out, in] matvec once per
@@ -19,7 +19,7 @@ import type { LayerSpec, LoraShape } from './lora.ts';
 import { episodeLoss, type HeadBatch } from './proto-head.ts';
 import { shuffled, type Rng } from './rng.ts';
 import type { TaskLikelihood } from './sgld-gibbs.ts';
-import type { LabelledSet } from './task-likelihood.ts';
+import { drawEpisodeClasses, groupByClass, type LabelledSet } from './task-likelihood.ts';
 import { type RowCache } from './row-cache.ts';
 export { createRowCache, sharedRowCache, type RowCache } from './row-cache.ts';
 
@@ -49,16 +49,6 @@ export interface MetaEpisodeOptions {
   readonly queries: number;
 }
 
-function groupByClass(labels: Int32Array): number[][] {
-  const byClass = new Map<number, number[]>();
-  labels.forEach((y, i) => {
-    const list = byClass.get(y) ?? [];
-    list.push(i);
-    byClass.set(y, list);
-  });
-  return [...byClass.keys()].sort((a, b) => a - b).map((y) => byClass.get(y)!);
-}
-
 /**
  * A MetaTask over labelled feature rows (labels: any integers). Each episode draws `nWay`
  * classes, `shots` support and up to `queries` disjoint query rows per class (a class keeps at
@@ -75,15 +65,11 @@ export function metaTaskFromLabelled(
   return {
     id, nWay, size: data.features.length, embedding,
     sampleEpisode(rng) {
-      const chosen = shuffled(classes.map((_, c) => c), rng).slice(0, nWay);
       const sup: Float32Array[] = [], supY: number[] = [], qry: Float32Array[] = [], qryY: number[] = [];
-      chosen.forEach((c, label) => {
-        const members = shuffled(classes[c], rng);
-        const nSupport = Math.min(opts.shots, Math.max(1, members.length - 1));
-        const nQuery = Math.min(opts.queries, members.length - nSupport);
-        for (let i = 0; i < nSupport; i++) { sup.push(data.features[members[i]]); supY.push(label); }
-        for (let i = nSupport; i < nSupport + nQuery; i++) { qry.push(data.features[members[i]]); qryY.push(label); }
-      });
+      for (const { label, support, query } of drawEpisodeClasses(classes, opts, rng)) {
+        for (const i of support) { sup.push(data.features[i]); supY.push(label); }
+        for (const i of query) { qry.push(data.features[i]); qryY.push(label); }
+      }
       return {
         support: { features: sup, labels: Int32Array.from(supY) },
         query: { features: qry, labels: Int32Array.from(qryY) },
@@ -95,7 +81,6 @@ export function metaTaskFromLabelled(
   };
 }
 
-/** Memoised base pre-activations W·x + b [out] per feature-row object, for one layer. */
 /** Packs rows with per-row flags into a HeadBatch. */
 function packBatch(
   cache: RowCache, rows: readonly Float32Array[], labels: ArrayLike<number>, nWay: number,

@@ -60,7 +60,8 @@ export function gatherBatch(
   };
 }
 
-function groupByClass(labels: Int32Array): number[][] {
+/** Row indices per class, classes in ascending label order. */
+export function groupByClass(labels: Int32Array): number[][] {
   const byClass = new Map<number, number[]>();
   labels.forEach((y, i) => {
     const list = byClass.get(y) ?? [];
@@ -70,23 +71,43 @@ function groupByClass(labels: Int32Array): number[][] {
   return [...byClass.keys()].sort((a, b) => a - b).map((y) => byClass.get(y)!);
 }
 
-/** Draws one episode (support/query split, never overlapping). */
-export function drawEpisode(rows: CachedRows, shape: LoraShape, classes: number[][], opts: EpisodeOptions, rng: Rng): HeadBatch {
+/** One drawn class of an episode: its episode label and disjoint support / query row indices. */
+export interface EpisodeClassDraw {
+  readonly label: number;
+  readonly support: readonly number[];
+  readonly query: readonly number[];
+}
+
+/**
+ * Draws up to `nWay` classes (episode labels 0..), `shots` support and up to `queries` disjoint
+ * query rows per class; a class keeps at least one row for the support.
+ */
+export function drawEpisodeClasses(
+  classes: readonly (readonly number[])[], opts: Pick<EpisodeOptions, 'nWay' | 'shots' | 'queries'>, rng: Rng,
+): EpisodeClassDraw[] {
   const nWay = Math.min(opts.nWay ?? classes.length, classes.length);
   const chosen = shuffled(classes.map((_, c) => c), rng).slice(0, nWay);
-  const pick: number[] = [], labels: number[] = [], sup: boolean[] = [], qry: boolean[] = [];
-  chosen.forEach((c, label) => {
+  return chosen.map((c, label) => {
     const members = shuffled(classes[c], rng);
     const nSupport = Math.min(opts.shots, Math.max(1, members.length - 1));
     const nQuery = Math.min(opts.queries, members.length - nSupport);
-    for (let i = 0; i < nSupport + nQuery; i++) {
-      pick.push(members[i]);
-      labels.push(label);
-      sup.push(i < nSupport);
-      qry.push(i >= nSupport);
-    }
+    return { label, support: members.slice(0, nSupport), query: members.slice(nSupport, nSupport + nQuery) };
   });
-  return gatherBatch(rows, shape, pick, labels, sup, qry, nWay);
+}
+
+/** Draws one episode (support/query split, never overlapping). */
+export function drawEpisode(rows: CachedRows, shape: LoraShape, classes: number[][], opts: EpisodeOptions, rng: Rng): HeadBatch {
+  const draws = drawEpisodeClasses(classes, opts, rng);
+  const pick: number[] = [], labels: number[] = [], sup: boolean[] = [], qry: boolean[] = [];
+  for (const { label, support, query } of draws) {
+    [...support, ...query].forEach((row, i) => {
+      pick.push(row);
+      labels.push(label);
+      sup.push(i < support.length);
+      qry.push(i >= support.length);
+    });
+  }
+  return gatherBatch(rows, shape, pick, labels, sup, qry, draws.length);
 }
 
 /** The task likelihood callback of one training task. */

@@ -6,7 +6,8 @@
  * cache), so every method is compared on the same frozen inputs and the same episodes, and the
  * timing covers the method's own work, not feature extraction.
  */
-import { createRng, type Rng } from '../adapters/rng.ts';
+import type { FewShotMethod } from '../adapters/method.ts';
+import { createRng } from '../adapters/rng.ts';
 import type { Episode } from './episodes.ts';
 import {
   accuracy,
@@ -16,17 +17,8 @@ import {
 } from './metrics.ts';
 import type { Example } from './types.ts';
 
-export interface SupportSet {
-  readonly features: readonly Float32Array[];
-  /** Integer labels 0..nWay−1, aligned with `features`. */
-  readonly labels: Int32Array;
-}
-
-/** A few-shot classifier: fit on a support set, return one probability row (length nWay) per query. */
-export interface FewShotMethod {
-  readonly name: string;
-  fitPredict(support: SupportSet, query: readonly Float32Array[], nWay: number, rng: Rng): Float32Array[];
-}
+/** What the protocol calls: fit on a support set, return one probability row (length nWay) per query. */
+export type EvaluatedMethod = Pick<FewShotMethod, 'name' | 'fitPredict'>;
 
 export interface EpisodeResult {
   readonly index: number;
@@ -68,7 +60,7 @@ function checkRows(method: string, episode: Episode, rows: readonly Float32Array
 }
 
 export function evaluate(
-  method: FewShotMethod,
+  method: EvaluatedMethod,
   episodes: readonly Episode[],
   features: (ex: Example) => Float32Array,
   options: EvalOptions = {},

@@ -14,12 +14,13 @@ const program = new Command()
   .name('train')
   .description('Learn a LiFT prior over LoRA adapters from a suite\'s training tasks.')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
-  .option('--registry <path>', 'SQLite registry file');
+  .option('--registry <path>', 'SQLite registry file')
+  .option('--skip-baselines', 'train LiFT only (the competitors keep their last stored versions)');
 for (const [key, value] of Object.entries(DEFAULT_PRIOR_CONFIG)) {
   program.option(`--${key} <number>`, `default ${value}`);
 }
 program.parse();
-const opts = program.opts<Record<string, string | undefined>>();
+const opts = program.opts<Record<string, string | undefined> & { skipBaselines?: boolean }>();
 
 function readConfig(): PriorTrainConfig {
   const cfg: Record<string, number> = { ...DEFAULT_PRIOR_CONFIG };
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const cfg = readConfig();
   const ws = await openWorkspace({ registryPath: opts.registry });
   try {
-    const { prior, result, zooIds, ms } = await trainPrior(ws, suite as SuiteName, cfg);
+    const { prior, result, zooIds, ms } = await trainPrior(ws, suite as SuiteName, cfg, !opts.skipBaselines);
     console.log(`prior ${prior.name} v${prior.version} (${prior.id}): K=${prior.k}, D=${prior.d}, weights ${Array.from(prior.weights, (w) => w.toFixed(2)).join(' ')}`);
     console.log(`trained on ${prior.trainingTaskIds.length} tasks in ${(ms / 1000).toFixed(1)} s; kept ${result.diagnostics.kept} samples; ${zooIds.length} zoo adapters stored`);
     mkdirSync('reports', { recursive: true });

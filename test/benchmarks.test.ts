@@ -7,7 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { frozenPrototypes } from '../adapters/method.ts';
 import { encodePng, type RgbImage } from '../backbone/image.ts';
+import { identityLayer } from '../backbone/mobilenet-v2.ts';
 import { untagSentence } from '../benchmarks/brown.ts';
 import { hashImage, hashText } from '../benchmarks/content-hash.ts';
 import { EMOJI_STYLES } from '../benchmarks/emoji-render.ts';
@@ -19,7 +21,6 @@ import {
   negativeLogLikelihood,
 } from '../benchmarks/metrics.ts';
 import { evaluate } from '../benchmarks/protocol.ts';
-import { frozenPrototypes } from '../benchmarks/protonet.ts';
 import { readRecordedSplits, recordSuite } from '../benchmarks/splits.ts';
 import { loadSuite, SUITE_NAMES } from '../benchmarks/suites.ts';
 import { parseTaskFile, TaskFileError, loadTaskFile } from '../benchmarks/task-file.ts';
@@ -277,11 +278,26 @@ describe('metrics', () => {
 });
 
 describe('protocol', () => {
-  /** Raw pixels as features: enough for prototypes to beat chance on digits. */
-  const pixels = (ex: Example): Float32Array => Float32Array.from((ex.image as RgbImage).data);
+  /**
+   * Raw pixels as features: enough for prototypes to beat chance on digits. One channel (MNIST is
+   * grey, R = G = B, so cosines are unchanged); one row object per example, so the layer's row
+   * cache pays each W·x once across episodes and runs.
+   */
+  const rows = new Map<Example, Float32Array>();
+  const pixels = (ex: Example): Float32Array => {
+    let row = rows.get(ex);
+    if (!row) {
+      const { data } = ex.image as RgbImage;
+      row = Float32Array.from({ length: data.length / 3 }, (_, p) => data[3 * p]);
+      rows.set(ex, row);
+    }
+    return row;
+  };
+  /** Frozen cosine prototypes of the raw features: LoRA's identity layer with B = 0. */
+  const onPixels = frozenPrototypes(identityLayer(28 * 28));
 
   it('cosine prototypes give softmax(τ·cos) on a hand example', () => {
-    const method = frozenPrototypes();
+    const method = frozenPrototypes(identityLayer(2));
     const support = { features: [Float32Array.of(2, 0), Float32Array.of(0, 3)], labels: Int32Array.of(0, 1) };
     const [row] = method.fitPredict(support, [Float32Array.of(1, 0)], 2, null as never);
     assert.ok(Math.abs(row[0] - 1 / (1 + Math.exp(-10))) < 1e-6);
@@ -290,14 +306,14 @@ describe('protocol', () => {
   it('frozen prototypes on MNIST pixels: well above chance, with a CI, same result on the same episodes', async () => {
     const suite: Suite = await loadSuite('mnist');
     const episodes = sampleEpisodes(suite, 'test', { nWay: 5, kShot: 5, queriesPerClass: 15, count: 40, seed: 3 });
-    const result = evaluate(frozenPrototypes(), episodes, pixels);
+    const result = evaluate(onPixels, episodes, pixels);
     assert.equal(result.episodes, 40);
     assert.equal(result.queries, 40 * 75);
     assert.equal(result.perEpisode.length, 40);
     assert.ok(result.accuracy > 0.6, `accuracy ${result.accuracy}`);
     assert.ok(result.ci95 > 0 && result.ci95 < 0.1);
     assert.ok(result.nll > 0 && result.ece >= 0 && result.ece < 1);
-    const again = evaluate(frozenPrototypes(), episodes, pixels);
+    const again = evaluate(onPixels, episodes, pixels);
     assert.equal(again.accuracy, result.accuracy);
     assert.equal(again.nll, result.nll);
   });

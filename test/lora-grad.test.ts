@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRng, type Rng } from '../adapters/rng.ts';
 import {
-  basePreActivations, backwardLayer, deltaWeight, forwardLayer, initA0, initTheta, loraShape,
+  backwardLayer, deltaWeight, forwardLayer, initA0, initTheta, loraShape,
   mergeAdapter, splitTheta, unmergeAdapter, type Activation, type LayerSpec, type LoraShape,
 } from '../adapters/lora.ts';
 import { episodeLoss, type HeadBatch } from '../adapters/proto-head.ts';
+import { cacheRows } from '../adapters/task-likelihood.ts';
 import { worstFdError } from './fd-helpers.ts';
 
 // Tolerance: relative error ≤ 1e-4 along random unit directions and the largest coordinates,
@@ -30,6 +31,12 @@ function features(n: number, dim: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n * dim }, () => rng.normal());
 }
 
+/** W·x + b [n, out] of packed rows X [n, in], through the row cache adapters use. */
+function baseOf(layer: LayerSpec, X: Float32Array): Float32Array {
+  const rows = Array.from({ length: X.length / layer.inDim }, (_, i) => X.subarray(i * layer.inDim, (i + 1) * layer.inDim));
+  return cacheRows(layer, rows).base;
+}
+
 describe('LoRA layer', () => {
   for (const activation of ['tanh', 'relu', 'identity'] as const) {
     for (const normalize of [true, false]) {
@@ -39,7 +46,7 @@ describe('LoRA layer', () => {
         const shape = loraShape(layer, 3, 6);
         const n = 5;
         const X = features(n, 7, rng);
-        const base = basePreActivations(layer, X, n);
+        const base = baseOf(layer, X);
         const C = Float64Array.from({ length: n * 6 }, () => rng.normal());
         const loss = (t: Float32Array): number => {
           const z = forwardLayer(layer, shape, t, X, base, n).Z;
@@ -60,12 +67,12 @@ describe('LoRA layer', () => {
     const layer = randomLayer(5, 4, 'tanh', false, rng);
     const shape = loraShape(layer, 2);
     const X = features(3, 5, rng);
-    const base = basePreActivations(layer, X, 3);
+    const base = baseOf(layer, X);
     const fresh = initTheta(shape, initA0(shape, rng));
     assert.ok(deltaWeight(shape, fresh).every((v) => v === 0));
     const theta = randomTheta(shape, rng);
     const merged = mergeAdapter(layer, shape, theta, 't');
-    const viaMerge = forwardLayer(merged, shape, fresh, X, basePreActivations(merged, X, 3), 3).Z;
+    const viaMerge = forwardLayer(merged, shape, fresh, X, baseOf(merged, X), 3).Z;
     const viaLora = forwardLayer(layer, shape, theta, X, base, 3).Z;
     for (let i = 0; i < viaLora.length; i++) assert.ok(Math.abs(viaMerge[i] - viaLora[i]) < 1e-5);
     const back = unmergeAdapter(merged, shape, theta, 't');
@@ -97,7 +104,7 @@ describe('cosine-prototype head through the LoRA layer', () => {
   const shape = loraShape(layer, 2, 4);
   const labels = [0, 0, 1, 1, 2, 2, 0, 1, 2, 2];
   const X = features(labels.length, 8, rng);
-  const base = basePreActivations(layer, X, labels.length);
+  const base = baseOf(layer, X);
   const cases: Record<string, HeadBatch> = {
     'split support/query': batchOf(labels, [1, 1, 1, 1, 1, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 1, 1, 1, 1], X, base, 3),
     'leave-one-out': batchOf(labels, labels.map(() => 1), labels.map(() => 1), X, base, 3),
