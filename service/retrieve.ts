@@ -1,9 +1,10 @@
 /**
- * Choosing adapters from the input (LoRA-Retriever style): the mean backbone feature of the
- * request's inputs is compared by cosine with each zoo adapter's task embedding (the mean feature
- * of the task it was trained on, stored as the tensor `task_embedding`). Zoo adapters are those
+ * Choosing adapters from the input (LoRA-Retriever style): the task embedding of the request's
+ * inputs (normalised mean frozen embedding, adapters/lora-retriever.ts) is compared by cosine with
+ * each zoo adapter's, stored with it as the tensor `task_embedding`. Zoo adapters are those
  * stored with method `zoo` by meta-training. Embeddings are cached by adapter id (immutable).
  */
+import { retrieve, taskEmbedding } from '../adapters/lora-retriever.ts';
 import { ConflictError } from '../registry/errors.ts';
 import type { AdapterSummary } from '../registry/types.ts';
 import { listAllAdapters } from './adapter-refs.ts';
@@ -28,18 +29,6 @@ export interface Retrieval {
   readonly items: readonly FeatureItem[];
 }
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
-}
-
-function meanRow(rows: readonly Float32Array[]): Float64Array {
-  const mean = new Float64Array(rows[0].length);
-  for (const r of rows) for (let j = 0; j < r.length; j++) mean[j] += r[j] / rows.length;
-  return mean;
-}
-
 export class Retriever {
   private readonly embeddings = new LruCache<string, Float32Array | null>(100000);
 
@@ -53,17 +42,19 @@ export class Retriever {
     const backbone = await this.zoo.forModality(modality);
     const sha = backbone.baseModel.sha256;
     const zooAdapters = listAllAdapters(this.zoo.store, { method: ZOO_METHOD, baseModelSha: sha });
+    const layer = backbone.encoder.layer;
     const scored = zooAdapters.flatMap((adapter) => {
       const emb = this.embeddingOf(adapter);
-      return emb && emb.length === backbone.encoder.featureDim ? [{ adapter, emb }] : [];
+      return emb && emb.length === layer.outDim ? [{ adapter, emb }] : [];
     });
     if (scored.length === 0) {
       throw new ConflictError(`no zoo adapters with a ${TASK_EMBEDDING} for base model '${backbone.baseModel.name}' (${modality}); train the zoo first (npm run train), or name an adapter and use /v1/predict`);
     }
-    const mean = meanRow(await this.zoo.featurizer.features(backbone, items));
-    const candidates = scored.map(({ adapter, emb }) => ({ adapter, score: cosine(mean, emb) }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, topK);
+    // The same task embedding the zoo was stored with: normalised mean frozen embedding.
+    const query = taskEmbedding(layer, await this.zoo.featurizer.features(backbone, items));
+    const entries = scored.map(({ adapter, emb }) => ({ id: adapter.id, theta: new Float32Array(0), embedding: emb }));
+    const hits = retrieve(entries, query, topK);
+    const candidates = hits.indices.map((i, rank) => ({ adapter: scored[i].adapter, score: hits.scores[rank] }));
     return { candidates, backbone, items };
   }
 

@@ -3,12 +3,14 @@
  * cache, one episodic likelihood per task, SGLD-Gibbs + online EM (adapters/lift.ts), then the
  * prior and the per-task adapters (the zoo) saved in the registry with their lineage.
  */
-import { embedRows, fineTune, prepareSupport } from '../adapters/adapt.ts';
+import { fineTune, prepareSupport } from '../adapters/adapt.ts';
+import { taskEmbedding } from '../adapters/lora-retriever.ts';
+import { packRows } from '../adapters/linalg.ts';
 import { trainLift, type LiftResult } from '../adapters/lift.ts';
 import { initTheta, loraShape, seededA0, splitTheta, type LayerSpec, type LoraShape } from '../adapters/lora.ts';
 import { constantSchedule } from '../adapters/diffusions.ts';
 import { createRng } from '../adapters/rng.ts';
-import { cacheRows, episodicTaskLikelihood, type LabelledSet } from '../adapters/task-likelihood.ts';
+import { episodicTaskLikelihood, type LabelledSet } from '../adapters/task-likelihood.ts';
 import { loadSuite, type SuiteName } from '../benchmarks/suites.ts';
 import { resolveTask } from '../benchmarks/train-tasks.ts';
 import type { Suite } from '../benchmarks/types.ts';
@@ -66,15 +68,6 @@ export async function trainingTaskData(
       labels: Int32Array.from(classes.flatMap((exs, c) => exs.map(() => c))),
     })),
   };
-}
-
-/** Normalised mean frozen embedding of a task's inputs: its key for retrieval. */
-export function taskEmbedding(layer: LayerSpec, shape: LoraShape, features: readonly Float32Array[]): Float32Array {
-  const Z = embedRows(layer, shape, new Float32Array(shape.rank * (shape.inDim + shape.outDim)), cacheRows(layer, features));
-  const mean = new Float32Array(shape.outDim);
-  for (let i = 0; i < features.length; i++) for (let j = 0; j < shape.outDim; j++) mean[j] += Z[i * shape.outDim + j];
-  const n = Math.hypot(...mean) || 1;
-  return mean.map((v) => v / n);
 }
 
 export function runLift(layer: LayerSpec, data: readonly LabelledSet[], cfg: PriorTrainConfig, label = 'LiFT SGLD-Gibbs'): LiftResult {
@@ -137,11 +130,7 @@ function savePrior(
   store: RegistryStore, baseModel: BaseModel, suite: string, taskIds: string[], cfg: PriorTrainConfig, result: LiftResult, ms: number,
 ): Prior {
   const { prior } = result;
-  const flat = (rows: readonly Float32Array[]) => {
-    const out = new Float32Array(rows.length * prior.dim);
-    rows.forEach((r, k) => out.set(r, k * prior.dim));
-    return out;
-  };
+  const flat = (rows: readonly Float32Array[]) => packRows(rows, prior.dim);
   return store.createPrior({
     name: priorName(suite), baseModel: baseModel.sha256,
     weights: Float32Array.from(prior.weights), means: flat(prior.means), variances: flat(prior.variances),
@@ -161,7 +150,7 @@ function saveZoo(
     return store.createAdapterVersion({
       name: `zoo/${suite.name}/${ids[i].replaceAll(":", "-")}`, method: 'zoo', baseModel: backbone.baseModel.sha256,
       labels: suite.trainTasks[i].classes, rank: cfg.rank, alpha: cfg.alpha,
-      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), task_embedding: taskEmbedding(layer, shape, data[i].features) },
+      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), task_embedding: taskEmbedding(layer, data[i].features) },
       extra: { tau: cfg.tau, suite: suite.name, trainingTask: ids[i] },
       trainingConfig: { ...cfg },
       parents: { priorId },

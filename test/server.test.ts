@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { taskEmbedding } from '../adapters/lora-retriever.ts';
 import { joinTheta, loraShape, seededA0 } from '../adapters/lora.ts';
 import { createRng } from '../adapters/rng.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
@@ -274,10 +275,10 @@ describe('server: task -> fit -> predict -> compare -> export -> import', () => 
     const { store } = server.context.zoo;
     const source = store.getAdapter(ids.independent);
     const examples = store.listExamples('topics', 'support');
-    const features = await server.context.zoo.featurizer.features(await server.context.zoo.forModality('text'),
+    const text = await server.context.zoo.forModality('text');
+    const features = await server.context.zoo.featurizer.features(text,
       examples.filter((e) => e.label === 'animals').map((e) => textItem(e.text!)));
-    const animalsMean = new Float32Array(features[0].length);
-    for (const f of features) f.forEach((v, j) => { animalsMean[j] += v / features.length; });
+    const animalsMean = taskEmbedding(text.encoder.layer, features);
     const foodEmb = Float32Array.from(animalsMean, (_, j) => (j % 2 === 0 ? 1 : -1));
     for (const [name, emb] of [['zoo.animals', animalsMean], ['zoo.other', foodEmb]] as const) {
       store.createAdapterVersion({
