@@ -51,7 +51,7 @@ export interface ResolvedMethod {
 }
 
 /** Defaults of the shared fine-tuning budget (chosen on meta-validation classes, see README). */
-const DEFAULTS = { rank: 4, steps: 30, lr: 1e-3, tau: 10, starts: 1 } as const;
+export const DEFAULT_BUDGET = { rank: 4, steps: 30, lr: 1e-3, tau: 10, starts: 1 } as const;
 
 /** Registry prior (flat tensors) -> the mixture the adapter math uses. */
 export function toMixturePrior(prior: Prior): MixturePrior {
@@ -87,8 +87,8 @@ function liftConfig(ctx: MethodContext): { prior: Prior; cfg: { rank: number; al
   return {
     prior,
     cfg: {
-      rank, alpha: num(c.alpha) ?? rank, tau: num(c.tau) ?? DEFAULTS.tau, a0Seed: num(c.a0Seed) ?? 0,
-      steps: ctx.options.steps ?? DEFAULTS.steps, lr: ctx.options.lr ?? DEFAULTS.lr, starts: ctx.options.starts ?? DEFAULTS.starts,
+      rank, alpha: num(c.alpha) ?? rank, tau: num(c.tau) ?? DEFAULT_BUDGET.tau, a0Seed: num(c.a0Seed) ?? 0,
+      steps: ctx.options.steps ?? DEFAULT_BUDGET.steps, lr: ctx.options.lr ?? DEFAULT_BUDGET.lr, starts: ctx.options.starts ?? DEFAULT_BUDGET.starts,
     },
   };
 }
@@ -96,10 +96,10 @@ function liftConfig(ctx: MethodContext): { prior: Prior; cfg: { rank: number; al
 /** The shared budget: every adapting method gets the same rank, steps and learning rate. */
 function budget(ctx: MethodContext): TuneConfig {
   const c = ctx.prior?.config ?? {};
-  const rank = num(c.rank) ?? ctx.options.rank ?? DEFAULTS.rank;
+  const rank = num(c.rank) ?? ctx.options.rank ?? DEFAULT_BUDGET.rank;
   return {
-    rank, alpha: num(c.alpha) ?? ctx.options.alpha ?? rank, tau: num(c.tau) ?? ctx.options.tau ?? DEFAULTS.tau, a0Seed: num(c.a0Seed) ?? 0,
-    steps: ctx.options.steps ?? DEFAULTS.steps, lr: ctx.options.lr ?? DEFAULTS.lr,
+    rank, alpha: num(c.alpha) ?? ctx.options.alpha ?? rank, tau: num(c.tau) ?? ctx.options.tau ?? DEFAULT_BUDGET.tau, a0Seed: num(c.a0Seed) ?? 0,
+    steps: ctx.options.steps ?? DEFAULT_BUDGET.steps, lr: ctx.options.lr ?? DEFAULT_BUDGET.lr,
   };
 }
 
@@ -142,7 +142,7 @@ function mbc(route: 'likelihood' | 'arrow') {
 
 const METHODS = {
   prototypes: (ctx: MethodContext): ResolvedMethod => {
-    const cfg = { tau: ctx.options.tau ?? DEFAULTS.tau };
+    const cfg = { tau: ctx.options.tau ?? DEFAULT_BUDGET.tau };
     return { method: frozenPrototypes(ctx.layer, cfg), config: cfg, priorId: null };
   },
   'linear-probe': (ctx: MethodContext): ResolvedMethod => ({ method: linearProbe(ctx.layer), config: {}, priorId: null }),

@@ -6,8 +6,8 @@
 import { fineTune, prepareSupport } from '../adapters/adapt.ts';
 import { taskEmbedding } from '../adapters/lora-retriever.ts';
 import { packRows } from '../adapters/linalg.ts';
-import { trainLift, type LiftResult } from '../adapters/lift.ts';
-import { initTheta, loraShape, seededA0, splitTheta, type LayerSpec, type LoraShape } from '../adapters/lora.ts';
+import { trainLift, type LiftConfig, type LiftResult } from '../adapters/lift.ts';
+import { initTheta, loraShape, seededA0, splitTheta, type LayerSpec } from '../adapters/lora.ts';
 import { constantSchedule } from '../adapters/diffusions.ts';
 import { createRng } from '../adapters/rng.ts';
 import { episodicTaskLikelihood, type LabelledSet } from '../adapters/task-likelihood.ts';
@@ -70,16 +70,21 @@ export async function trainingTaskData(
   };
 }
 
-export function runLift(layer: LayerSpec, data: readonly LabelledSet[], cfg: PriorTrainConfig, label = 'LiFT SGLD-Gibbs'): LiftResult {
+/**
+ * SGLD-Gibbs + online EM over the tasks. `variant` reaches the sampler options the CLI does not
+ * expose (no-J, exact φ draw, mixture hierarchy) for ablations; `thetas` reuses a warm start.
+ */
+export function runLift(
+  layer: LayerSpec, data: readonly LabelledSet[], cfg: PriorTrainConfig,
+  variant: Partial<LiftConfig> = {}, thetas = warmStart(layer, data, cfg), label = 'LiFT SGLD-Gibbs',
+): LiftResult {
   const shape = loraShape(layer, cfg.rank, cfg.alpha);
   const episode = { nWay: 5, shots: cfg.shots, queries: cfg.queries, tau: cfg.tau };
   const tasks = data.map((d) => episodicTaskLikelihood(layer, shape, d, episode));
-  const init = initTheta(shape, seededA0(shape, cfg.a0Seed));
-  const thetas = warmStart(layer, shape, data, init, cfg);
   const progress = startProgress(label, cfg.steps);
   const result = trainLift(tasks, thetas, {
     steps: cfg.steps, burnIn: cfg.burnIn, thinning: cfg.thinning, sigma2: cfg.sigma2, beta2: cfg.beta2,
-    stepSize: constantSchedule(cfg.stepSize), temperature: cfg.temperature, em: { K: cfg.K },
+    stepSize: constantSchedule(cfg.stepSize), temperature: cfg.temperature, em: { K: cfg.K }, ...variant,
   }, createRng(cfg.seed), (step, _total, info) => progress.update(step, `log-lik ${info.logLik.toFixed(2)} kept ${info.kept}`));
   progress.stop();
   return result;
@@ -89,9 +94,9 @@ export function runLift(layer: LayerSpec, data: readonly LabelledSet[], cfg: Pri
  * Independent fine-tuning of every training task from the shared A0 (leave-one-out prototypes
  * over the task's own rows), so the sampler starts from adapters that already fit their tasks.
  */
-function warmStart(
-  layer: LayerSpec, shape: LoraShape, data: readonly LabelledSet[], init: Float32Array, cfg: PriorTrainConfig,
-): Float32Array[] {
+export function warmStart(layer: LayerSpec, data: readonly LabelledSet[], cfg: PriorTrainConfig): Float32Array[] {
+  const shape = loraShape(layer, cfg.rank, cfg.alpha);
+  const init = initTheta(shape, seededA0(shape, cfg.a0Seed));
   if (cfg.warmSteps <= 0) return data.map(() => Float32Array.from(init));
   const progress = startProgress('warm start (independent)', data.length);
   const thetas = data.map((task, i) => {

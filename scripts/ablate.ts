@@ -1,0 +1,96 @@
+/**
+ * `npx tsx scripts/ablate.ts --suite wordnet`: LiFT variants trained in-process on the same
+ * training tasks and warm start, each evaluated as LiFT-MAP on the same meta-test episodes:
+ * K ∈ {1, 2, 4, 8}, without the cached J, the exact conjugate φ draw, a σ²/β² grid, and the
+ * mixture hierarchy. Nothing is stored in the registry except cached features. Writes
+ * reports/ablation-<suite>.{json,md,png}.
+ */
+import { Command } from 'commander';
+import type { LiftConfig } from '../adapters/lift.ts';
+import { liftMap } from '../adapters/method.ts';
+import { createRng } from '../adapters/rng.ts';
+import { sampleEpisodes } from '../benchmarks/episodes.ts';
+import { evaluate } from '../benchmarks/protocol.ts';
+import { EPISODE_SEED, PROTOCOLS } from '../benchmarks/protocols.ts';
+import { toMarkdown, toReportRow, writeSuiteReport, type ReportRow } from '../benchmarks/report.ts';
+import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
+import { featureLookup } from '../service/features.ts';
+import { DEFAULT_BUDGET } from '../service/methods.ts';
+import { DEFAULT_PRIOR_CONFIG, runLift, trainingTaskData, warmStart, type PriorTrainConfig } from '../service/train-prior.ts';
+import { openWorkspace } from '../service/workspace.ts';
+
+interface Variant {
+  readonly name: string;
+  readonly cfg?: Partial<PriorTrainConfig>;
+  readonly sampler?: Partial<LiftConfig>;
+}
+
+const VARIANTS: readonly Variant[] = [
+  { name: 'default (K=4)' },
+  { name: 'K=1', cfg: { K: 1 } },
+  { name: 'K=2', cfg: { K: 2 } },
+  { name: 'K=8', cfg: { K: 8 } },
+  { name: 'no J', sampler: { useJ: false } },
+  { name: 'exact φ draw', sampler: { phiUpdate: 'gibbs' } },
+  { name: 'σ²=1e-4', cfg: { sigma2: 1e-4 } },
+  { name: 'σ²=1e-2', cfg: { sigma2: 1e-2 } },
+  { name: 'β²=0.1', cfg: { beta2: 0.1 } },
+  { name: 'β²=10', cfg: { beta2: 10 } },
+  { name: 'mixture hierarchy K=4', sampler: { hierarchy: { kind: 'mixture', K: 4 } } },
+];
+
+const program = new Command()
+  .name('ablate')
+  .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
+  .option('--episodes <n>', 'meta-test episodes per shot count', '300')
+  .option('--registry <path>', 'SQLite registry file (feature cache)')
+  .option('--out <dir>', 'report directory', 'reports')
+  .parse();
+const opts = program.opts<{ suite: string; episodes: string; registry?: string; out: string }>();
+
+async function main(): Promise<void> {
+  if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
+  const count = Number(opts.episodes);
+  if (!Number.isInteger(count) || count < 2) program.error(`--episodes: expected an integer >= 2, got '${opts.episodes}'`);
+  const protocol = PROTOCOLS[opts.suite as SuiteName];
+  const ws = await openWorkspace({ registryPath: opts.registry });
+  try {
+    const trainSuite = await loadSuite(protocol.trainOn);
+    const suite = await loadSuite(opts.suite);
+    const backbone = await ws.backbones.forModality(suite.modality);
+    const layer = backbone.encoder.layer;
+    const { data } = await trainingTaskData(ws.store, backbone, trainSuite);
+    const testExamples = suite.split.test.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
+    const { lookup } = await featureLookup(ws.store, backbone, testExamples, `${suite.name} test features`);
+    const warm = warmStart(layer, data, DEFAULT_PRIOR_CONFIG);
+    const rows: ReportRow[] = [];
+    const trainSeconds: Record<string, number> = {};
+    for (const variant of VARIANTS) {
+      const cfg = { ...DEFAULT_PRIOR_CONFIG, ...variant.cfg };
+      const started = Date.now();
+      const { prior } = runLift(layer, data, cfg, variant.sampler, warm, `LiFT ${variant.name}`);
+      trainSeconds[variant.name] = (Date.now() - started) / 1000;
+      const method = { ...liftMap(prior, layer, { ...DEFAULT_BUDGET, rank: cfg.rank, alpha: cfg.alpha, a0Seed: cfg.a0Seed, tau: cfg.tau }), name: variant.name };
+      for (const kShot of protocol.shots) {
+        const episodes = sampleEpisodes(suite, 'test', { nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED });
+        rows.push(toReportRow(evaluate(method, episodes, lookup, { seed: createRng(EPISODE_SEED).fork('lift-map').seed }), kShot));
+      }
+    }
+    const report = {
+      suite: `ablation-${opts.suite}`, trainedOn: protocol.trainOn, baseModel: backbone.baseModel.name,
+      protocol: { nWay: protocol.nWay, queriesPerClass: protocol.queriesPerClass, episodes: count, episodeSeed: EPISODE_SEED },
+      createdAt: new Date().toISOString(),
+      methods: { base: DEFAULT_PRIOR_CONFIG, variants: VARIANTS, trainSeconds, budget: DEFAULT_BUDGET },
+      rows: [...rows].sort((a, b) => a.shots - b.shots),
+    };
+    console.log(toMarkdown(report));
+    console.log(`wrote ${(await writeSuiteReport(opts.out, report)).join(', ')}`);
+  } finally {
+    await ws.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`ablate: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
