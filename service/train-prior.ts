@@ -50,7 +50,7 @@ export interface PriorTrainConfig {
 
 export const DEFAULT_PRIOR_CONFIG: PriorTrainConfig = {
   rank: 4, alpha: 4, tau: 10, a0Seed: 0,
-  sigma2: 1e-3, beta2: 1, steps: 4000, burnIn: 1000, thinning: 5, stepSize: 2e-5, temperature: 1e-3, K: 4,
+  sigma2: 1e-3, beta2: 1, steps: 8000, burnIn: 2000, thinning: 5, stepSize: 1e-3, temperature: 1e-3, K: 4,
   shots: 5, queries: 10, seed: 7, warmSteps: 30, warmLr: 0.01,
 };
 
