@@ -29,6 +29,13 @@ export interface Retrieval {
   readonly items: readonly FeatureItem[];
 }
 
+/** Only the newest version of each adapter name: retraining the zoo supersedes older entries. */
+function latestVersions(adapters: readonly AdapterSummary[]): AdapterSummary[] {
+  const newest = new Map<string, AdapterSummary>();
+  for (const a of adapters) if ((newest.get(a.name)?.version ?? 0) < a.version) newest.set(a.name, a);
+  return [...newest.values()];
+}
+
 export class Retriever {
   private readonly embeddings = new LruCache<string, Float32Array | null>(100000);
 
@@ -41,7 +48,7 @@ export class Retriever {
     const items = inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, this.zoo.limits.maxTextLength));
     const backbone = await this.zoo.forModality(modality);
     const sha = backbone.baseModel.sha256;
-    const zooAdapters = listAllAdapters(this.zoo.store, { method: ZOO_METHOD, baseModelSha: sha });
+    const zooAdapters = latestVersions(listAllAdapters(this.zoo.store, { method: ZOO_METHOD, baseModelSha: sha }));
     const layer = backbone.encoder.layer;
     const scored = zooAdapters.flatMap((adapter) => {
       const emb = this.embeddingOf(adapter);
