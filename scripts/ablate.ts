@@ -16,7 +16,7 @@ import { toMarkdown, toReportRow, writeSuiteReport, type ReportRow } from '../be
 import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
 import { featureLookup } from '../service/features.ts';
 import { DEFAULT_BUDGET } from '../service/methods.ts';
-import { DEFAULT_PRIOR_CONFIG, runLift, trainingTaskData, warmStart, type PriorTrainConfig } from '../service/train-prior.ts';
+import { priorConfigFor, runLift, trainingTaskData, warmStart, type PriorTrainConfig } from '../service/train-prior.ts';
 import { openWorkspace } from '../service/workspace.ts';
 
 interface Variant {
@@ -37,6 +37,7 @@ const VARIANTS: readonly Variant[] = [
   { name: 'β²=0.1', cfg: { beta2: 0.1 } },
   { name: 'β²=10', cfg: { beta2: 10 } },
   { name: 'mixture hierarchy K=4', sampler: { hierarchy: { kind: 'mixture', K: 4 } } },
+  { name: 'pooled start', cfg: { pooledSteps: 800 } },
 ];
 
 const program = new Command()
@@ -62,13 +63,15 @@ async function main(): Promise<void> {
     const { data } = await trainingTaskData(ws.store, backbone, trainSuite);
     const testExamples = suite.split.test.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
     const { lookup } = await featureLookup(ws.store, backbone, testExamples, `${suite.name} test features`);
-    const warm = warmStart(layer, data, DEFAULT_PRIOR_CONFIG);
+    const base = priorConfigFor(protocol.trainOn);
+    const warm = warmStart(layer, data, base);
     const rows: ReportRow[] = [];
     const trainSeconds: Record<string, number> = {};
     for (const variant of VARIANTS) {
-      const cfg = { ...DEFAULT_PRIOR_CONFIG, ...variant.cfg };
+      const cfg = { ...base, ...variant.cfg };
       const started = Date.now();
-      const { prior } = runLift(layer, data, cfg, variant.sampler, warm, `LiFT ${variant.name}`);
+      const start = variant.cfg?.pooledSteps === undefined ? warm : warmStart(layer, data, cfg);
+      const { prior } = runLift(layer, data, cfg, variant.sampler, start, `LiFT ${variant.name}`);
       trainSeconds[variant.name] = (Date.now() - started) / 1000;
       const method = { ...liftMap(prior, layer, { ...DEFAULT_BUDGET, rank: cfg.rank, alpha: cfg.alpha, a0Seed: cfg.a0Seed, tau: cfg.tau }), name: variant.name };
       for (const kShot of protocol.shots) {
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
       suite: `ablation-${opts.suite}`, trainedOn: protocol.trainOn, baseModel: backbone.baseModel.name,
       protocol: { nWay: protocol.nWay, queriesPerClass: protocol.queriesPerClass, episodes: count, episodeSeed: EPISODE_SEED },
       createdAt: new Date().toISOString(),
-      methods: { base: DEFAULT_PRIOR_CONFIG, variants: VARIANTS, trainSeconds, budget: DEFAULT_BUDGET },
+      methods: { base, variants: VARIANTS, trainSeconds, budget: DEFAULT_BUDGET },
       rows: [...rows].sort((a, b) => a.shots - b.shots),
     };
     console.log(toMarkdown(report));

@@ -7,7 +7,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { Command } from 'commander';
 import { plotLines } from '../benchmarks/plot.ts';
 import { SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
-import { DEFAULT_PRIOR_CONFIG, trainPrior, type PriorTrainConfig } from '../service/train-prior.ts';
+import { DEFAULT_PRIOR_CONFIG, priorConfigFor, trainPrior, type PriorTrainConfig } from '../service/train-prior.ts';
 import { openWorkspace } from '../service/workspace.ts';
 
 const program = new Command()
@@ -17,13 +17,13 @@ const program = new Command()
   .option('--registry <path>', 'SQLite registry file')
   .option('--skip-baselines', 'train LiFT only (the competitors keep their last stored versions)');
 for (const [key, value] of Object.entries(DEFAULT_PRIOR_CONFIG)) {
-  program.option(`--${key} <number>`, `default ${value}`);
+  program.option(`--${key} <number>`, `default ${value} (some suites override it)`);
 }
 program.parse();
 const opts = program.opts<Record<string, string | undefined> & { skipBaselines?: boolean }>();
 
-function readConfig(): PriorTrainConfig {
-  const cfg: Record<string, number> = { ...DEFAULT_PRIOR_CONFIG };
+function readConfig(suite: SuiteName): PriorTrainConfig {
+  const cfg: Record<string, number> = { ...priorConfigFor(suite) };
   for (const key of Object.keys(DEFAULT_PRIOR_CONFIG)) {
     const text = opts[key];
     if (text === undefined) continue;
@@ -37,7 +37,7 @@ function readConfig(): PriorTrainConfig {
 async function main(): Promise<void> {
   const suite = opts.suite!;
   if (!(SUITE_NAMES as string[]).includes(suite)) program.error(`--suite: unknown suite '${suite}'; valid: ${SUITE_NAMES.join(', ')}`);
-  const cfg = readConfig();
+  const cfg = readConfig(suite as SuiteName);
   const ws = await openWorkspace({ registryPath: opts.registry });
   try {
     const { prior, result, zooIds, ms } = await trainPrior(ws, suite as SuiteName, cfg, !opts.skipBaselines);
