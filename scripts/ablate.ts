@@ -32,7 +32,8 @@ const VARIANTS: readonly Variant[] = [
   { name: 'K=8', cfg: { K: 8 } },
   { name: 'no J', sampler: { useJ: false } },
   { name: 'exact φ draw', sampler: { phiUpdate: 'gibbs' } },
-  { name: 'σ²=1e-4', cfg: { sigma2: 1e-4 } },
+  // SGLD on θ_i is stable only for η < 2σ² (the prior term's curvature is 1/σ²), so η shrinks with σ².
+  { name: 'σ²=1e-4', cfg: { sigma2: 1e-4, stepSize: 1e-4 } },
   { name: 'σ²=1e-2', cfg: { sigma2: 1e-2 } },
   { name: 'β²=0.1', cfg: { beta2: 0.1 } },
   { name: 'β²=10', cfg: { beta2: 10 } },
