@@ -9,6 +9,7 @@
  */
 import { constantSchedule, type Schedule } from './diffusions.ts';
 import { check } from './errors.ts';
+import { allFinite } from './linalg.ts';
 import type { MixturePrior } from './mixture-prior.ts';
 import { emStepSize, initOnlineEm, updateOnlineEm, type OnlineEmOptions, type OnlineEmState } from './online-em.ts';
 import type { Rng } from './rng.ts';
@@ -91,9 +92,13 @@ export function trainLift(
   const n = tasks.length;
   const phiStepSize = cfg.phiStepSize ?? constantSchedule(0.1 / (n / cfg.sigma2 + 1 / cfg.beta2));
   const opts = { ...cfg, phiStepSize };
-  return cfg.hierarchy?.kind === 'mixture'
+  const result = cfg.hierarchy?.kind === 'mixture'
     ? trainMixture(tasks, initThetas, opts, cfg.hierarchy.K, cfg.hierarchy.concentration ?? 1, rng, onProgress)
     : trainSingle(tasks, initThetas, opts, rng, onProgress);
+  // A chain that left the stable range (η ≥ 2σ² for the θ-updates) must not become a prior.
+  check([...result.prior.means, ...result.prior.variances].every(allFinite),
+    () => `LiFT: the chain diverged (non-finite prior); use a θ step size below 2σ² (got σ² = ${cfg.sigma2})`);
+  return result;
 }
 
 function trainSingle(

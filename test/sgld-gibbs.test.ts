@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { constantSchedule, polynomialDecay } from '../adapters/diffusions.ts';
+import { trainLift } from '../adapters/lift.ts';
 import { createRng, type Rng } from '../adapters/rng.ts';
 import {
   initSgldGibbs, stepSgldGibbs, type SgldGibbsOptions, type TaskLikelihood,
@@ -116,5 +117,16 @@ describe('SGLD-Gibbs on a conjugate Gaussian hierarchy', () => {
     const a = runChain(toy, base, 4000, 9);
     const b = runChain(toy, base, 4000, 9);
     assert.deepEqual(a, b);
+  });
+});
+
+describe('LiFT training guard', () => {
+  it('refuses to turn a diverged chain into a prior, naming the step size', () => {
+    const toy = makeToy(5, createRng(9));
+    const init = toy.tasks.map(() => new Float32Array(D));
+    // η = 50σ², far above the 2σ² stability bound of the θ-updates.
+    assert.throws(() => trainLift(toy.tasks, init, { steps: 400, sigma2: SIGMA2, beta2: BETA2, stepSize: constantSchedule(50 * SIGMA2) }, createRng(1)),
+      /chain diverged.*below 2σ²/);
+    assert.doesNotThrow(() => trainLift(toy.tasks, init, { steps: 400, sigma2: SIGMA2, beta2: BETA2, stepSize: constantSchedule(0.01) }, createRng(1)));
   });
 });
