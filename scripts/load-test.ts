@@ -18,6 +18,7 @@ import { Command } from 'commander';
 import { joinTheta, loraShape, seededA0 } from '../adapters/lora.ts';
 import { createRng } from '../adapters/rng.ts';
 import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
+import { DEFAULT_BUDGET } from '../service/methods.ts';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -139,7 +140,8 @@ async function throughput(label: string, adapterIds: string[], duration: number,
 }
 
 /**
- * For a spawned server's own registry: a synthetic K = 2 prior around A0 / B = 0 (rank 2), so
+ * For a spawned server's own registry: a synthetic K = 2 prior around A0 / B = 0 at the shared
+ * budget's rank, so
  * LiFT fit latency can be timed. Its quality is irrelevant to timing; it is labelled as such.
  */
 function insertTimingPrior(registryPath: string): void {
@@ -147,15 +149,16 @@ function insertTimingPrior(registryPath: string): void {
   try {
     const baseModel = store.listBaseModels().find((b) => b.modality === 'text')!;
     const p = baseModel.placement[0];
-    const shape = loraShape({ inDim: p.inDim, outDim: p.outDim, weight: new Float32Array(0), bias: new Float32Array(0), activation: 'tanh', normalize: true }, 2, 2);
-    const theta0 = joinTheta(seededA0(shape, 0), new Float32Array(p.outDim * 2), shape);
+    const rank = DEFAULT_BUDGET.rank;
+    const shape = loraShape({ inDim: p.inDim, outDim: p.outDim, weight: new Float32Array(0), bias: new Float32Array(0), activation: 'tanh', normalize: true }, rank, rank);
+    const theta0 = joinTheta(seededA0(shape, 0), new Float32Array(p.outDim * rank), shape);
     const rng = createRng(1);
     const means = new Float32Array(2 * theta0.length);
     means.set(theta0, 0);
     means.set(theta0.map((v) => v + 0.01 * rng.normal()), theta0.length);
     store.createPrior({
       name: 'load-test-timing-prior', baseModel: baseModel.sha256, weights: Float32Array.from([0.5, 0.5]), means,
-      variances: new Float32Array(means.length).fill(1e-3), sigma2: 1e-3, beta2: 1, seed: 1, config: { rank: 2, alpha: 2, tau: 10, a0Seed: 0, synthetic: true },
+      variances: new Float32Array(means.length).fill(1e-3), sigma2: 1e-3, beta2: 1, seed: 1, config: { rank, alpha: rank, tau: 10, a0Seed: 0, synthetic: true },
     });
   } finally {
     store.close();
@@ -183,7 +186,7 @@ async function main(): Promise<void> {
     if ((await get('/v1/priors')).items?.length === 0) {
       if (dir) {
         insertTimingPrior(path.join(dir, 'registry.sqlite'));
-        priorNote = 'a synthetic K=2 rank-2 prior (timing only)';
+        priorNote = `a synthetic K=2 rank-${DEFAULT_BUDGET.rank} prior (timing only)`;
       } else priorNote = 'none (LiFT methods skipped)';
     }
     const hasPrior = (await get('/v1/priors')).items?.length > 0;
