@@ -87,11 +87,16 @@ export function slugOf(name: string): string {
   return slug;
 }
 
-/** Creates every task of a JSONL task file (image paths are refused: use image_base64). */
-export async function createTasksFromFile(zoo: Zoo, content: string, idOverride?: string): Promise<Task[]> {
+/**
+ * Creates every task of a JSONL task file. Image paths resolve against `file.baseDir` (task files
+ * on disk, from the CLI); without it (request bodies) they are refused: use image_base64.
+ */
+export async function createTasksFromFile(
+  zoo: Zoo, content: string, idOverride?: string, file: { source?: string; baseDir?: string } = {},
+): Promise<Task[]> {
   let parsed;
   try {
-    parsed = parseTaskFile(content, { source: 'request body' });
+    parsed = parseTaskFile(content, { source: file.source ?? 'request body', baseDir: file.baseDir });
   } catch (err) {
     if (err instanceof TaskFileError) throw new ValidationError(err.message);
     throw err;

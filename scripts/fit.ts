@@ -1,0 +1,64 @@
+/**
+ * `npm run fit -- --file <tasks.jsonl> [--methods lift-map,prototypes] [--alias prod]`: the CLI
+ * side of the task-file format. Creates each task of the file in the registry, fits an adapter
+ * with the first method (stored as a new version, optionally aliased), and, when the file has
+ * query lines, scores every listed method on them side by side.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { compareMethods } from '../service/compare.ts';
+import { DEFAULT_CONFIG } from '../service/config.ts';
+import { fitAdapter } from '../service/fit.ts';
+import { METHOD_NAMES } from '../service/methods.ts';
+import { createTasksFromFile } from '../service/tasks.ts';
+import { DEFAULT_REGISTRY_PATH } from '../service/workspace.ts';
+import { Zoo } from '../service/zoo.ts';
+import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
+
+const program = new Command()
+  .name('fit')
+  .description('Fit adapters for the tasks of a JSONL task file (docs/task-file.md).')
+  .requiredOption('--file <path>', 'task file (JSON Lines)')
+  .option('--methods <list>', 'comma-separated; the first is fitted and stored, all are compared on the queries', 'lift-map')
+  .option('--alias <alias>', 'alias to point at the stored adapter version')
+  .option('--registry <path>', 'SQLite registry file', process.env.LIFT_REGISTRY ?? DEFAULT_REGISTRY_PATH)
+  .parse();
+const opts = program.opts<{ file: string; methods: string; alias?: string; registry: string }>();
+
+function readTaskFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    return program.error(`--file: cannot read '${file}': ${(err as Error).message}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const content = readTaskFile(opts.file);
+  const methods = opts.methods.split(',').map((m) => m.trim()).filter(Boolean);
+  for (const m of methods) {
+    if (!(METHOD_NAMES as string[]).includes(m)) program.error(`--methods: unknown method '${m}'; valid: ${METHOD_NAMES.join(', ')}`);
+  }
+  const zoo = new Zoo(SqliteRegistryStore.open(opts.registry), DEFAULT_CONFIG);
+  try {
+    const tasks = await createTasksFromFile(zoo, content, undefined, { source: opts.file, baseDir: path.dirname(path.resolve(opts.file)) });
+    for (const task of tasks) {
+      const fit = await fitAdapter(zoo, task.id, { method: methods[0], alias: opts.alias });
+      console.log(`task ${task.id}: ${fit.adapter.name} v${fit.adapter.version} (${fit.adapter.id}), ${methods[0]}, fit ${fit.fitMs.toFixed(1)} ms, support accuracy ${(100 * fit.supportAccuracy).toFixed(1)}%`);
+      if ((task.exampleCounts.query ?? 0) === 0) continue;
+      const { rows, querySize } = await compareMethods(zoo, task.id, { methods });
+      console.log(`  ${querySize} queries:`);
+      for (const r of rows) {
+        console.log(r.error ? `  ${r.method.padEnd(24)} ${r.error}` : `  ${r.method.padEnd(24)} accuracy ${(100 * r.accuracy!).toFixed(1)}%  NLL ${r.nll!.toFixed(3)}  ${r.fitMs!.toFixed(1)} ms`);
+      }
+    }
+  } finally {
+    await zoo.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`fit: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
