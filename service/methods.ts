@@ -147,7 +147,9 @@ const METHODS = {
   },
   'linear-probe': (ctx: MethodContext): ResolvedMethod => ({ method: linearProbe(ctx.layer), config: {}, priorId: null }),
   independent: (ctx: MethodContext): ResolvedMethod => {
-    const cfg = budget(ctx);
+    // Nothing meta-learned to match: a requested rank wins over the prior's.
+    const { rank, alpha } = ctx.options;
+    const cfg = { ...budget(ctx), ...(rank !== undefined ? { rank, alpha: alpha ?? rank } : {}) };
     return { method: independentLora(ctx.layer, cfg), config: { ...cfg }, priorId: null };
   },
   'maml-1': fromStart('maml-1'),
