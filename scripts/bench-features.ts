@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { loadTextEncoder } from '../backbone/use-lite.ts';
 import { benchImages } from './bench-images.ts';
-import { DEFAULT_MODELS_DIR } from './build-models.ts';
+import { DEFAULT_MODELS_DIR } from '../service/backbones.ts';
 import { loadOriginal } from './make-text-fixture.ts';
 
 const require = createRequire(import.meta.url);

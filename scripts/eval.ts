@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const backbone = await ws.backbones.forModality(suite.modality);
     const prior = findPrior(ws.store, backbone.baseModel, protocol.trainOn);
     const ctx = methodContext(ws.store, backbone.encoder.layer, prior, { lr: opts.lr ? Number(opts.lr) : undefined, steps: opts.steps ? Number(opts.steps) : undefined });
-    const resolved = names.map((name) => ({ name, ...createMethod(name === 'protonet' ? 'prototypes' : name, ctx) }));
+    const resolved = names.map((name) => ({ name, ...createMethod(name, ctx) }));
     const methods = resolved.map((r) => ({ ...r.method, name: r.name }));
 
     const split = opts.split === 'val' ? 'val' : 'test';

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { compareMethods } from '../service/compare.ts';
 import { DEFAULT_CONFIG } from '../service/config.ts';
 import { fitAdapter } from '../service/fit.ts';
-import { METHOD_NAMES } from '../service/methods.ts';
+import { methodName } from '../service/methods.ts';
 import { createTasksFromFile } from '../service/tasks.ts';
 import { DEFAULT_REGISTRY_PATH } from '../service/workspace.ts';
 import { Zoo } from '../service/zoo.ts';
@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   const content = readTaskFile(opts.file);
   const methods = opts.methods.split(',').map((m) => m.trim()).filter(Boolean);
   for (const m of methods) {
-    if (!(METHOD_NAMES as string[]).includes(m)) program.error(`--methods: unknown method '${m}'; valid: ${METHOD_NAMES.join(', ')}`);
+    try {
+      methodName(m);
+    } catch (err) {
+      program.error(`--methods: ${(err as Error).message}`);
+    }
   }
   const zoo = new Zoo(SqliteRegistryStore.open(opts.registry), DEFAULT_CONFIG);
   try {

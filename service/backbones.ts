@@ -13,12 +13,18 @@ import type { BaseModel } from '../registry/types.ts';
 export const BASE_MODELS = {
   'use-lite': {
     modality: 'text',
-    build: (dir: string) => buildUseLite(dir),
+    build: async (dir: string, force = false) => {
+      const r = await buildUseLite(dir, { force });
+      return { onnxPath: r.onnxPath, sha256: r.sha256, built: r.built };
+    },
     load: (dir: string): Promise<Encoder<string>> => loadTextEncoder(dir),
   },
   'mobilenet-v2': {
     modality: 'image',
-    build: (dir: string) => buildMobileNetV2(dir),
+    build: async (dir: string, force = false) => {
+      const r = buildMobileNetV2(dir, { force });
+      return { onnxPath: r.onnxPath, sha256: r.sidecar.sha256, built: r.built };
+    },
     load: (dir: string): Promise<Encoder<RgbImage>> => loadImageEncoder(dir),
   },
 } as const;
@@ -36,13 +42,12 @@ export function baseModelName(name: string): BaseModelName {
   throw new Error(`unknown base model '${name}'; valid: ${Object.keys(BASE_MODELS).join(', ')}`);
 }
 
-/** Converts every backbone that is missing or stale in `modelsDir`. */
-export async function buildAllBaseModels(modelsDir = DEFAULT_MODELS_DIR): Promise<void> {
+/** Converts every backbone that is missing or stale in `modelsDir` (all of them with `force`). */
+export async function buildAllBaseModels(modelsDir = DEFAULT_MODELS_DIR, force = false): Promise<void> {
   for (const [name, entry] of Object.entries(BASE_MODELS)) {
     const started = Date.now();
-    const result = await entry.build(modelsDir);
-    const sha = 'sha256' in result ? result.sha256 : result.sidecar.sha256;
-    console.log(`${name}: ${result.built ? `built in ${Date.now() - started} ms` : 'up to date'}, sha256 ${sha}`);
+    const result = await entry.build(modelsDir, force);
+    console.log(`${name}: ${result.built ? `built in ${Date.now() - started} ms` : 'up to date'}, ${result.onnxPath}, sha256 ${result.sha256}`);
   }
 }
 

@@ -179,9 +179,13 @@ export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
 /** Methods whose fit also stores posterior samples, so predictions carry uncertainty. */
 export const POSTERIOR_METHODS: ReadonlySet<string> = new Set<MethodName>(['lift-posterior']);
 
-export function methodName(name: string): MethodName {
+/** Other names users know methods by. */
+const METHOD_ALIASES: Readonly<Record<string, MethodName>> = Object.freeze({ protonet: 'prototypes' });
+
+export function methodName(requested: string): MethodName {
+  const name = METHOD_ALIASES[requested] ?? requested;
   if (Object.hasOwn(METHODS, name)) return name as MethodName;
-  throw new ValidationError(`method: expected one of ${METHOD_NAMES.join(', ')}, got '${name}'`);
+  throw new ValidationError(`method: expected one of ${METHOD_NAMES.join(', ')}, got '${requested}'`);
 }
 
 /** Builds a method by name; ValidationError listing the valid names for an unknown one. */
