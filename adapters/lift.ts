@@ -58,22 +58,30 @@ function norm(v: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
-/** Bookkeeping shared by both hierarchies: progress windows and the callback. */
-function makeTracker(cfg: LiftConfig, onProgress?: (step: number, total: number, info: LiftInfo) => void) {
+/** One progress point of the chain (every `progressEvery` steps). */
+export interface LiftProgress {
+  readonly step: number;
+  readonly total: number;
+  readonly info: LiftInfo;
+}
+
+/** Bookkeeping shared by both hierarchies: progress windows; `record` returns a due progress point. */
+function makeTracker(cfg: LiftConfig) {
   const every = Math.max(1, cfg.progressEvery ?? Math.floor(cfg.steps / 100));
   const logLikTrace: number[] = [], phiNormTrace: number[] = [];
   let windowSum = 0, windowN = 0;
   return {
     logLikTrace, phiNormTrace,
-    record(t: number, logLik: number, stepSize: number, kept: number, phiNorm: number): void {
+    record(t: number, logLik: number, stepSize: number, kept: number, phiNorm: number): LiftProgress | null {
       windowSum += logLik;
       windowN++;
-      if (t % every !== 0 && t !== cfg.steps) return;
+      if (t % every !== 0 && t !== cfg.steps) return null;
       logLikTrace.push(windowSum / windowN);
       phiNormTrace.push(phiNorm);
-      onProgress?.(t, cfg.steps, { logLik: windowSum / windowN, stepSize, kept, phiNorm });
+      const point = { step: t, total: cfg.steps, info: { logLik: windowSum / windowN, stepSize, kept, phiNorm } };
       windowSum = 0;
       windowN = 0;
+      return point;
     },
   };
 }
@@ -87,26 +95,40 @@ export function trainLift(
   tasks: readonly TaskLikelihood[], initThetas: readonly Float32Array[], cfg: LiftConfig, rng: Rng,
   onProgress?: (step: number, total: number, info: LiftInfo) => void,
 ): LiftResult {
+  const chain = liftChain(tasks, initThetas, cfg, rng);
+  for (;;) {
+    const next = chain.next();
+    if (next.done) return next.value;
+    onProgress?.(next.value.step, next.value.total, next.value.info);
+  }
+}
+
+/**
+ * The same training as a generator that pauses at every progress point, so a caller can yield
+ * to its event loop or stop between chunks of steps; the return value is the result.
+ */
+export function* liftChain(
+  tasks: readonly TaskLikelihood[], initThetas: readonly Float32Array[], cfg: LiftConfig, rng: Rng,
+): Generator<LiftProgress, LiftResult> {
   check(tasks.length === initThetas.length, () => `LiFT: expected one initial θ per task, got ${initThetas.length} for ${tasks.length}`);
   check(cfg.steps > (cfg.burnIn ?? 0), () => `LiFT: steps (${cfg.steps}) must exceed burn-in (${cfg.burnIn ?? 0})`);
   const n = tasks.length;
   const phiStepSize = cfg.phiStepSize ?? constantSchedule(0.1 / (n / cfg.sigma2 + 1 / cfg.beta2));
   const opts = { ...cfg, phiStepSize };
   const result = cfg.hierarchy?.kind === 'mixture'
-    ? trainMixture(tasks, initThetas, opts, cfg.hierarchy.K, cfg.hierarchy.concentration ?? 1, rng, onProgress)
-    : trainSingle(tasks, initThetas, opts, rng, onProgress);
+    ? yield* trainMixture(tasks, initThetas, opts, cfg.hierarchy.K, cfg.hierarchy.concentration ?? 1, rng)
+    : yield* trainSingle(tasks, initThetas, opts, rng);
   // A chain that left the stable range (η ≥ 2σ² for the θ-updates) must not become a prior.
   check([...result.prior.means, ...result.prior.variances].every(allFinite),
     () => `LiFT: the chain diverged (non-finite prior); use a θ step size below 2σ² (got σ² = ${cfg.sigma2})`);
   return result;
 }
 
-function trainSingle(
+function* trainSingle(
   tasks: readonly TaskLikelihood[], initThetas: readonly Float32Array[], cfg: LiftConfig, rng: Rng,
-  onProgress?: (step: number, total: number, info: LiftInfo) => void,
-): LiftResult {
+): Generator<LiftProgress, LiftResult> {
   const emOpts = emOptions(cfg, tasks.length, cfg.em?.K ?? 1);
-  const tracker = makeTracker(cfg, onProgress);
+  const tracker = makeTracker(cfg);
   let state = initSgldGibbs(initThetas, cfg);
   let em: OnlineEmState | null = null;
   let kept = 0, rejected = 0;
@@ -119,7 +141,8 @@ function trainSingle(
       em = em ? updateOnlineEm(em, state.phi, emStepSize(em.t, emOpts)) : initOnlineEm(state.phi, emOpts, emRng);
       kept++;
     }
-    tracker.record(t, out.info.logLik, out.info.stepSize, kept, norm(state.phi));
+    const point = tracker.record(t, out.info.logLik, out.info.stepSize, kept, norm(state.phi));
+    if (point) yield point;
   }
   const params = em!.params;
   return {
@@ -132,14 +155,14 @@ function trainSingle(
   };
 }
 
-function trainMixture(
+function* trainMixture(
   tasks: readonly TaskLikelihood[], initThetas: readonly Float32Array[], cfg: LiftConfig, K: number,
-  concentration: number, rng: Rng, onProgress?: (step: number, total: number, info: LiftInfo) => void,
-): LiftResult {
+  concentration: number, rng: Rng,
+): Generator<LiftProgress, LiftResult> {
   const n = tasks.length;
   const mopts = { ...cfg, K, concentration };
   const emOpts = emOptions(cfg, n, 1);
-  const tracker = makeTracker(cfg, onProgress);
+  const tracker = makeTracker(cfg);
   let state: MixtureGibbsState = initMixtureGibbs(initThetas, mopts, rng.fork('mixture-init'));
   const moments: (OnlineEmState | null)[] = Array.from({ length: K }, () => null);
   const share = new Float64Array(K);
@@ -156,7 +179,8 @@ function trainMixture(
         share[k] += ((state.counts[k] + concentration / K) / (n + concentration) - share[k]) / kept;
       }
     }
-    tracker.record(t, out.info.logLik, out.info.stepSize, kept, state.phis.reduce((s, p) => s + norm(p), 0) / K);
+    const point = tracker.record(t, out.info.logLik, out.info.stepSize, kept, state.phis.reduce((s, p) => s + norm(p), 0) / K);
+    if (point) yield point;
   }
   return {
     prior: {

@@ -124,6 +124,78 @@ export const MIGRATIONS: readonly string[] = [
     metrics TEXT NOT NULL
   );
   `,
+  // 2: zoos (named, versioned membership sets of adapters), jobs, and runs that name what they used.
+  `
+  CREATE TABLE zoos (
+    name TEXT PRIMARY KEY,
+    base_model_sha TEXT NOT NULL REFERENCES base_models (sha256),
+    description TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version >= 0),
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+  );
+
+  CREATE TABLE zoo_versions (
+    zoo TEXT NOT NULL REFERENCES zoos (name) ON DELETE CASCADE,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    member_count INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (zoo, version)
+  );
+
+  CREATE TABLE zoo_members (
+    zoo TEXT NOT NULL REFERENCES zoos (name) ON DELETE CASCADE,
+    adapter_id TEXT NOT NULL REFERENCES adapters (id),
+    task_id TEXT,
+    embedding BLOB NOT NULL,
+    added_version INTEGER NOT NULL,
+    removed_version INTEGER,
+    PRIMARY KEY (zoo, adapter_id, added_version)
+  );
+  CREATE INDEX zoo_members_live ON zoo_members (zoo, removed_version);
+
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+    phase TEXT NOT NULL,
+    phase_index INTEGER NOT NULL,
+    phase_count INTEGER NOT NULL,
+    progress REAL NOT NULL,
+    eta_ms INTEGER,
+    trace TEXT NOT NULL,
+    params TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    run_id TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    started_ms INTEGER,
+    finished_ms INTEGER
+  );
+  CREATE INDEX jobs_kind_status ON jobs (kind, status);
+
+  CREATE TABLE runs_v2 (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('train', 'tune', 'eval', 'compare', 'fit')),
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+    started_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    metrics TEXT NOT NULL,
+    refs TEXT NOT NULL,
+    code_version TEXT,
+    error TEXT
+  );
+  INSERT INTO runs_v2 (id, kind, name, config, status, started_ms, finished_ms, metrics, refs, code_version, error)
+    SELECT id, kind, kind, config, status, started_ms, finished_ms, metrics, '{}', NULL, NULL FROM runs ORDER BY rowid;
+  DROP TABLE runs;
+  ALTER TABLE runs_v2 RENAME TO runs;
+  CREATE INDEX runs_kind ON runs (kind, status);
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -10,7 +10,8 @@ import type { Created, RegistryStore } from './store.ts';
 import type {
   Adapter, AdapterAlias, AdapterFilter, AdapterInput, AdapterSummary, BaseModel, BaseModelInput, CacheStats,
   Example, ExampleInputFields, FeatureEntry, JsonObject, Lineage, Page, Prior, PriorFilter, PriorInput,
-  PriorSummary, Run, RunFilter, RunKind, RunStatus, Split, Task, TaskFilter, TaskInput,
+  PriorSummary, Run, RunFilter, RunInput, RunResult, Split, Task, TaskFilter, TaskInput,
+  Job, JobFilter, JobKind, JobUpdate, ZooChange, ZooInput, ZooMember, ZooMemberInput, ZooRecord, ZooVersion,
 } from './types.ts';
 import type { StoreContext } from './sqlite/context.ts';
 import * as baseModels from './sqlite/base-models.ts';
@@ -20,6 +21,8 @@ import * as adapters from './sqlite/adapters.ts';
 import { getLineage } from './sqlite/lineage.ts';
 import * as priors from './sqlite/priors.ts';
 import * as runs from './sqlite/runs.ts';
+import * as zoos from './sqlite/zoos.ts';
+import * as jobs from './sqlite/jobs.ts';
 
 export interface SqliteStoreOptions {
   /** Clock in integer ms; defaults to Date.now. Tests pin it. */
@@ -94,13 +97,31 @@ export class SqliteRegistryStore implements RegistryStore {
   }
   getLatestPrior(baseModel: string, name?: string): Prior { return priors.getLatestPrior(this.ctx, baseModel, name); }
 
-  createRun(input: { kind: RunKind; config?: JsonObject; id?: string }): Run { return runs.createRun(this.ctx, input); }
-  finishRun(id: string, result: { status: Exclude<RunStatus, 'running'>; metrics?: JsonObject }): Run {
-    return runs.finishRun(this.ctx, id, result);
-  }
+  createRun(input: RunInput): Run { return runs.createRun(this.ctx, input); }
+  finishRun(id: string, result: RunResult): Run { return runs.finishRun(this.ctx, id, result); }
   getRun(id: string): Run { return runs.getRun(this.ctx, id); }
   listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Page<Run> {
     return runs.listRuns(this.ctx, filter, pageToken, maxResults);
+  }
+
+  createZoo(input: ZooInput): Created<ZooRecord> { return zoos.createZoo(this.ctx, input); }
+  getZoo(name: string): ZooRecord { return zoos.getZoo(this.ctx, name); }
+  listZoos(filter?: { baseModelSha?: string }, pageToken?: string, maxResults?: number): Page<ZooRecord> {
+    return zoos.listZoos(this.ctx, filter, pageToken, maxResults);
+  }
+  listZooMembers(name: string, version?: number): readonly ZooMember[] { return zoos.listZooMembers(this.ctx, name, version); }
+  listZooVersions(name: string): readonly ZooVersion[] { return zoos.listZooVersions(this.ctx, name); }
+  changeZooMembers(name: string, add: readonly ZooMemberInput[], removeAdapterIds?: readonly string[]): ZooChange {
+    return zoos.changeZooMembers(this.ctx, name, add, removeAdapterIds);
+  }
+  deleteZoo(name: string): void { zoos.deleteZoo(this.ctx, name); }
+
+  createJob(input: { kind: JobKind; params: JsonObject }): Job { return jobs.createJob(this.ctx, input); }
+  getJob(id: string): Job { return jobs.getJob(this.ctx, id); }
+  updateJob(id: string, update: JobUpdate): Job { return jobs.updateJob(this.ctx, id, update); }
+  requestJobCancel(id: string): Job { return jobs.requestJobCancel(this.ctx, id); }
+  listJobs(filter?: JobFilter, pageToken?: string, maxResults?: number): Page<Job> {
+    return jobs.listJobs(this.ctx, filter, pageToken, maxResults);
   }
 
   close(): void { if (this.db.open) this.db.close(); }

@@ -23,8 +23,8 @@
 import type {
   Adapter, AdapterAlias, AdapterFilter, AdapterInput, AdapterSummary, BaseModel, BaseModelInput,
   CacheStats, Example, ExampleInputFields, FeatureEntry, Lineage, Page, Prior, PriorFilter,
-  PriorInput, PriorSummary, Run, RunFilter, RunKind, RunStatus, Split, Task, TaskFilter, TaskInput,
-  JsonObject,
+  PriorInput, PriorSummary, Run, RunFilter, RunInput, RunResult, Split, Task, TaskFilter, TaskInput,
+  Job, JobFilter, JobKind, JobUpdate, JsonObject, ZooChange, ZooInput, ZooMember, ZooMemberInput, ZooRecord, ZooVersion,
 } from './types.ts';
 
 export interface Created<T> {
@@ -87,12 +87,35 @@ export interface RegistryStore {
   getLatestPrior(baseModel: string, name?: string): Prior;
 
   // Runs
-  createRun(input: { kind: RunKind; config?: JsonObject; id?: string }): Run;
+  createRun(input: RunInput): Run;
   /** ConflictError if already finished. */
-  finishRun(id: string, result: { status: Exclude<RunStatus, 'running'>; metrics?: JsonObject }): Run;
+  finishRun(id: string, result: RunResult): Run;
   getRun(id: string): Run;
   /** Newest first. */
   listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Page<Run>;
+
+  // Zoos (named, versioned sets of adapters with task embeddings)
+  /** Idempotent for the same name and base model; ConflictError for another base model. */
+  createZoo(input: ZooInput): Created<ZooRecord>;
+  getZoo(name: string): ZooRecord;
+  /** Ordered by name. */
+  listZoos(filter?: { baseModelSha?: string }, pageToken?: string, maxResults?: number): Page<ZooRecord>;
+  /** Members of a version (default latest), in joining order. */
+  listZooMembers(name: string, version?: number): readonly ZooMember[];
+  /** Newest first. */
+  listZooVersions(name: string): readonly ZooVersion[];
+  /** One new version adding and/or removing members (a newer adapter of a member's task replaces it). */
+  changeZooMembers(name: string, add: readonly ZooMemberInput[], removeAdapterIds?: readonly string[]): ZooChange;
+  deleteZoo(name: string): void;
+
+  // Jobs
+  createJob(input: { kind: JobKind; params: JsonObject }): Job;
+  getJob(id: string): Job;
+  updateJob(id: string, update: JobUpdate): Job;
+  /** Sets the cancel flag the runner polls. */
+  requestJobCancel(id: string): Job;
+  /** Newest first. */
+  listJobs(filter?: JobFilter, pageToken?: string, maxResults?: number): Page<Job>;
 
   close(): void;
 }

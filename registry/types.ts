@@ -221,24 +221,177 @@ export interface PriorFilter {
   readonly baseModelSha?: string;
 }
 
-export type RunKind = 'train' | 'eval' | 'fit';
-export const RUN_KINDS: readonly RunKind[] = ['train', 'eval', 'fit'];
-export type RunStatus = 'running' | 'succeeded' | 'failed';
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed'];
+export type RunKind = 'train' | 'tune' | 'eval' | 'compare' | 'fit';
+export const RUN_KINDS: readonly RunKind[] = ['train', 'tune', 'eval', 'compare', 'fit'];
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
+/** The registry versions a run read or wrote (any subset); stored and served as this JSON. */
+export interface RunRefs {
+  readonly zoo?: { readonly name: string; readonly version: number };
+  readonly prior_ids?: readonly string[];
+  readonly adapter_ids?: readonly string[];
+  readonly task_ids?: readonly string[];
+  readonly suite?: string;
+}
+
+/** One train, tune, eval, compare or fit: what it was given, what it measured, what it touched. */
 export interface Run {
   readonly id: string;
   readonly kind: RunKind;
+  /** Human-readable label, e.g. 'train-prior zoo support-tickets@3'. */
+  readonly name: string;
+  /** Parameters. */
   readonly config: JsonObject;
   readonly status: RunStatus;
   readonly startedMs: number;
   readonly finishedMs: number | null;
   readonly metrics: JsonObject;
+  readonly refs: RunRefs;
+  /** `git rev-parse HEAD` of the code that ran, when known. */
+  readonly codeVersion: string | null;
+  readonly error: string | null;
+}
+
+export interface RunInput {
+  readonly kind: RunKind;
+  readonly name?: string;
+  readonly config?: JsonObject;
+  readonly refs?: RunRefs;
+  readonly codeVersion?: string | null;
+  readonly id?: string;
+}
+
+export interface RunResult {
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly metrics?: JsonObject;
+  /** Merged into the refs given at creation (e.g. the prior or adapters the run stored). */
+  readonly refs?: RunRefs;
+  readonly error?: string;
 }
 
 export interface RunFilter {
   readonly kind?: RunKind;
   readonly status?: RunStatus;
+  /** Runs that touched this zoo / prior / adapter / task. */
+  readonly zoo?: string;
+  readonly priorId?: string;
+  readonly adapterId?: string;
+  readonly taskId?: string;
+}
+
+/**
+ * A zoo: a named set of adapters of one base model, each with its task and task embedding.
+ * Membership is versioned: every change makes version + 1; older versions stay readable.
+ */
+export interface ZooRecord {
+  readonly name: string;
+  readonly baseModelSha: string;
+  readonly description: string;
+  readonly metadata: JsonObject;
+  /** Latest version (0 for a zoo without members yet). */
+  readonly version: number;
+  readonly memberCount: number;
+  readonly createdMs: number;
+  readonly updatedMs: number;
+}
+
+export interface ZooVersion {
+  readonly zoo: string;
+  readonly version: number;
+  readonly memberCount: number;
+  /** What changed, e.g. 'added 3, replaced 1'. */
+  readonly note: string;
+  readonly createdMs: number;
+}
+
+export interface ZooMember {
+  readonly zoo: string;
+  readonly adapterId: string;
+  readonly taskId: string | null;
+  /** Normalised task embedding [outDim] (mean frozen embedding of the task's inputs). */
+  readonly embedding: Float32Array;
+  readonly addedVersion: number;
+  readonly removedVersion: number | null;
+}
+
+export interface ZooInput {
+  readonly name: string;
+  /** Base model name or sha256. */
+  readonly baseModel: string;
+  readonly description?: string;
+  readonly metadata?: JsonObject;
+}
+
+export interface ZooMemberInput {
+  readonly adapterId: string;
+  readonly taskId: string | null;
+  readonly embedding: Float32Array;
+}
+
+/** Result of adding members: the new version (or the old one when nothing changed). */
+export interface ZooChange {
+  readonly zoo: ZooRecord;
+  readonly version: number;
+  readonly added: readonly string[];
+  /** Members replaced because a newer adapter of the same task joined. */
+  readonly replaced: readonly string[];
+  readonly removed: readonly string[];
+  /** false when every adapter was already a member (no new version). */
+  readonly changed: boolean;
+}
+
+export type JobKind = 'train-prior' | 'compare' | 'fit' | 'tune' | 'eval';
+export const JOB_KINDS: readonly JobKind[] = ['train-prior', 'compare', 'fit', 'tune', 'eval'];
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface JobTracePoint {
+  readonly step: number;
+  readonly log_lik: number;
+}
+
+/** Long work run asynchronously; the stored record is what GET /v1/jobs/:id returns. */
+export interface Job {
+  readonly id: string;
+  readonly kind: JobKind;
+  readonly status: JobStatus;
+  readonly phase: string;
+  readonly phaseIndex: number;
+  readonly phaseCount: number;
+  /** 0..1 over the whole job. */
+  readonly progress: number;
+  readonly etaMs: number | null;
+  readonly trace: readonly JobTracePoint[];
+  readonly params: JsonObject;
+  readonly result: JsonObject | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly runId: string | null;
+  readonly cancelRequested: boolean;
+  readonly createdMs: number;
+  readonly startedMs: number | null;
+  readonly finishedMs: number | null;
+}
+
+/** Fields a running job may change. */
+export interface JobUpdate {
+  readonly status?: JobStatus;
+  readonly phase?: string;
+  readonly phaseIndex?: number;
+  readonly phaseCount?: number;
+  readonly progress?: number;
+  readonly etaMs?: number | null;
+  /** Appended to the stored trace. */
+  readonly trace?: readonly JobTracePoint[];
+  readonly result?: JsonObject | null;
+  readonly error?: { readonly code: string; readonly message: string } | null;
+  readonly runId?: string | null;
+}
+
+export interface JobFilter {
+  readonly kind?: JobKind;
+  readonly status?: JobStatus;
 }
 
 /** One page of a listing; pass `nextPageToken` back to get the next page (absent on the last). */

@@ -12,6 +12,8 @@ import { opsRoutes } from './routes/ops.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { registryRoutes } from './routes/registry.ts';
 import { JSONL_TYPES, taskRoutes } from './routes/tasks.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { zooRoutes } from './routes/zoos.ts';
 
 export function createApp(ctx: ServerContext): express.Express {
   const app = express();
@@ -20,7 +22,7 @@ export function createApp(ctx: ServerContext): express.Express {
   app.use(requireApiKey(ctx.config.apiKey));
   app.use(express.json({ limit: ctx.config.bodyLimitBytes }));
   app.use(express.text({ type: JSONL_TYPES, limit: ctx.config.bodyLimitBytes }));
-  app.use(opsRoutes(ctx), taskRoutes(ctx), predictRoutes(ctx), adapterRoutes(ctx), registryRoutes(ctx));
+  app.use(opsRoutes(ctx), taskRoutes(ctx), predictRoutes(ctx), adapterRoutes(ctx), zooRoutes(ctx), jobRoutes(ctx), registryRoutes(ctx));
   app.use(routeNotFound);
   app.use(errorMiddleware);
   return app;

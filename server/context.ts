@@ -4,6 +4,7 @@
  */
 import type { AdapterResolver } from '../service/adapter-refs.ts';
 import type { ServerConfig } from '../service/config.ts';
+import type { JobRunner } from '../service/jobs.ts';
 import type { Retriever } from '../service/retrieve.ts';
 import type { Zoo } from '../service/zoo.ts';
 import type { Metrics } from './metrics.ts';
@@ -14,6 +15,8 @@ export interface ServerContext {
   readonly resolver: AdapterResolver;
   readonly retriever: Retriever;
   readonly batcher: PredictBatcher;
+  /** Runs long work (training priors, …) as jobs stored in the registry. */
+  readonly jobs: JobRunner;
   readonly metrics: Metrics;
   readonly config: ServerConfig;
   /** Set once backbones are loaded; cleared when shutdown starts. */

@@ -7,7 +7,8 @@ import type { CompareResult } from '../service/compare.ts';
 import type { FitResult } from '../service/fit.ts';
 import type { RetrievalCandidate } from '../service/retrieve.ts';
 import type {
-  Adapter, AdapterAlias, AdapterSummary, BaseModel, Example, Lineage, Page, PriorSummary, Task,
+  Adapter, AdapterAlias, AdapterSummary, BaseModel, Example, Job, Lineage, Page, PriorSummary, Run, Task, ZooChange,
+  ZooMember, ZooRecord, ZooVersion,
 } from '../registry/types.ts';
 
 export function formatPage<T>(page: Page<T>, format: (item: T) => unknown): { items: unknown[]; next_page_token: string | null } {
@@ -105,4 +106,43 @@ export function formatCompare(r: CompareResult): Record<string, unknown> {
 
 export function formatCandidates(candidates: readonly RetrievalCandidate[]): unknown[] {
   return candidates.map((c) => ({ adapter: formatAdapterRef(c.adapter), task_id: c.adapter.taskId, labels: c.adapter.labels, score: c.score }));
+}
+
+/** The board's Job JSON (times in integer ms, named *_at). */
+export function formatJob(j: Job): Record<string, unknown> {
+  return {
+    id: j.id, kind: j.kind, status: j.status, phase: j.phase, phase_index: j.phaseIndex, phase_count: j.phaseCount,
+    progress: j.progress, eta_ms: j.etaMs, trace: j.trace, params: j.params, result: j.result, error: j.error,
+    run_id: j.runId, created_at: j.createdMs, started_at: j.startedMs, finished_at: j.finishedMs,
+  };
+}
+
+export function formatRun(r: Run): Record<string, unknown> {
+  return {
+    id: r.id, kind: r.kind, name: r.name, status: r.status, params: r.config, metrics: r.metrics, refs: r.refs,
+    code_version: r.codeVersion, error: r.error, started_ms: r.startedMs, finished_ms: r.finishedMs,
+    duration_ms: r.finishedMs === null ? null : r.finishedMs - r.startedMs,
+  };
+}
+
+export function formatZoo(z: ZooRecord): Record<string, unknown> {
+  return {
+    name: z.name, base_model_sha256: z.baseModelSha, description: z.description, metadata: z.metadata,
+    version: z.version, member_count: z.memberCount, created_ms: z.createdMs, updated_ms: z.updatedMs,
+  };
+}
+
+export function formatZooVersion(v: ZooVersion): Record<string, unknown> {
+  return { zoo: v.zoo, version: v.version, member_count: v.memberCount, note: v.note, created_ms: v.createdMs };
+}
+
+export function formatZooMember(m: ZooMember, a: AdapterSummary): Record<string, unknown> {
+  return {
+    adapter: formatAdapterRef(a), task_id: m.taskId, labels: a.labels, base_model_sha256: a.baseModelSha,
+    added_version: m.addedVersion, removed_version: m.removedVersion,
+  };
+}
+
+export function formatZooChange(c: ZooChange): Record<string, unknown> {
+  return { zoo: formatZoo(c.zoo), version: c.version, changed: c.changed, added: c.added, replaced: c.replaced, removed: c.removed };
 }

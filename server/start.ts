@@ -12,6 +12,8 @@ import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import { AdapterResolver } from '../service/adapter-refs.ts';
 import { describeConfig, type ServerConfig } from '../service/config.ts';
+import { JOB_HANDLERS } from '../service/job-handlers.ts';
+import { InProcessJobRunner } from '../service/jobs.ts';
 import { Retriever } from '../service/retrieve.ts';
 import { Zoo } from '../service/zoo.ts';
 import { createApp } from './app.ts';
@@ -49,6 +51,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     resolver: new AdapterResolver(store),
     retriever: new Retriever(zoo),
     batcher: new PredictBatcher(zoo, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
+    jobs: new InProcessJobRunner(zoo, JOB_HANDLERS),
     state: { ready: false, shuttingDown: false },
   };
   const server = http.createServer(createApp(context));
@@ -85,6 +88,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await Promise.race([drained, timeout]);
     server.closeAllConnections();
     await stopped;
+    await context.jobs.close();
     await zoo.close();
     log('LiFT zoo stopped');
   })();

@@ -311,7 +311,7 @@ test('runs: created running, finished once, listed newest first with filters', (
   assert.ok(done.finishedMs! > done.startedMs);
   assert.throws(() => store.finishRun(r1.id, { status: 'failed' }), ConflictError);
   assert.throws(() => store.createRun({ kind: 'eval', id: 'eval-1' }), AlreadyExistsError);
-  assert.throws(() => store.createRun({ kind: 'bake' as never }), /expected one of train, eval, fit/);
+  assert.throws(() => store.createRun({ kind: 'bake' as never }), /expected one of train, tune, eval, compare, fit/);
   assert.deepEqual(store.listRuns().items.map((r) => r.id), [r2.id, r1.id]);
   assert.deepEqual(store.listRuns({ status: 'running' }).items.map((r) => r.id), ['eval-1']);
   assert.throws(() => store.finishRun('nope', { status: 'failed' }), NotFoundError);

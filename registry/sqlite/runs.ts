@@ -1,11 +1,11 @@
 /**
- * Runs: one record per training, evaluation or fitting job, so every stored prior and metric
- * can be traced to the configuration that produced it. Unlike versions, a run is updated once:
- * `running` -> `succeeded` | `failed`.
+ * Runs: one record per train, tune, eval, compare or fit, so every stored prior, adapter and
+ * metric can be traced to the parameters, code version and registry versions that produced it.
+ * Unlike versions, a run is updated once: `running` -> `succeeded` | `failed` | `cancelled`.
  */
 import { randomUUID } from 'node:crypto';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors.ts';
-import type { JsonObject, Page, Run, RunFilter, RunKind, RunStatus } from '../types.ts';
+import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { Page, Run, RunFilter, RunInput, RunKind, RunRefs, RunResult, RunStatus } from '../types.ts';
 import { RUN_KINDS, RUN_STATUSES } from '../types.ts';
 import {
   SLUG_PATTERN, decodePageToken, parseJsonObject, requireMaxResults, requireOneOf, requireString, toJsonText,
@@ -13,24 +13,42 @@ import {
 import { inTransaction, isNumberCursor, toPage, type StoreContext } from './context.ts';
 
 interface RunRow {
-  rowid: number; id: string; kind: string; config: string; status: string; started_ms: number; finished_ms: number | null; metrics: string;
+  rowid: number; id: string; kind: string; name: string; config: string; status: string; started_ms: number;
+  finished_ms: number | null; metrics: string; refs: string; code_version: string | null; error: string | null;
 }
 
 function toRun(row: RunRow): Run {
   return {
-    id: row.id, kind: row.kind as RunKind, config: parseJsonObject(row.config), status: row.status as RunStatus,
+    id: row.id, kind: row.kind as RunKind, name: row.name, config: parseJsonObject(row.config), status: row.status as RunStatus,
     startedMs: row.started_ms, finishedMs: row.finished_ms, metrics: parseJsonObject(row.metrics),
+    refs: parseJsonObject(row.refs) as RunRefs, codeVersion: row.code_version, error: row.error,
   };
 }
 
-export function createRun(ctx: StoreContext, input: { kind: RunKind; config?: JsonObject; id?: string }): Run {
+const unique = (a: readonly string[] | undefined, b: readonly string[] | undefined): string[] | undefined =>
+  a === undefined && b === undefined ? undefined : [...new Set([...(a ?? []), ...(b ?? [])])];
+
+/** Later refs add to earlier ones: id lists are unioned, a zoo or suite is replaced. */
+export function mergeRefs(a: RunRefs, b: RunRefs = {}): RunRefs {
+  const out: Record<string, unknown> = { ...a, ...b };
+  for (const key of ['prior_ids', 'adapter_ids', 'task_ids'] as const) {
+    const merged = unique(a[key], b[key]);
+    if (merged !== undefined) out[key] = merged;
+  }
+  return out as RunRefs;
+}
+
+export function createRun(ctx: StoreContext, input: RunInput): Run {
   const kind = requireOneOf(input.kind, RUN_KINDS, 'kind');
   const config = toJsonText(input.config, 'config');
+  const refs = toJsonText(input.refs as Record<string, unknown> | undefined, 'refs');
   const id = input.id === undefined ? `run_${randomUUID().replaceAll('-', '')}` : requireString(input.id, 'id', SLUG_PATTERN);
+  const name = input.name ?? kind;
+  if (typeof name !== 'string' || name.length > 200) throw new ValidationError(`name: expected a string of at most 200 characters, got ${typeof name}`);
   return inTransaction(ctx, 'run', () => {
     if (ctx.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(id)) throw new AlreadyExistsError('run', id);
-    ctx.db.prepare("INSERT INTO runs (id, kind, config, status, started_ms, finished_ms, metrics) VALUES (?, ?, ?, 'running', ?, NULL, '{}')")
-      .run(id, kind, config, ctx.now());
+    ctx.db.prepare(`INSERT INTO runs (id, kind, name, config, status, started_ms, finished_ms, metrics, refs, code_version, error)
+      VALUES (?, ?, ?, ?, 'running', ?, NULL, '{}', ?, ?, NULL)`).run(id, kind, name, config, ctx.now(), refs, input.codeVersion ?? null);
     return getRun(ctx, id);
   });
 }
@@ -41,13 +59,15 @@ export function getRun(ctx: StoreContext, id: string): Run {
   return toRun(row);
 }
 
-export function finishRun(ctx: StoreContext, id: string, result: { status: Exclude<RunStatus, 'running'>; metrics?: JsonObject }): Run {
+export function finishRun(ctx: StoreContext, id: string, result: RunResult): Run {
   const status = requireOneOf(result.status, RUN_STATUSES.filter((s) => s !== 'running'), 'status');
   const metrics = toJsonText(result.metrics, 'metrics');
   return inTransaction(ctx, 'run', () => {
     const run = getRun(ctx, id);
     if (run.status !== 'running') throw new ConflictError(`run '${id}': expected status 'running' to finish it, got '${run.status}'`);
-    ctx.db.prepare('UPDATE runs SET status = ?, finished_ms = ?, metrics = ? WHERE id = ?').run(status, ctx.now(), metrics, id);
+    const refs = toJsonText(mergeRefs(run.refs, result.refs) as Record<string, unknown>, 'refs');
+    ctx.db.prepare('UPDATE runs SET status = ?, finished_ms = ?, metrics = ?, refs = ?, error = ? WHERE id = ?')
+      .run(status, ctx.now(), metrics, refs, result.error ?? null, id);
     return getRun(ctx, id);
   });
 }
@@ -59,6 +79,13 @@ export function listRuns(ctx: StoreContext, filter: RunFilter = {}, pageToken?: 
   const params: unknown[] = [];
   if (filter.kind !== undefined) { where.push('kind = ?'); params.push(requireOneOf(filter.kind, RUN_KINDS, 'filter.kind')); }
   if (filter.status !== undefined) { where.push('status = ?'); params.push(requireOneOf(filter.status, RUN_STATUSES, 'filter.status')); }
+  // refs is JSON text written by this module only; json_each looks inside its id lists.
+  if (filter.zoo !== undefined) { where.push("json_extract(refs, '$.zoo.name') = ?"); params.push(filter.zoo); }
+  for (const [value, key] of [[filter.priorId, 'prior_ids'], [filter.adapterId, 'adapter_ids'], [filter.taskId, 'task_ids']] as const) {
+    if (value === undefined) continue;
+    where.push(`EXISTS (SELECT 1 FROM json_each(refs, '$.${key}') WHERE value = ?)`);
+    params.push(value);
+  }
   if (before !== undefined) { where.push('rowid < ?'); params.push(before); }
   const sql = `SELECT rowid, * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid DESC LIMIT ?`;
   const rows = ctx.db.prepare(sql).all(...params, max + 1) as RunRow[];

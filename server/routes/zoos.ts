@@ -1,0 +1,99 @@
+/**
+ * Zoos (named, versioned sets of adapters), training priors from them as jobs, and runs.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import type { RunKind, RunStatus } from '../../registry/types.ts';
+import { RUN_KINDS, RUN_STATUSES } from '../../registry/types.ts';
+import { TrainPriorParams } from '../../service/job-handlers.ts';
+import { promoteAdapters, zooEntries } from '../../service/zoos.ts';
+import type { ServerContext } from '../context.ts';
+import { formatPage, formatRun, formatZoo, formatZooChange, formatZooMember, formatZooVersion } from '../format.ts';
+import { AdapterRef, IdParams, Page } from '../schemas.ts';
+import { parsed, validate } from '../validate.ts';
+import { accepted } from './jobs.ts';
+
+const zooName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a zoo name: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
+export const ZooParams = z.object({ zoo: zooName });
+export const ZooMemberParams = ZooParams.extend({ adapter_id: z.string().min(1) });
+export const ZooCreate = z.strictObject({ name: zooName, base_model: z.string().min(1), description: z.string().max(2000).optional() });
+export const ZooList = Page.extend({ base_model: z.string().min(1).optional() });
+export const ZooMembersQuery = z.object({ version: z.coerce.number().int().min(1).optional() });
+export const ZooPromote = z.strictObject({
+  adapters: z.array(AdapterRef).min(1).max(1000).describe('adapters to add: each by id, name (+ alias/version) or task (its default adapter)'),
+  description: z.string().max(2000).optional().describe('used when this call creates the zoo'),
+});
+export const RunList = Page.extend({
+  kind: z.enum(RUN_KINDS as [string, ...string[]]).optional(),
+  status: z.enum(RUN_STATUSES as [string, ...string[]]).optional(),
+  zoo: z.string().min(1).optional(),
+  prior_id: z.string().min(1).optional(),
+  adapter_id: z.string().min(1).optional(),
+  task_id: z.string().min(1).optional(),
+});
+
+export function zooRoutes(ctx: ServerContext): Router {
+  const r = Router();
+  const { zoo: rt, resolver } = ctx;
+  const { store } = rt;
+
+  r.get('/v1/zoos', validate({ query: ZooList }), (_req, res) => {
+    const q = parsed(res, 'query', ZooList);
+    const filter = { baseModelSha: q.base_model ? store.getBaseModel(q.base_model).sha256 : undefined };
+    res.json(formatPage(store.listZoos(filter, q.page_token, q.max_results), formatZoo));
+  });
+
+  r.post('/v1/zoos', validate({ body: ZooCreate }), (_req, res) => {
+    const b = parsed(res, 'body', ZooCreate);
+    const { value, created } = store.createZoo({ name: b.name, baseModel: b.base_model, description: b.description });
+    res.status(created ? 201 : 200).json(formatZoo(value));
+  });
+
+  r.get('/v1/zoos/:zoo', validate({ params: ZooParams }), (_req, res) => {
+    const name = parsed(res, 'params', ZooParams).zoo;
+    res.json({ ...formatZoo(store.getZoo(name)), versions: store.listZooVersions(name).map(formatZooVersion) });
+  });
+
+  r.delete('/v1/zoos/:zoo', validate({ params: ZooParams }), (_req, res) => {
+    store.deleteZoo(parsed(res, 'params', ZooParams).zoo);
+    res.status(204).end();
+  });
+
+  r.get('/v1/zoos/:zoo/members', validate({ params: ZooParams, query: ZooMembersQuery }), (_req, res) => {
+    const { zoo, version, entries } = zooEntries(rt, parsed(res, 'params', ZooParams).zoo, parsed(res, 'query', ZooMembersQuery).version);
+    res.json({ zoo: zoo.name, version, items: entries.map((e) => formatZooMember(e.member, e.adapter)) });
+  });
+
+  r.post('/v1/zoos/:zoo/members', validate({ params: ZooParams, body: ZooPromote }), async (_req, res) => {
+    const b = parsed(res, 'body', ZooPromote);
+    const change = await promoteAdapters(rt, resolver, parsed(res, 'params', ZooParams).zoo, b.adapters, { description: b.description });
+    res.status(change.changed ? 201 : 200).json(formatZooChange(change));
+  });
+
+  r.delete('/v1/zoos/:zoo/members/:adapter_id', validate({ params: ZooMemberParams }), (_req, res) => {
+    const p = parsed(res, 'params', ZooMemberParams);
+    res.json(formatZooChange(store.changeZooMembers(p.zoo, [], [p.adapter_id])));
+  });
+
+  /** Train a LiFT prior from a zoo version, as a job. */
+  r.post('/v1/priors', validate({ body: TrainPriorParams }), (_req, res) => {
+    const b = parsed(res, 'body', TrainPriorParams);
+    store.getZoo(b.zoo); // 404 now rather than a failed job later
+    accepted(res, ctx.jobs.submit('train-prior', b));
+  });
+
+  r.get('/v1/runs', validate({ query: RunList }), (_req, res) => {
+    const q = parsed(res, 'query', RunList);
+    const filter = {
+      kind: q.kind as RunKind | undefined, status: q.status as RunStatus | undefined, zoo: q.zoo,
+      priorId: q.prior_id, adapterId: q.adapter_id, taskId: q.task_id,
+    };
+    res.json(formatPage(store.listRuns(filter, q.page_token, q.max_results), formatRun));
+  });
+
+  r.get('/v1/runs/:id', validate({ params: IdParams }), (_req, res) => {
+    res.json(formatRun(store.getRun(parsed(res, 'params', IdParams).id)));
+  });
+
+  return r;
+}

@@ -1,0 +1,49 @@
+/**
+ * The table of job kinds -> handlers. Params are validated here (the same zod schema documents
+ * the route that submits them), so a handler run by any runner sees checked input.
+ * Kinds without an entry are refused at submission.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../registry/errors.ts';
+import type { JsonObject } from '../registry/types.ts';
+import type { JobContext, JobHandler, JobHandlers } from './jobs.ts';
+import { trainZooPrior, zooPriorRefs } from './train-zoo-prior.ts';
+
+export const TrainPriorParams = z.strictObject({
+  zoo: z.string().min(1).describe('zoo name'),
+  zoo_version: z.number().int().min(1).optional().describe('default: the latest version'),
+  base_model: z.string().min(1).optional().describe("must be the zoo's base model when given"),
+  config: z.record(z.string(), z.number()).optional().describe('LiFT settings (steps, burnIn, K, sigma2, …); defaults as `npm run train`'),
+  baselines: z.boolean().optional().describe('also meta-train the competitors (MAML family, MAP-hierarchical, MBC); default false'),
+});
+export type TrainPriorParams = z.infer<typeof TrainPriorParams>;
+
+function parseParams<S extends z.ZodType>(schema: S, params: JsonObject): z.infer<S> {
+  const r = schema.safeParse(params);
+  if (!r.success) throw new ValidationError(r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+export const trainPriorJob: JobHandler = async (raw, ctx: JobContext) => {
+  const p = parseParams(TrainPriorParams, raw);
+  const rt = ctx.runtime;
+  if (p.base_model !== undefined) {
+    const zoo = rt.store.getZoo(p.zoo);
+    const base = rt.store.getBaseModel(p.base_model);
+    if (base.sha256 !== zoo.baseModelSha) throw new ValidationError(`base_model: zoo '${p.zoo}' holds adapters of base model ${zoo.baseModelSha.slice(0, 12)}…, got '${p.base_model}'`);
+  }
+  const r = await trainZooPrior(rt, { zoo: p.zoo, zooVersion: p.zoo_version, config: p.config, baselines: p.baselines }, ctx);
+  const prior = r.prior;
+  return {
+    prior: { id: prior.id, name: prior.name, version: prior.version, content_hash: prior.contentHash, k: prior.k, d: prior.d },
+    zoo: { name: p.zoo, version: r.zooVersion },
+    task_ids: r.taskIds,
+    baselines: r.baselines,
+    metrics: { train_ms: Math.round(r.trainMs), tasks: r.taskIds.length, kept: Number(prior.config.kept ?? 0), final_log_lik: (prior.config.logLikTrace as number[]).at(-1) ?? null },
+    refs: zooPriorRefs(r, p.zoo) as JsonObject,
+  };
+};
+
+export const JOB_HANDLERS: JobHandlers = {
+  'train-prior': trainPriorJob,
+};

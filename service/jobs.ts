@@ -1,0 +1,202 @@
+/**
+ * The job seam: long work (training a prior, comparisons, tuning) runs as a job whose state lives
+ * in the registry, so any replica answers GET /v1/jobs/:id and the console can watch it.
+ *
+ * - A handler is `(params, ctx) => Promise<result>`: params and result are JSON, the context
+ *   gives an AbortSignal, a `report` for phase/progress/ETA/trace, and the runtime. Handlers
+ *   close over nothing from the request, so another runner can run them in a worker or process.
+ * - `JOB_HANDLERS` (service/job-handlers.ts) maps each kind to its handler; a `JobRunner` takes
+ *   the table and runs submitted jobs. `InProcessJobRunner` runs one job at a time on this
+ *   event loop; handlers yield between chunks of work (`yieldToEventLoop`), so requests keep
+ *   being answered while a prior trains.
+ * - Every job is also a run (service/runs.ts): the runner creates it when the job starts and
+ *   finishes it with the result's `metrics` and `refs`.
+ */
+import { setImmediate as nextTick } from 'node:timers/promises';
+import { ConflictError, ValidationError } from '../registry/errors.ts';
+import type { RegistryStore } from '../registry/store.ts';
+import type { Job, JobKind, JobTracePoint, JsonObject, RunKind, RunRefs } from '../registry/types.ts';
+import { FINISHED_JOB_STATUSES } from '../registry/types.ts';
+import { recordRun } from './runs.ts';
+import type { Zoo } from './zoo.ts';
+
+/** What a handler may use besides its params. */
+export type JobRuntime = Zoo;
+
+export interface JobProgress {
+  readonly phase: string;
+  /** 1-based index of the phase and the number of phases. */
+  readonly phaseIndex: number;
+  readonly phaseCount: number;
+  /** 0..1 within the whole job. */
+  readonly progress: number;
+  /** Default: estimated from elapsed time and progress. */
+  readonly etaMs?: number;
+  /** Points appended to the job's log-likelihood trace. */
+  readonly trace?: readonly JobTracePoint[];
+}
+
+export interface JobContext {
+  readonly signal: AbortSignal;
+  report(progress: JobProgress): void;
+  readonly runtime: JobRuntime;
+  /** The run recording this job. */
+  readonly runId: string;
+}
+
+export type JobHandler = (params: JsonObject, ctx: JobContext) => Promise<JsonObject>;
+export type JobHandlers = Readonly<Partial<Record<JobKind, JobHandler>>>;
+
+export interface JobRunner {
+  /** Stores the job (status queued) and schedules it; ValidationError for a kind without handler. */
+  submit(kind: JobKind, params: JsonObject): Job;
+  /** Idempotent while the job is queued or running; ConflictError once it finished. */
+  cancel(id: string): Job;
+  /** Called with the stored job after every change; returns the unsubscribe function. */
+  subscribe(listener: (job: Job) => void): () => void;
+  /** Cancels running work and waits for it to stop. */
+  close(): Promise<void>;
+}
+
+/** Thrown (or checked) by handlers when their signal fired. */
+export class JobCancelledError extends Error {
+  constructor() {
+    super('job cancelled');
+    this.name = 'JobCancelledError';
+  }
+}
+
+/** Lets the event loop answer requests; throws JobCancelledError once the job was cancelled. */
+export async function yieldToEventLoop(signal?: AbortSignal): Promise<void> {
+  await nextTick();
+  if (signal?.aborted) throw new JobCancelledError();
+}
+
+const RUN_KIND_OF: Readonly<Record<JobKind, RunKind>> = { 'train-prior': 'train', compare: 'compare', fit: 'fit', tune: 'tune', eval: 'eval' };
+
+/** How often progress reaches the store at most (trace points and phase changes always do). */
+const REPORT_INTERVAL_MS = 200;
+
+function errorOf(err: unknown): { code: string; message: string } {
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string') return { code: err.code, message: err.message };
+  return { code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err) };
+}
+
+const isCancel = (err: unknown): boolean => err instanceof JobCancelledError || (err instanceof Error && err.name === 'AbortError');
+
+export function isFinished(job: Job): boolean {
+  return FINISHED_JOB_STATUSES.includes(job.status);
+}
+
+/** One job at a time on this process's event loop, in submission order. */
+export class InProcessJobRunner implements JobRunner {
+  private readonly queue: string[] = [];
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly listeners = new Set<(job: Job) => void>();
+  private running: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly runtime: JobRuntime, private readonly handlers: JobHandlers) {
+    // Jobs a previous process left queued or running cannot resume: mark them failed.
+    for (const status of ['queued', 'running'] as const) {
+      for (const job of this.store.listJobs({ status }, undefined, 1000).items) {
+        this.store.updateJob(job.id, { status: 'failed', error: { code: 'INTERRUPTED', message: 'the server stopped while this job was ' + status } });
+      }
+    }
+  }
+
+  private get store(): RegistryStore {
+    return this.runtime.store;
+  }
+
+  submit(kind: JobKind, params: JsonObject): Job {
+    if (this.closed) throw new ConflictError('the server is shutting down; submit the job again later');
+    if (!this.handlers[kind]) throw new ValidationError(`kind: expected one of ${Object.keys(this.handlers).join(', ')}, got '${kind}'`);
+    const job = this.store.createJob({ kind, params });
+    this.queue.push(job.id);
+    this.emit(job);
+    this.running ??= this.drain();
+    return job;
+  }
+
+  cancel(id: string): Job {
+    const job = this.store.getJob(id);
+    if (isFinished(job)) throw new ConflictError(`job '${id}' already finished (${job.status}); nothing to cancel`);
+    const flagged = this.store.requestJobCancel(id);
+    const controller = this.controllers.get(id);
+    if (controller) {
+      controller.abort();
+      return flagged;
+    }
+    // Still queued here: it never starts.
+    const i = this.queue.indexOf(id);
+    if (i >= 0) this.queue.splice(i, 1);
+    return this.finish(id, { status: 'cancelled' });
+  }
+
+  subscribe(listener: (job: Job) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of this.queue.splice(0)) this.finish(id, { status: 'cancelled' });
+    for (const c of this.controllers.values()) c.abort();
+    await this.running;
+  }
+
+  private emit(job: Job): void {
+    for (const l of this.listeners) l(job);
+  }
+
+  private finish(id: string, update: Parameters<RegistryStore['updateJob']>[1]): Job {
+    const job = this.store.updateJob(id, { etaMs: null, ...update });
+    this.emit(job);
+    return job;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (let id = this.queue.shift(); id !== undefined; id = this.queue.shift()) await this.execute(id);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async execute(id: string): Promise<void> {
+    const job = this.store.getJob(id);
+    const handler = this.handlers[job.kind]!;
+    const controller = new AbortController();
+    this.controllers.set(id, controller);
+    const startedAt = performance.now();
+    let lastWrite = 0;
+    let lastPhase = '';
+    const report = (p: JobProgress): void => {
+      const now = performance.now();
+      const phaseChanged = p.phase !== lastPhase;
+      if (!phaseChanged && !p.trace?.length && now - lastWrite < REPORT_INTERVAL_MS) return;
+      lastWrite = now;
+      lastPhase = p.phase;
+      const elapsed = now - startedAt;
+      const etaMs = p.etaMs ?? (p.progress > 0.01 ? (elapsed * (1 - p.progress)) / p.progress : null);
+      this.emit(this.store.updateJob(id, {
+        phase: p.phase, phaseIndex: p.phaseIndex, phaseCount: p.phaseCount, progress: p.progress, etaMs, trace: p.trace,
+      }));
+    };
+    try {
+      const { value, run } = await recordRun(this.store, { kind: RUN_KIND_OF[job.kind], name: `${job.kind} job ${id}`, config: job.params }, async (run) => {
+        this.emit(this.store.updateJob(id, { status: 'running', phase: 'starting', runId: run.id }));
+        const result = await handler(job.params, { signal: controller.signal, report, runtime: this.runtime, runId: run.id });
+        if (controller.signal.aborted) throw new JobCancelledError();
+        const { metrics, refs } = result as { metrics?: JsonObject; refs?: RunRefs };
+        return { value: result, metrics, refs };
+      }, isCancel);
+      this.finish(id, { status: 'succeeded', progress: 1, result: value, runId: run.id });
+    } catch (err) {
+      this.finish(id, isCancel(err) || controller.signal.aborted ? { status: 'cancelled' } : { status: 'failed', error: errorOf(err) });
+    } finally {
+      this.controllers.delete(id);
+    }
+  }
+}

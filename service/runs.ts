@@ -1,0 +1,56 @@
+/**
+ * Recording runs: every train, tune, eval, compare (and job) writes one through `recordRun`, with
+ * its parameters, metrics, duration, the registry versions involved and the code version, so
+ * `GET /v1/runs` can answer "what produced this prior / adapter / figure".
+ */
+import { execFileSync } from 'node:child_process';
+import type { RegistryStore } from '../registry/store.ts';
+import type { JsonObject, Run, RunInput, RunRefs } from '../registry/types.ts';
+
+let cachedCodeVersion: string | null | undefined;
+
+/** `git rev-parse HEAD` of this checkout (with `-dirty` when the tree has changes), or null. */
+export function codeVersion(): string | null {
+  if (cachedCodeVersion !== undefined) return cachedCodeVersion;
+  try {
+    const cwd = new URL('..', import.meta.url).pathname;
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    cachedCodeVersion = dirty ? `${head}-dirty` : head;
+  } catch {
+    cachedCodeVersion = process.env.LIFT_CODE_VERSION ?? null;
+  }
+  return cachedCodeVersion;
+}
+
+/** What the work returns: its value plus the run's metrics and the versions it stored. */
+export interface RunOutcome<T> {
+  readonly value: T;
+  readonly metrics?: JsonObject;
+  readonly refs?: RunRefs;
+}
+
+/**
+ * Runs `work` as a run: created `running`, then finished `succeeded` with its metrics and refs,
+ * or `failed` / `cancelled` with the error message (and the error rethrown).
+ */
+export async function recordRun<T>(
+  store: RegistryStore, input: Omit<RunInput, 'codeVersion'>, work: (run: Run) => Promise<RunOutcome<T>>,
+  isCancel: (err: unknown) => boolean = () => false,
+): Promise<{ value: T; run: Run }> {
+  const run = store.createRun({ ...input, codeVersion: codeVersion() });
+  const started = performance.now();
+  try {
+    const out = await work(run);
+    const finished = store.finishRun(run.id, {
+      status: 'succeeded', metrics: { ...out.metrics, duration_ms: Math.round(performance.now() - started) }, refs: out.refs,
+    });
+    return { value: out.value, run: finished };
+  } catch (err) {
+    store.finishRun(run.id, {
+      status: isCancel(err) ? 'cancelled' : 'failed', metrics: { duration_ms: Math.round(performance.now() - started) },
+      error: err instanceof Error ? err.message : String(err),
+    });
+    throw err;
+  }
+}

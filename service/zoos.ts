@@ -1,0 +1,87 @@
+/**
+ * Zoos are the users': any fitted adapter that can predict on its own task (LoRA factors plus a
+ * prototype head) can be promoted into a named zoo, carrying its task embedding (normalised
+ * mean frozen embedding of the task's inputs, adapters/lora-retriever.ts). Each promotion makes a
+ * new zoo version; priors are trained from a version and retrieval ranks its members.
+ */
+import { taskEmbedding } from '../adapters/lora-retriever.ts';
+import type { LabelledSet } from '../adapters/task-likelihood.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../registry/errors.ts';
+import type { AdapterSummary, Split, Task, ZooChange, ZooMember, ZooRecord } from '../registry/types.ts';
+import type { AdapterRef, AdapterResolver } from './adapter-refs.ts';
+import { exampleItems } from './tasks.ts';
+import type { Zoo as Runtime } from './zoo.ts';
+
+/** Examples that describe a task: what it is fitted and scored on. */
+const TASK_SPLITS: readonly Split[] = ['support', 'train', 'val', 'query', 'test'];
+
+/** Every labelled example of a task as feature rows (labels = index in the task's label set). */
+export async function taskData(rt: Runtime, task: Task, splits: readonly Split[] = TASK_SPLITS): Promise<LabelledSet> {
+  const examples = rt.store.listExamples(task.id).filter((e) => splits.includes(e.split));
+  if (examples.length === 0) throw new ConflictError(`task '${task.id}' has no examples in ${splits.join('/')}`);
+  const backbone = await rt.taskBackbone(task);
+  return {
+    features: await rt.featurizer.features(backbone, exampleItems(examples)),
+    labels: Int32Array.from(examples, (e) => task.labels.indexOf(e.label)),
+  };
+}
+
+/** Why an adapter cannot join a zoo, or null when it can. */
+export function headProblem(a: AdapterSummary & { parameters?: Record<string, Float32Array> }): string | null {
+  const hasHead = typeof a.extra.tau === 'number' && (a.parameters ? a.parameters.prototypes !== undefined : true);
+  if (a.taskId === null || !hasHead) {
+    return `adapter '${a.name}' v${a.version} has no task head (prototypes from a task's support set); attach it to a task first: POST /v1/adapters/${a.id}/attach {"task_id": ...}`;
+  }
+  return null;
+}
+
+export interface PromoteOptions {
+  readonly description?: string;
+}
+
+/**
+ * Adds adapters to a zoo (created on first use, on the adapters' base model) as one new version.
+ * Each needs its task (for the embedding) and a head; a newer adapter of a member's task
+ * replaces the older one.
+ */
+export async function promoteAdapters(
+  rt: Runtime, resolver: AdapterResolver, zooName: string, refs: readonly AdapterRef[], opts: PromoteOptions = {},
+): Promise<ZooChange> {
+  if (refs.length === 0) throw new ValidationError('adapters: expected at least one adapter to promote, got none');
+  const adapters = refs.map((ref, i) => resolver.resolve(ref, `adapters[${i}]`));
+  const add = [];
+  for (const [i, summary] of adapters.entries()) {
+    const adapter = rt.store.getAdapter(summary.id);
+    const problem = headProblem(adapter);
+    if (problem) throw new ConflictError(`adapters[${i}]: ${problem}`);
+    let task: Task;
+    try {
+      task = rt.store.getTask(adapter.taskId!);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new ConflictError(`adapters[${i}]: task '${adapter.taskId}' of adapter '${adapter.name}' v${adapter.version} was deleted; a zoo member needs its task's examples`);
+      throw err;
+    }
+    const backbone = await rt.taskBackbone(task);
+    const data = await taskData(rt, task);
+    add.push({ adapterId: adapter.id, taskId: task.id, embedding: taskEmbedding(backbone.encoder.layer, data.features) });
+  }
+  rt.store.createZoo({ name: zooName, baseModel: adapters[0].baseModelSha, description: opts.description });
+  return rt.store.changeZooMembers(zooName, add);
+}
+
+/** A zoo member with its adapter summary. */
+export interface ZooEntryView {
+  readonly member: ZooMember;
+  readonly adapter: AdapterSummary;
+}
+
+/** Members of a zoo version with their adapters (default: the latest version). */
+export function zooEntries(rt: Runtime, zooName: string, version?: number): { zoo: ZooRecord; version: number; entries: ZooEntryView[] } {
+  const zoo = rt.store.getZoo(zooName);
+  const members = rt.store.listZooMembers(zooName, version);
+  const entries = members.map((member) => {
+    const { parameters: _, ...adapter } = rt.store.getAdapter(member.adapterId);
+    return { member, adapter };
+  });
+  return { zoo, version: version ?? zoo.version, entries };
+}
