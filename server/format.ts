@@ -93,13 +93,14 @@ export function formatPredictions(a: AdapterSummary, out: HeadOutput): Record<st
 export function formatFit(r: FitResult): Record<string, unknown> {
   return {
     adapter: formatAdapter(r.adapter), created: r.created, fit_ms: r.fitMs, support_accuracy: r.supportAccuracy,
-    alias: r.alias ? formatAlias(r.alias) : null,
+    alias: r.alias ? formatAlias(r.alias) : null, zoo: r.zoo ? formatZooChange(r.zoo) : null, run_id: r.runId,
   };
 }
 
 export function formatCompare(r: CompareResult): Record<string, unknown> {
   return {
     task_id: r.taskId, support_size: r.supportSize, query_size: r.querySize, query_source: r.querySource,
+    prior_id: r.priorId, run_id: r.runId,
     rows: r.rows.map((row) => ({ method: row.method, accuracy: row.accuracy, nll: row.nll, fit_ms: row.fitMs, ...(row.error ? { error: row.error } : {}) })),
   };
 }

@@ -50,8 +50,20 @@ export const FitOptions = z.strictObject({
   starts: z.number().int().min(1).max(16).optional(),
 });
 
+export const PriorRef = z.strictObject({
+  id: z.string().min(1).optional(),
+  name: adapterName.optional(),
+  version: z.number().int().min(1).optional(),
+}).refine((p) => (p.id === undefined) !== (p.name === undefined), 'expected exactly one of id or name')
+  .refine((p) => p.version === undefined || p.name !== undefined, 'version needs a name')
+  .describe("The prior to fit under: {id} or {name, version?}; default: the newest prior of the task's zoo, else of its base model.");
+
+const zooName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a zoo name: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
+
 export const FitBody = FitOptions.extend({
   method: z.string().min(1),
+  prior: PriorRef.optional(),
+  zoo: zooName.optional().describe('also promote the fitted adapter into this zoo (created on first use)'),
   seed: z.number().int().min(0).optional(),
   name: adapterName.optional(),
   alias: alias.optional(),
@@ -76,6 +88,7 @@ export const RetrieveBody = z.strictObject({
 
 export const CompareBody = FitOptions.extend({
   methods: z.array(z.string().min(1)).min(1).max(16),
+  prior: PriorRef.optional(),
   query: z.array(Example.omit({ split: true })).optional().describe("labelled queries; default: the task's query split"),
   seed: z.number().int().min(0).optional(),
 });

@@ -10,6 +10,8 @@ import { ValidationError } from '../registry/errors.ts';
 import { loadSupport } from './fit.ts';
 import { decodeInput } from './inputs.ts';
 import { createMethod, methodContext, methodName, type FitOptions } from './methods.ts';
+import { resolvePrior, type PriorRef } from './priors.ts';
+import { recordRun } from './runs.ts';
 import type { ExampleBody } from './tasks.ts';
 import { exampleItems } from './tasks.ts';
 import type { Zoo } from './zoo.ts';
@@ -20,6 +22,8 @@ export interface CompareRequest {
   readonly query?: readonly ExampleBody[];
   readonly options?: FitOptions;
   readonly seed?: number;
+  /** Default as for fitting (service/priors.ts). */
+  readonly prior?: PriorRef;
 }
 
 export interface CompareRow {
@@ -38,6 +42,8 @@ export interface CompareResult {
   readonly querySize: number;
   readonly querySource: 'task' | 'request';
   readonly rows: CompareRow[];
+  readonly priorId: string | null;
+  readonly runId: string;
 }
 
 export async function compareMethods(zoo: Zoo, taskId: string, req: CompareRequest): Promise<CompareResult> {
@@ -58,8 +64,12 @@ export async function compareMethods(zoo: Zoo, taskId: string, req: CompareReque
     ? exampleItems(zoo.store.listExamples(task.id, 'query'))
     : req.query!.map((e, i) => decodeInput(e, task.modality, `query[${i}]`, zoo.limits.maxTextLength));
   const query = await zoo.featurizer.features(backbone, items);
-  const prior = zoo.latestPrior(task.baseModelSha);
-  const rows = names.map((name): CompareRow => {
+  const prior = resolvePrior(zoo.store, task, req.prior);
+  const runInput = {
+    kind: 'compare' as const, name: `compare ${task.id}`, config: { methods: names, ...req.options, seed: req.seed ?? 0, query_size: labels.length },
+    refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
+  };
+  const scoreMethods = (): CompareRow[] => names.map((name): CompareRow => {
     try {
       const { method } = createMethod(name, methodContext(zoo.store, backbone.encoder.layer, prior, req.options));
       const started = performance.now();
@@ -71,5 +81,9 @@ export async function compareMethods(zoo: Zoo, taskId: string, req: CompareReque
       return { method: name, accuracy: null, nll: null, fitMs: null, error: err.message };
     }
   });
-  return { taskId: task.id, supportSize: support.labels.length, querySize: labels.length, querySource: fromTask ? 'task' : 'request', rows };
+  const { value: rows, run } = await recordRun(zoo.store, runInput, async () => {
+    const rows = scoreMethods();
+    return { value: rows, metrics: Object.fromEntries(rows.map((r) => [r.method, r.accuracy])) };
+  });
+  return { taskId: task.id, supportSize: support.labels.length, querySize: labels.length, querySource: fromTask ? 'task' : 'request', rows, priorId: prior?.id ?? null, runId: run.id };
 }

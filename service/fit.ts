@@ -8,9 +8,13 @@ import type { SupportSet } from '../adapters/adapt.ts';
 import { createRng } from '../adapters/rng.ts';
 import { accuracy } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
-import type { AdapterAlias, AdapterSummary, Task } from '../registry/types.ts';
-import { createMethod, methodContext, methodName, POSTERIOR_METHODS, toMixturePrior, type FitOptions } from './methods.ts';
+import type { AdapterAlias, AdapterSummary, Prior, Task, ZooChange } from '../registry/types.ts';
+import { createMethod, methodContext, methodName, POSTERIOR_METHODS, toMixturePrior, type FitOptions, type MethodName } from './methods.ts';
+import { AdapterResolver } from './adapter-refs.ts';
+import { promoteAdapters } from './zoos.ts';
 import { DEFAULT_POSTERIOR_SAMPLES, samplePosterior } from './posterior-samples.ts';
+import { resolvePrior, type PriorRef } from './priors.ts';
+import { recordRun } from './runs.ts';
 import { exampleItems } from './tasks.ts';
 import type { Zoo } from './zoo.ts';
 
@@ -24,6 +28,10 @@ export interface FitRequest {
   readonly seed?: number;
   /** LiFT posterior only: θ samples kept for uncertainty (default 8). */
   readonly posteriorSamples?: number;
+  /** The prior to fit under; default: the newest prior of the task's zoo, else of its base model. */
+  readonly prior?: PriorRef;
+  /** Promote the stored adapter into this zoo (created on first use). */
+  readonly zoo?: string;
 }
 
 export interface FitResult {
@@ -33,6 +41,9 @@ export interface FitResult {
   readonly fitMs: number;
   readonly supportAccuracy: number;
   readonly alias: AdapterAlias | null;
+  /** The zoo change when the request asked to promote the adapter. */
+  readonly zoo: ZooChange | null;
+  readonly runId: string;
 }
 
 /** Support features and labels 0..nWay-1 in the task's label order. */
@@ -48,9 +59,28 @@ export async function loadSupport(zoo: Zoo, task: Task): Promise<SupportSet> {
 export async function fitAdapter(zoo: Zoo, taskId: string, req: FitRequest): Promise<FitResult> {
   const task = zoo.store.getTask(taskId);
   const name = methodName(req.method);
+  const prior = resolvePrior(zoo.store, task, req.prior);
+  const runInput = {
+    kind: 'fit' as const, name: `fit ${task.id} ${name}`, config: { method: name, ...req.options, seed: req.seed ?? 0 },
+    refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
+  };
+  const { value } = await recordRun(zoo.store, runInput, async (run) => {
+    const fit = await fitAndStore(zoo, task, name, prior, req, run.id);
+    const change = req.zoo !== undefined ? await promoteAdapters(zoo, new AdapterResolver(zoo.store), req.zoo, [{ id: fit.adapter.id }]) : null;
+    const result = { ...fit, zoo: change, runId: run.id };
+    return {
+      value: result, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
+      refs: { adapter_ids: [fit.adapter.id], ...(change ? { zoo: { name: change.zoo.name, version: change.version } } : {}) },
+    };
+  });
+  return value;
+}
+
+async function fitAndStore(
+  zoo: Zoo, task: Task, name: MethodName, prior: Prior | null, req: FitRequest, runId: string,
+): Promise<Omit<FitResult, 'zoo' | 'runId'>> {
   const backbone = await zoo.taskBackbone(task);
   const support = await loadSupport(zoo, task);
-  const prior = zoo.latestPrior(task.baseModelSha);
   const resolved = createMethod(name, methodContext(zoo.store, backbone.encoder.layer, prior, req.options));
   const nWay = task.labels.length;
   const rng = createRng(req.seed ?? 0);
@@ -74,7 +104,7 @@ export async function fitAdapter(zoo: Zoo, taskId: string, req: FitRequest): Pro
     parameters: { lora_A: fitted.A, lora_B: fitted.B, prototypes: fitted.prototypes, ...posterior },
     extra: { tau: fitted.tau, nWay, ...(samples ? { posteriorSamples: samples.samples } : {}) },
     metrics: { support_accuracy: supportAccuracy, fit_ms: fitMs, support_size: support.labels.length },
-    trainingConfig: { ...resolved.config, seed: req.seed ?? 0, ...(samples ? { posterior: { ...samples } } : {}) },
+    trainingConfig: { ...resolved.config, seed: req.seed ?? 0, ...(samples ? { posterior: { ...samples } } : {}), run_id: runId },
     parents: { priorId: resolved.priorId },
   });
   const alias = req.alias !== undefined ? zoo.store.setAlias(value.name, req.alias, value.version) : null;

@@ -55,14 +55,14 @@ export function taskRoutes(ctx: ServerContext): Router {
   });
 
   r.post('/v1/tasks/:id/fit', validate({ params: IdParams, body: FitBody }), async (_req, res) => {
-    const { method, seed, name, alias, posterior_samples, ...options } = parsed(res, 'body', FitBody);
-    const result = await fitAdapter(zoo, parsed(res, 'params', IdParams).id, { method, options, seed, name, alias, posteriorSamples: posterior_samples });
+    const { method, seed, name, alias, posterior_samples, prior, zoo: zooName, ...options } = parsed(res, 'body', FitBody);
+    const result = await fitAdapter(zoo, parsed(res, 'params', IdParams).id, { method, options, seed, name, alias, posteriorSamples: posterior_samples, prior, zoo: zooName });
     res.status(result.created ? 201 : 200).json(formatFit(result));
   });
 
   r.post('/v1/tasks/:id/compare', validate({ params: IdParams, body: CompareBody }), async (_req, res) => {
-    const { methods, query, seed, ...options } = parsed(res, 'body', CompareBody);
-    res.json(formatCompare(await compareMethods(zoo, parsed(res, 'params', IdParams).id, { methods, query, seed, options })));
+    const { methods, query, seed, prior, ...options } = parsed(res, 'body', CompareBody);
+    res.json(formatCompare(await compareMethods(zoo, parsed(res, 'params', IdParams).id, { methods, query, seed, prior, options })));
   });
 
   return r;

@@ -1,0 +1,68 @@
+/**
+ * Which prior a fit or comparison runs under: the one a request names (`prior: {id}` or
+ * `{name, version?}`), else the newest prior trained on a zoo the task belongs to, else the
+ * newest prior of the task's base model (null when none was trained).
+ */
+import { ConflictError, NotFoundError } from '../registry/errors.ts';
+import type { RegistryStore } from '../registry/store.ts';
+import type { Prior, PriorSummary, Task } from '../registry/types.ts';
+
+export interface PriorRef {
+  readonly id?: string;
+  readonly name?: string;
+  /** Default: the newest version of the name. */
+  readonly version?: number;
+}
+
+function allPriors(store: RegistryStore, baseModelSha: string): PriorSummary[] {
+  const out: PriorSummary[] = [];
+  let token: string | undefined;
+  do {
+    const page = store.listPriors({ baseModelSha }, token, 1000);
+    out.push(...page.items);
+    token = page.nextPageToken;
+  } while (token);
+  return out;
+}
+
+/** Names of the zoos (of the task's base model) that hold the task as a live member. */
+export function zoosOfTask(store: RegistryStore, task: Task): string[] {
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = store.listZoos({ baseModelSha: task.baseModelSha }, token, 1000);
+    for (const z of page.items) if (store.listZooMembers(z.name).some((m) => m.taskId === task.id)) names.push(z.name);
+    token = page.nextPageToken;
+  } while (token);
+  return names;
+}
+
+/** The zoo a prior was trained from (`config.zoo`), or null for priors trained on a suite file. */
+export const zooOfPrior = (p: PriorSummary): string | null => (typeof p.config.zoo === 'string' ? p.config.zoo : null);
+
+function latestOrNull(store: RegistryStore, baseModelSha: string): Prior | null {
+  try {
+    return store.getLatestPrior(baseModelSha);
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}
+
+export function resolvePrior(store: RegistryStore, task: Task, ref?: PriorRef): Prior | null {
+  if (ref !== undefined) {
+    const prior = ref.id !== undefined ? store.getPrior(ref.id)
+      : ref.version !== undefined ? store.getPriorVersion(ref.name!, ref.version)
+        : store.getLatestPrior(task.baseModelSha, ref.name);
+    if (prior.baseModelSha !== task.baseModelSha) {
+      throw new ConflictError(`prior '${prior.name}' v${prior.version} was trained for another base model than task '${task.id}'`);
+    }
+    return prior;
+  }
+  const zoos = new Set(zoosOfTask(store, task));
+  if (zoos.size > 0) {
+    const own = allPriors(store, task.baseModelSha).find((p) => zoos.has(zooOfPrior(p) ?? ''));
+    if (own) return store.getPrior(own.id);
+  }
+  return latestOrNull(store, task.baseModelSha);
+}
