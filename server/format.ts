@@ -5,7 +5,7 @@
 import type { HeadOutput } from '../service/adapter-heads.ts';
 import type { CompareResult } from '../service/compare.ts';
 import type { FitResult } from '../service/fit.ts';
-import type { RetrievalCandidate } from '../service/retrieve.ts';
+import type { Retrieval } from '../service/retrieve.ts';
 import type {
   Adapter, AdapterAlias, AdapterSummary, BaseModel, Example, Job, Lineage, Page, PriorSummary, Run, Task, ZooChange,
   ZooMember, ZooRecord, ZooVersion,
@@ -78,16 +78,7 @@ export function formatAdapterRef(a: AdapterSummary): Record<string, unknown> {
 }
 
 export function formatPredictions(a: AdapterSummary, out: HeadOutput): Record<string, unknown> {
-  const predictions = out.probs.map((row, i) => {
-    let best = 0;
-    for (let c = 1; c < row.length; c++) if (row[c] > row[best]) best = c;
-    return {
-      label: a.labels[best],
-      probabilities: Object.fromEntries(a.labels.map((l, c) => [l, row[c]])),
-      ...(out.entropy ? { uncertainty: { entropy: out.entropy[i], mutual_information: out.mutualInformation![i] } } : {}),
-    };
-  });
-  return { adapter: formatAdapterRef(a), predictions };
+  return { adapter: formatAdapterRef(a), predictions: formatRows(a.labels, out) };
 }
 
 export function formatFit(r: FitResult): Record<string, unknown> {
@@ -105,8 +96,31 @@ export function formatCompare(r: CompareResult): Record<string, unknown> {
   };
 }
 
-export function formatCandidates(candidates: readonly RetrievalCandidate[]): unknown[] {
-  return candidates.map((c) => ({ adapter: formatAdapterRef(c.adapter), task_id: c.adapter.taskId, labels: c.adapter.labels, score: c.score }));
+/** Probability rows over `labels` -> predicted label, probabilities and (posterior) uncertainty. */
+function formatRows(labels: readonly string[], out: HeadOutput): unknown[] {
+  return out.probs.map((row, i) => {
+    let best = 0;
+    for (let c = 1; c < row.length; c++) if (row[c] > row[best]) best = c;
+    return {
+      label: labels[best],
+      probabilities: Object.fromEntries(labels.map((l, c) => [l, row[c]])),
+      ...(out.entropy ? { uncertainty: { entropy: out.entropy[i], mutual_information: out.mutualInformation![i] } } : {}),
+    };
+  });
+}
+
+export function formatRetrieval(r: Retrieval): Record<string, unknown> {
+  const p = r.prediction;
+  return {
+    routing: r.routing,
+    candidates: r.candidates.map((c) => ({
+      adapter: formatAdapterRef(c.adapter), zoo: c.zoo, zoo_version: c.zooVersion, task_id: c.taskId, labels: c.adapter.labels, score: c.score,
+    })),
+    result: p === null ? null : {
+      mode: p.mode, labels: p.labels, used: p.used.map((u) => ({ adapter: formatAdapterRef(u.adapter), weight: u.weight })),
+      predictions: formatRows(p.labels, p.output),
+    },
+  };
 }
 
 /** The board's Job JSON (times in integer ms, named *_at). */

@@ -58,7 +58,7 @@ export const PriorRef = z.strictObject({
   .refine((p) => p.version === undefined || p.name !== undefined, 'version needs a name')
   .describe("The prior to fit under: {id} or {name, version?}; default: the newest prior of the task's zoo, else of its base model.");
 
-const zooName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a zoo name: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
+export const zooName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a zoo name: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
 
 export const FitBody = FitOptions.extend({
   method: z.string().min(1),
@@ -82,8 +82,12 @@ export const PredictBody = z.strictObject({ adapter: AdapterRef, inputs: z.array
 
 export const RetrieveBody = z.strictObject({
   inputs: z.array(Input),
-  top_k: z.number().int().min(1).max(100).optional(),
-  predict: z.boolean().optional().describe('also predict with the best adapter (default true)'),
+  zoo: zooName.optional().describe('rank the members of this zoo; default: every zoo of the inputs\' base model'),
+  zoo_version: z.number().int().min(1).optional().describe('with zoo: rank this version (default latest)'),
+  top_k: z.number().int().min(1).max(100).optional().describe('candidates returned, and members mixed in mode mixture (default 3)'),
+  mode: z.enum(['best', 'mixture']).optional().describe('best: predict with the top member on its own labels (default); mixture: average the top-k members\' predictions over the union of their labels'),
+  routing: z.enum(['embedding', 'arrow']).optional().describe('embedding: task-embedding cosine (default); arrow: mean |v·x| with v the top singular vector of each member\'s B·A'),
+  predict: z.boolean().optional().describe('also predict (default true)'),
 });
 
 export const CompareBody = FitOptions.extend({
@@ -111,8 +115,13 @@ export const PeftImport = z.strictObject({
   name: adapterName.optional(),
   labels: z.array(z.string().min(1)).optional(),
   method: z.string().min(1).optional(),
-  task_id: z.string().min(1).nullable().optional(),
+  task_id: z.string().min(1).nullable().optional().describe('the task the adapter belongs to; an adapter without a head (foreign PEFT) is attached to it'),
   alias: alias.optional(),
+});
+
+export const AttachBody = z.strictObject({
+  task_id: z.string().min(1).describe("the task whose support set gives the head (class prototypes); its labels become the adapter's"),
+  tau: z.number().positive().max(1000).optional().describe("head temperature τ; default the adapter's, else 10"),
 });
 
 export const PriorList = Page.extend({ name: z.string().min(1).optional(), base_model: z.string().min(1).optional() });

@@ -25,10 +25,16 @@ export interface AdapterHead {
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
+/** What an adapter without a task head (e.g. imported from elsewhere) needs before it can predict. */
+export function noHeadMessage(a: AdapterSummary): string {
+  return `adapter '${a.name}' v${a.version} has no task head (class prototypes and τ computed from a task's support set), so it cannot predict yet; attach it to a task first: POST /v1/adapters/${a.id}/attach {"task_id": "<task>"}`;
+}
+
 /** Rebuilds an adapter's predictor; ConflictError when it lacks what prediction needs. */
 export function restoreHead(adapter: Adapter, layer: LayerSpec): AdapterHead {
   const { lora_A: A, lora_B: B, prototypes } = adapter.parameters;
   const tau = num(adapter.extra.tau), nWay = num(adapter.extra.nWay) ?? adapter.labels.length;
+  if (A && B && (!prototypes || tau === undefined)) throw new ConflictError(noHeadMessage(adapter));
   if (!A || !B || !prototypes || tau === undefined) {
     throw new ConflictError(`adapter '${adapter.name}' v${adapter.version} (method ${adapter.method}) cannot predict: expected parameters lora_A, lora_B, prototypes and extra.tau, got ${Object.keys(adapter.parameters).join(', ')}${tau === undefined ? ' and no tau' : ''}`);
   }

@@ -23,6 +23,8 @@ export interface ImportRequest {
   readonly method?: string;
   readonly taskId?: string | null;
   readonly alias?: string;
+  /** Labels to use when neither the request nor the file's metadata has any (the attach task's). */
+  readonly fallbackLabels?: readonly string[];
 }
 
 export interface ImportResult {
@@ -54,7 +56,9 @@ export function importAdapter(store: RegistryStore, req: ImportRequest): ImportR
     [PEFT_CONFIG_FILE]: new TextEncoder().encode(configText),
     [PEFT_WEIGHTS_FILE]: decodeBase64(req.weightsBase64, PEFT_WEIGHTS_FILE, 'safetensors bytes'),
   };
-  const input = importPeft(files, baseModel, { name: req.name, labels: req.labels, method: req.method, taskId: req.taskId });
+  const meta = (config as Record<string, unknown>)[LIFT_METADATA_KEY] as Record<string, unknown> | undefined;
+  const labels = req.labels ?? (meta?.labels === undefined ? req.fallbackLabels : undefined);
+  const input = importPeft(files, baseModel, { name: req.name, labels, method: req.method, taskId: req.taskId });
   const { value, created } = store.createAdapterVersion(input);
   const alias = req.alias !== undefined ? store.setAlias(value.name, req.alias, value.version) : null;
   const { parameters: _, ...adapter } = value;

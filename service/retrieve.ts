@@ -1,76 +1,168 @@
 /**
- * Choosing adapters from the input (LoRA-Retriever style): the task embedding of the request's
- * inputs (normalised mean frozen embedding, adapters/lora-retriever.ts) is compared by cosine with
- * each zoo adapter's, stored with it as the tensor `task_embedding`. Zoo adapters are those
- * stored with method `zoo` by meta-training. Embeddings are cached by adapter id (immutable).
+ * Retrieval that predicts. The request's inputs are ranked against the members of the zoos of
+ * their base model (or one named zoo version):
+ * - routing `embedding` (default, LoRA-Retriever): cosine between the inputs' task embedding
+ *   (normalised mean frozen embedding) and each member's stored task embedding;
+ * - routing `arrow`: mean |⟨v, x⟩| over the inputs, v the top right-singular vector of the
+ *   member's ΔW = B·A (adapters/mbc.ts), i.e. how strongly the adapter acts on these inputs.
+ * Then `mode: best` predicts with the top member on its own task's labels, and `mode: mixture`
+ * averages the top-k members' predictive distributions (uniform weights, as LoRA-Retriever's
+ * mixture averages adapter outputs) over the union of their label sets.
  */
-import { retrieve, taskEmbedding } from '../adapters/lora-retriever.ts';
-import { ConflictError } from '../registry/errors.ts';
-import type { AdapterSummary } from '../registry/types.ts';
-import { listAllAdapters } from './adapter-refs.ts';
+import { retrieve as rankByCosine, taskEmbedding } from '../adapters/lora-retriever.ts';
+import { loraShape, joinTheta } from '../adapters/lora.ts';
+import { arrowPrototype } from '../adapters/mbc.ts';
+import { ConflictError, ValidationError } from '../registry/errors.ts';
+import type { AdapterSummary, ZooMember } from '../registry/types.ts';
+import type { HeadOutput } from './adapter-heads.ts';
 import type { LoadedBackbone } from './backbones.ts';
-import { decodeInput, modalityOf, type FeatureItem, type InputBody } from './inputs.ts';
+import { decodeInput, modalityOf, type InputBody } from './inputs.ts';
 import { LruCache } from './lru.ts';
 import { checkInputCount } from './predict.ts';
-import type { Zoo } from './zoo.ts';
+import type { Zoo as Runtime } from './zoo.ts';
 
-export const ZOO_METHOD = 'zoo';
-export const TASK_EMBEDDING = 'task_embedding';
+export type RetrieveMode = 'best' | 'mixture';
+export type RetrieveRouting = 'embedding' | 'arrow';
+
+export interface RetrieveRequest {
+  readonly inputs: readonly InputBody[];
+  /** Default: every zoo of the inputs' base model. */
+  readonly zoo?: string;
+  /** With `zoo` only; default its latest version. */
+  readonly zooVersion?: number;
+  readonly topK?: number;
+  readonly mode?: RetrieveMode;
+  readonly routing?: RetrieveRouting;
+  /** false: rank only. */
+  readonly predict?: boolean;
+}
 
 export interface RetrievalCandidate {
   readonly adapter: AdapterSummary;
-  /** Cosine similarity in [-1, 1]. */
+  readonly zoo: string;
+  readonly zooVersion: number;
+  readonly taskId: string | null;
   readonly score: number;
 }
 
-export interface Retrieval {
-  readonly candidates: RetrievalCandidate[];
-  readonly backbone: LoadedBackbone<unknown>;
-  readonly items: readonly FeatureItem[];
+export interface MixturePart {
+  readonly adapter: AdapterSummary;
+  readonly weight: number;
 }
 
-/** Only the newest version of each adapter name: retraining the zoo supersedes older entries. */
-function latestVersions(adapters: readonly AdapterSummary[]): AdapterSummary[] {
-  const newest = new Map<string, AdapterSummary>();
-  for (const a of adapters) if ((newest.get(a.name)?.version ?? 0) < a.version) newest.set(a.name, a);
-  return [...newest.values()];
+export interface RetrievalPrediction {
+  readonly mode: RetrieveMode;
+  readonly labels: readonly string[];
+  /** The members whose predictions were combined, with their weights (one for `best`). */
+  readonly used: readonly MixturePart[];
+  readonly output: HeadOutput;
+}
+
+export interface Retrieval {
+  readonly routing: RetrieveRouting;
+  readonly candidates: RetrievalCandidate[];
+  readonly prediction: RetrievalPrediction | null;
+}
+
+interface Entry {
+  readonly member: ZooMember;
+  readonly zoo: string;
+  readonly zooVersion: number;
+  readonly adapter: AdapterSummary;
 }
 
 export class Retriever {
-  private readonly embeddings = new LruCache<string, Float32Array | null>(100000);
+  /** Members by zoo version (versions are immutable; the creation time tells a re-created zoo apart). */
+  private readonly members = new LruCache<string, Entry[]>(256);
+  private readonly arrows = new LruCache<string, Float32Array>(100000);
 
-  constructor(private readonly zoo: Zoo) {}
+  constructor(private readonly rt: Runtime) {}
 
-  /** Top-k zoo adapters for the inputs; ConflictError when the zoo is empty for this backbone. */
-  async retrieve(inputs: readonly InputBody[], topK: number): Promise<Retrieval> {
-    checkInputCount(this.zoo, inputs);
-    const modality = modalityOf(inputs);
-    const items = inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, this.zoo.limits.maxTextLength));
-    const backbone = await this.zoo.forModality(modality);
-    const sha = backbone.baseModel.sha256;
-    const zooAdapters = latestVersions(listAllAdapters(this.zoo.store, { method: ZOO_METHOD, baseModelSha: sha }));
-    const layer = backbone.encoder.layer;
-    const scored = zooAdapters.flatMap((adapter) => {
-      const emb = this.embeddingOf(adapter);
-      return emb && emb.length === layer.outDim ? [{ adapter, emb }] : [];
-    });
-    if (scored.length === 0) {
-      throw new ConflictError(`no zoo adapters with a ${TASK_EMBEDDING} for base model '${backbone.baseModel.name}' (${modality}); train the zoo first (npm run train), or name an adapter and use /v1/predict`);
-    }
-    // The same task embedding the zoo was stored with: normalised mean frozen embedding.
-    const query = taskEmbedding(layer, await this.zoo.featurizer.features(backbone, items));
-    const entries = scored.map(({ adapter, emb }) => ({ id: adapter.id, theta: new Float32Array(0), embedding: emb }));
-    const hits = retrieve(entries, query, topK);
-    const candidates = hits.indices.map((i, rank) => ({ adapter: scored[i].adapter, score: hits.scores[rank] }));
-    return { candidates, backbone, items };
+  async retrieve(req: RetrieveRequest): Promise<Retrieval> {
+    checkInputCount(this.rt, req.inputs);
+    if (req.zooVersion !== undefined && req.zoo === undefined) throw new ValidationError('zoo_version: needs zoo');
+    const topK = req.topK ?? 3;
+    const routing = req.routing ?? 'embedding';
+    const modality = modalityOf(req.inputs);
+    const items = req.inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, this.rt.limits.maxTextLength));
+    const backbone = await this.rt.forModality(modality);
+    const entries = this.entriesFor(backbone, req.zoo, req.zooVersion);
+    const features = await this.rt.featurizer.features(backbone, items);
+    const scores = routing === 'arrow' ? this.arrowScores(backbone, entries, features) : this.cosineScores(backbone, entries, features);
+    const order = [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b).slice(0, topK);
+    const candidates = order.map((i) => ({
+      adapter: entries[i].adapter, zoo: entries[i].zoo, zooVersion: entries[i].zooVersion, taskId: entries[i].member.taskId, score: scores[i],
+    }));
+    const prediction = req.predict === false ? null : await this.predict(req.mode ?? 'best', candidates, features);
+    return { routing, candidates, prediction };
   }
 
-  private embeddingOf(adapter: AdapterSummary): Float32Array | null {
-    let emb = this.embeddings.get(adapter.id);
-    if (emb === undefined) {
-      emb = this.zoo.store.getAdapter(adapter.id).parameters[TASK_EMBEDDING] ?? null;
-      this.embeddings.set(adapter.id, emb);
+  private entriesFor(backbone: LoadedBackbone<unknown>, zooName?: string, version?: number): Entry[] {
+    const { store } = this.rt;
+    const zoos = zooName !== undefined ? [store.getZoo(zooName)] : store.listZoos({ baseModelSha: backbone.baseModel.sha256 }, undefined, 1000).items;
+    const entries: Entry[] = [];
+    for (const zoo of zoos) {
+      if (zoo.baseModelSha !== backbone.baseModel.sha256) {
+        throw new ConflictError(`zoo '${zoo.name}' holds adapters of base model ${zoo.baseModelSha.slice(0, 12)}…, not the ${backbone.baseModel.modality} inputs' '${backbone.baseModel.name}'`);
+      }
+      const v = version ?? zoo.version;
+      if (v === 0) continue;
+      const key = `${zoo.name}@${v}@${zoo.createdMs}`;
+      let list = this.members.get(key);
+      if (!list) {
+        list = store.listZooMembers(zoo.name, v).map((member) => {
+          const { parameters: _, ...adapter } = store.getAdapter(member.adapterId);
+          return { member, zoo: zoo.name, zooVersion: v, adapter };
+        });
+        this.members.set(key, list);
+      }
+      entries.push(...list);
     }
-    return emb;
+    if (entries.length === 0) {
+      throw new ConflictError(`no zoo has members for base model '${backbone.baseModel.name}' (${backbone.baseModel.modality})${zooName ? ` in '${zooName}'` : ''}; promote fitted adapters first: POST /v1/zoos/<zoo>/members`);
+    }
+    return entries;
+  }
+
+  private cosineScores(backbone: LoadedBackbone<unknown>, entries: readonly Entry[], features: readonly Float32Array[]): number[] {
+    const query = taskEmbedding(backbone.encoder.layer, features);
+    const ranked = rankByCosine(entries.map((e) => ({ id: e.adapter.id, theta: new Float32Array(0), embedding: e.member.embedding })), query, entries.length);
+    const scores = new Array<number>(entries.length);
+    ranked.indices.forEach((i, r) => { scores[i] = ranked.scores[r]; });
+    return scores;
+  }
+
+  private arrowScores(backbone: LoadedBackbone<unknown>, entries: readonly Entry[], features: readonly Float32Array[]): number[] {
+    const layer = backbone.encoder.layer;
+    return entries.map((e) => {
+      let v = this.arrows.get(e.adapter.id);
+      if (!v) {
+        const { lora_A: A, lora_B: B } = this.rt.store.getAdapter(e.adapter.id).parameters;
+        const shape = loraShape(layer, e.adapter.rank, e.adapter.alpha);
+        v = arrowPrototype(shape, joinTheta(A, B, shape));
+        this.arrows.set(e.adapter.id, v);
+      }
+      let s = 0;
+      for (const x of features) {
+        let d = 0;
+        for (let j = 0; j < x.length; j++) d += v[j] * x[j];
+        s += Math.abs(d);
+      }
+      return s / features.length;
+    });
+  }
+
+  private async predict(mode: RetrieveMode, candidates: readonly RetrievalCandidate[], features: readonly Float32Array[]): Promise<RetrievalPrediction> {
+    const used = mode === 'best' ? candidates.slice(0, 1) : candidates;
+    const heads = await Promise.all(used.map(async (c) => (await this.rt.head(c.adapter)).head));
+    if (mode === 'best') return { mode, labels: used[0].adapter.labels, used: [{ adapter: used[0].adapter, weight: 1 }], output: heads[0].predict(features) };
+    const labels = [...new Set(used.flatMap((c) => c.adapter.labels))];
+    const probs = features.map(() => new Float32Array(labels.length));
+    const weight = 1 / used.length;
+    heads.forEach((head, m) => {
+      const column = used[m].adapter.labels.map((l) => labels.indexOf(l));
+      head.predict(features).probs.forEach((row, i) => row.forEach((p, c) => { probs[i][column[c]] += weight * p; }));
+    });
+    return { mode, labels, used: used.map((c) => ({ adapter: c.adapter, weight })), output: { probs } };
   }
 }

@@ -7,7 +7,8 @@
 import { taskEmbedding } from '../adapters/lora-retriever.ts';
 import type { LabelledSet } from '../adapters/task-likelihood.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../registry/errors.ts';
-import type { AdapterSummary, Split, Task, ZooChange, ZooMember, ZooRecord } from '../registry/types.ts';
+import type { Adapter, AdapterSummary, Split, Task, ZooChange, ZooMember, ZooRecord } from '../registry/types.ts';
+import { noHeadMessage } from './adapter-heads.ts';
 import type { AdapterRef, AdapterResolver } from './adapter-refs.ts';
 import { exampleItems } from './tasks.ts';
 import type { Zoo as Runtime } from './zoo.ts';
@@ -27,12 +28,8 @@ export async function taskData(rt: Runtime, task: Task, splits: readonly Split[]
 }
 
 /** Why an adapter cannot join a zoo, or null when it can. */
-export function headProblem(a: AdapterSummary & { parameters?: Record<string, Float32Array> }): string | null {
-  const hasHead = typeof a.extra.tau === 'number' && (a.parameters ? a.parameters.prototypes !== undefined : true);
-  if (a.taskId === null || !hasHead) {
-    return `adapter '${a.name}' v${a.version} has no task head (prototypes from a task's support set); attach it to a task first: POST /v1/adapters/${a.id}/attach {"task_id": ...}`;
-  }
-  return null;
+function headProblem(a: Adapter): string | null {
+  return a.taskId === null || typeof a.extra.tau !== 'number' || a.parameters.prototypes === undefined ? noHeadMessage(a) : null;
 }
 
 export interface PromoteOptions {

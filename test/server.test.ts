@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { taskEmbedding } from '../adapters/lora-retriever.ts';
 import { joinTheta, loraShape, seededA0 } from '../adapters/lora.ts';
 import { createRng } from '../adapters/rng.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
@@ -268,29 +267,34 @@ describe('server: task -> fit -> predict -> compare -> export -> import', () => 
     assert.deepEqual(pred.json.predictions.map((p: Json) => p.label), ['fruit', 'face']);
   });
 
-  it('retrieves zoo adapters by task embedding, and says so when there are none', async () => {
+  it('retrieves from a zoo by task embedding and predicts, and says so when no zoo has members', async () => {
     const none = await call('POST', '/v1/retrieve', { inputs: [{ text: 'a dog and a cat' }] });
     assert.equal(none.status, 409);
-    assert.match(none.json.error.message, /no zoo adapters/);
-    const { store } = server.context.zoo;
-    const source = store.getAdapter(ids.independent);
-    const examples = store.listExamples('topics', 'support');
-    const text = await server.context.zoo.forModality('text');
-    const features = await server.context.zoo.featurizer.features(text,
-      examples.filter((e) => e.label === 'animals').map((e) => textItem(e.text!)));
-    const animalsMean = taskEmbedding(text.encoder.layer, features);
-    const foodEmb = Float32Array.from(animalsMean, (_, j) => (j % 2 === 0 ? 1 : -1));
-    for (const [name, emb] of [['zoo.animals', animalsMean], ['zoo.other', foodEmb]] as const) {
-      store.createAdapterVersion({
-        name, method: 'zoo', baseModel: source.baseModelSha, taskId: 'topics', labels: source.labels, rank: source.rank, alpha: source.alpha,
-        parameters: { ...source.parameters, task_embedding: emb }, extra: source.extra,
-      });
-    }
-    const res = await call('POST', '/v1/retrieve', { inputs: [{ text: 'The wolf howled at the moon.' }, { text: 'A cat napped in the sun.' }], top_k: 2 });
+    assert.match(none.json.error.message, /no zoo has members/);
+    const weather = await call('POST', '/v1/tasks', { id: 'weather', examples: [
+      { label: 'rain', text: 'Heavy rain and thunder all afternoon.' }, { label: 'rain', text: 'Drizzle and grey clouds today.' },
+      { label: 'sun', text: 'Clear blue skies and a hot sun.' }, { label: 'sun', text: 'A bright sunny morning without clouds.' }] });
+    assert.equal(weather.status, 201, weather.text);
+    const fit = await call('POST', '/v1/tasks/weather/fit', { method: 'prototypes', zoo: 'demo' });
+    assert.equal(fit.json.zoo.version, 1, fit.text);
+    const promoted = await call('POST', '/v1/zoos/demo/members', { adapters: [{ id: ids.independent }] });
+    assert.equal(promoted.status, 201, promoted.text);
+    assert.equal(promoted.json.version, 2);
+    const inputs = [{ text: 'The wolf chased a rabbit through the forest.' }, { text: 'A kitten played with the puppy.' }];
+    const res = await call('POST', '/v1/retrieve', { inputs, top_k: 2 });
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.json.candidates[0].adapter.name, 'zoo.animals');
+    assert.equal(res.json.candidates[0].task_id, 'topics');
     assert.ok(res.json.candidates[0].score > res.json.candidates[1].score);
-    assert.equal(res.json.result.predictions.length, 2);
+    assert.deepEqual(res.json.result.labels, ['animals', 'food', 'sports']);
+    assert.equal(res.json.result.predictions[0].label, 'animals');
+    const mix = await call('POST', '/v1/retrieve', { inputs, top_k: 2, mode: 'mixture', zoo: 'demo' });
+    assert.deepEqual(mix.json.result.labels, ['animals', 'food', 'sports', 'rain', 'sun']);
+    assert.deepEqual(mix.json.result.used.map((u: Json) => u.weight), [0.5, 0.5]);
+    const total = Object.values(mix.json.result.predictions[0].probabilities as Record<string, number>).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(total - 1) < 1e-5, `mixture probabilities sum to ${total}`);
+    const arrow = await call('POST', '/v1/retrieve', { inputs, routing: 'arrow', predict: false });
+    assert.equal(arrow.json.result, null);
+    assert.equal(arrow.json.candidates.length, 2);
   });
 
   it('deletes a task; its adapters keep predicting', async () => {

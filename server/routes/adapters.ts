@@ -3,10 +3,11 @@
  */
 import { Router } from 'express';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../registry/peft.ts';
+import { attachAdapter } from '../../service/attach.ts';
 import { exportAdapter, importAdapter } from '../../service/peft-transfer.ts';
 import type { ServerContext } from '../context.ts';
 import { formatAdapter, formatAdapterDetail, formatAlias, formatLineage, formatPage } from '../format.ts';
-import { AdapterList, AliasBody, AliasParams, IdParams, NameParams, PeftFileParams, PeftImport } from '../schemas.ts';
+import { AdapterList, AliasBody, AttachBody, AliasParams, IdParams, NameParams, PeftFileParams, PeftImport } from '../schemas.ts';
 import { parsed, validate } from '../validate.ts';
 import { HTTP_ERROR_CODES, HttpError } from '../errors.ts';
 
@@ -20,15 +21,28 @@ export function adapterRoutes(ctx: ServerContext): Router {
     res.json(formatPage(store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
   });
 
-  r.post('/v1/adapters/import', validate({ body: PeftImport }), (_req, res) => {
+  /** PEFT files in; with task_id, an adapter without a head is attached to that task as well. */
+  r.post('/v1/adapters/import', validate({ body: PeftImport }), async (_req, res) => {
     const b = parsed(res, 'body', PeftImport);
+    const task = b.task_id ? store.getTask(b.task_id) : null;
     const result = importAdapter(store, {
       config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
-      method: b.method, taskId: b.task_id, alias: b.alias,
+      method: b.method, taskId: b.task_id, alias: b.alias, fallbackLabels: task?.labels,
     });
-    res.status(result.created ? 201 : 200).json({
-      adapter: formatAdapter(result.adapter), created: result.created, alias: result.alias ? formatAlias(result.alias) : null,
+    const imported = store.getAdapter(result.adapter.id);
+    const attached = task && imported.parameters.prototypes === undefined ? await attachAdapter(ctx.zoo, imported.id, task.id) : null;
+    const alias = attached && b.alias !== undefined ? store.setAlias(attached.adapter.name, b.alias, attached.adapter.version) : result.alias;
+    res.status(result.created || attached?.created ? 201 : 200).json({
+      adapter: formatAdapter(attached?.adapter ?? result.adapter), created: result.created, alias: alias ? formatAlias(alias) : null,
+      attached: attached ? { from: result.adapter.id, support_accuracy: attached.supportAccuracy } : null,
     });
+  });
+
+  /** Computes a head for an adapter from a task's support set: a new version that predicts on the task's labels. */
+  r.post('/v1/adapters/:id/attach', validate({ params: IdParams, body: AttachBody }), async (_req, res) => {
+    const b = parsed(res, 'body', AttachBody);
+    const result = await attachAdapter(ctx.zoo, parsed(res, 'params', IdParams).id, b.task_id, { tau: b.tau });
+    res.status(result.created ? 201 : 200).json({ adapter: formatAdapter(result.adapter), created: result.created, support_accuracy: result.supportAccuracy });
   });
 
   r.get('/v1/adapters/:id', validate({ params: IdParams }), (_req, res) => {

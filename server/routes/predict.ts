@@ -3,10 +3,9 @@
  * retrieve adapters from the zoo by the inputs themselves.
  */
 import { Router } from 'express';
-import { ConflictError } from '../../registry/errors.ts';
 import { preparePrediction } from '../../service/predict.ts';
 import type { ServerContext } from '../context.ts';
-import { formatCandidates, formatPredictions } from '../format.ts';
+import { formatPredictions, formatRetrieval } from '../format.ts';
 import { PredictBody, RetrieveBody } from '../schemas.ts';
 import { parsed, validate } from '../validate.ts';
 
@@ -22,20 +21,11 @@ export function predictRoutes(ctx: ServerContext): Router {
   });
 
   r.post('/v1/retrieve', validate({ body: RetrieveBody }), async (_req, res) => {
-    const body = parsed(res, 'body', RetrieveBody);
-    const found = await retriever.retrieve(body.inputs, body.top_k ?? 3);
-    let result: Record<string, unknown> | null = null;
-    let note: string | undefined;
-    if (body.predict ?? true) {
-      try {
-        const { head, backbone } = await zoo.head(found.candidates[0].adapter);
-        result = formatPredictions(head.summary, await batcher.predict({ head, backbone, items: found.items }));
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-        note = err.message;
-      }
-    }
-    res.json({ candidates: formatCandidates(found.candidates), result, ...(note ? { note } : {}) });
+    const b = parsed(res, 'body', RetrieveBody);
+    const found = await retriever.retrieve({
+      inputs: b.inputs, zoo: b.zoo, zooVersion: b.zoo_version, topK: b.top_k, mode: b.mode, routing: b.routing, predict: b.predict,
+    });
+    res.json(formatRetrieval(found));
   });
 
   return r;

@@ -9,11 +9,10 @@ import { TrainPriorParams } from '../../service/job-handlers.ts';
 import { promoteAdapters, zooEntries } from '../../service/zoos.ts';
 import type { ServerContext } from '../context.ts';
 import { formatPage, formatRun, formatZoo, formatZooChange, formatZooMember, formatZooVersion } from '../format.ts';
-import { AdapterRef, IdParams, Page } from '../schemas.ts';
+import { AdapterRef, IdParams, Page, zooName } from '../schemas.ts';
 import { parsed, validate } from '../validate.ts';
 import { accepted } from './jobs.ts';
 
-const zooName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a zoo name: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
 export const ZooParams = z.object({ zoo: zooName });
 export const ZooMemberParams = ZooParams.extend({ adapter_id: z.string().min(1) });
 export const ZooCreate = z.strictObject({ name: zooName, base_model: z.string().min(1), description: z.string().max(2000).optional() });
