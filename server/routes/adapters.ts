@@ -12,17 +12,17 @@ import { HTTP_ERROR_CODES, HttpError } from '../errors.ts';
 
 export function adapterRoutes(ctx: ServerContext): Router {
   const r = Router();
-  const { store } = ctx.zoo;
+  const { store } = ctx.runtime;
 
-  r.get('/v1/adapters', validate({ query: AdapterList }), (_req, res) => {
+  r.get('/v1/adapters', validate({ query: AdapterList }), async (_req, res) => {
     const q = parsed(res, 'query', AdapterList);
-    const filter = { taskId: q.task_id, method: q.method, name: q.name, alias: q.alias, baseModelSha: q.base_model ? store.getBaseModel(q.base_model).sha256 : undefined };
-    res.json(formatPage(store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
+    const filter = { taskId: q.task_id, method: q.method, name: q.name, alias: q.alias, baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
+    res.json(formatPage(await store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
   });
 
-  r.post('/v1/adapters/import', validate({ body: PeftImport }), (_req, res) => {
+  r.post('/v1/adapters/import', validate({ body: PeftImport }), async (_req, res) => {
     const b = parsed(res, 'body', PeftImport);
-    const result = importAdapter(store, {
+    const result = await importAdapter(store, {
       config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
       method: b.method, taskId: b.task_id, alias: b.alias,
     });
@@ -31,46 +31,46 @@ export function adapterRoutes(ctx: ServerContext): Router {
     });
   });
 
-  r.get('/v1/adapters/:id', validate({ params: IdParams }), (_req, res) => {
-    const adapter = store.getAdapter(parsed(res, 'params', IdParams).id);
-    res.json(formatAdapterDetail(adapter, store.listAliases(adapter.name)));
+  r.get('/v1/adapters/:id', validate({ params: IdParams }), async (_req, res) => {
+    const adapter = await store.getAdapter(parsed(res, 'params', IdParams).id);
+    res.json(formatAdapterDetail(adapter, await store.listAliases(adapter.name)));
   });
 
-  r.get('/v1/adapters/:id/lineage', validate({ params: IdParams }), (_req, res) => {
-    res.json(formatLineage(store.getLineage(parsed(res, 'params', IdParams).id)));
+  r.get('/v1/adapters/:id/lineage', validate({ params: IdParams }), async (_req, res) => {
+    res.json(formatLineage(await store.getLineage(parsed(res, 'params', IdParams).id)));
   });
 
-  r.get('/v1/adapters/:id/peft', validate({ params: IdParams }), (_req, res) => {
-    const files = exportAdapter(store, parsed(res, 'params', IdParams).id);
+  r.get('/v1/adapters/:id/peft', validate({ params: IdParams }), async (_req, res) => {
+    const files = await exportAdapter(store, parsed(res, 'params', IdParams).id);
     res.json({
       [PEFT_CONFIG_FILE]: JSON.parse(new TextDecoder().decode(files[PEFT_CONFIG_FILE])),
       [PEFT_WEIGHTS_FILE]: Buffer.from(files[PEFT_WEIGHTS_FILE]).toString('base64'),
     });
   });
 
-  r.get('/v1/adapters/:id/peft/:file', validate({ params: PeftFileParams }), (_req, res) => {
+  r.get('/v1/adapters/:id/peft/:file', validate({ params: PeftFileParams }), async (_req, res) => {
     const { id, file } = parsed(res, 'params', PeftFileParams);
     if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
       throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);
     }
-    const files = exportAdapter(store, id);
+    const files = await exportAdapter(store, id);
     res.type(file === PEFT_CONFIG_FILE ? 'application/json' : 'application/octet-stream')
       .set('Content-Disposition', `attachment; filename="${file}"`)
       .send(Buffer.from(files[file]));
   });
 
-  r.get('/v1/adapters/:name/aliases', validate({ params: NameParams }), (_req, res) => {
-    res.json({ items: store.listAliases(parsed(res, 'params', NameParams).name).map(formatAlias) });
+  r.get('/v1/adapters/:name/aliases', validate({ params: NameParams }), async (_req, res) => {
+    res.json({ items: (await store.listAliases(parsed(res, 'params', NameParams).name)).map(formatAlias) });
   });
 
-  r.put('/v1/adapters/:name/aliases/:alias', validate({ params: AliasParams, body: AliasBody }), (_req, res) => {
+  r.put('/v1/adapters/:name/aliases/:alias', validate({ params: AliasParams, body: AliasBody }), async (_req, res) => {
     const { name, alias } = parsed(res, 'params', AliasParams);
-    res.json(formatAlias(store.setAlias(name, alias, parsed(res, 'body', AliasBody).version)));
+    res.json(formatAlias(await store.setAlias(name, alias, parsed(res, 'body', AliasBody).version)));
   });
 
-  r.delete('/v1/adapters/:name/aliases/:alias', validate({ params: AliasParams }), (_req, res) => {
+  r.delete('/v1/adapters/:name/aliases/:alias', validate({ params: AliasParams }), async (_req, res) => {
     const { name, alias } = parsed(res, 'params', AliasParams);
-    store.deleteAlias(name, alias);
+    await store.deleteAlias(name, alias);
     res.status(204).end();
   });
 

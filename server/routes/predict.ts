@@ -12,11 +12,11 @@ import { parsed, validate } from '../validate.ts';
 
 export function predictRoutes(ctx: ServerContext): Router {
   const r = Router();
-  const { zoo, resolver, retriever, batcher } = ctx;
+  const { runtime, resolver, retriever, batcher } = ctx;
 
   r.post('/v1/predict', validate({ body: PredictBody }), async (_req, res) => {
     const body = parsed(res, 'body', PredictBody);
-    const job = await preparePrediction(zoo, resolver, body.adapter, body.inputs);
+    const job = await preparePrediction(runtime, resolver, body.adapter, body.inputs);
     const output = await batcher.predict(job);
     res.json(formatPredictions(job.head.summary, output));
   });
@@ -28,7 +28,7 @@ export function predictRoutes(ctx: ServerContext): Router {
     let note: string | undefined;
     if (body.predict ?? true) {
       try {
-        const { head, backbone } = await zoo.head(found.candidates[0].adapter);
+        const { head, backbone } = await runtime.head(found.candidates[0].adapter);
         result = formatPredictions(head.summary, await batcher.predict({ head, backbone, items: found.items }));
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
