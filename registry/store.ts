@@ -1,7 +1,8 @@
 /**
- * The registry's storage contract. `SqliteRegistryStore` implements it (a `:memory:` database
- * gives an in-memory store for tests). Methods are synchronous because the SQLite driver is: a
- * call either completes or throws a domain error from `errors.ts`.
+ * The registry's storage contract, asynchronous so that any engine can implement it: SQLite
+ * (`SqliteRegistryStore`; a `:memory:` database gives an in-memory store for tests) and PostgreSQL
+ * (`PostgresRegistryStore`). `openRegistry(url)` in open.ts is the only place an engine is chosen.
+ * A call either resolves or rejects with a domain error from `errors.ts`, on every engine alike.
  *
  * Decisions that callers rely on:
  * - Base models are keyed by ONNX sha256; a name maps to exactly one sha. Re-registering the same
@@ -36,86 +37,86 @@ export interface Created<T> {
 export interface RegistryStore {
   // Base models
   /** Registers a backbone; idempotent on identical content, ConflictError otherwise. */
-  registerBaseModel(input: BaseModelInput): Created<BaseModel>;
+  registerBaseModel(input: BaseModelInput): Promise<Created<BaseModel>>;
   /** By name or sha256; NotFoundError if absent. */
-  getBaseModel(nameOrSha: string): BaseModel;
-  listBaseModels(): readonly BaseModel[];
+  getBaseModel(nameOrSha: string): Promise<BaseModel>;
+  listBaseModels(): Promise<readonly BaseModel[]>;
 
   // Tasks and examples
   /** Creates the task and its examples in one transaction; AlreadyExistsError if the id is taken. */
-  createTask(input: TaskInput): Task;
+  createTask(input: TaskInput): Promise<Task>;
   /** Adds examples in one transaction; returns how many were new (duplicates are skipped). */
-  addExamples(taskId: string, examples: readonly ExampleInputFields[]): { added: number; skipped: number };
-  getTask(taskId: string): Task;
+  addExamples(taskId: string, examples: readonly ExampleInputFields[]): Promise<{ added: number; skipped: number }>;
+  getTask(taskId: string): Promise<Task>;
   /** Ordered by id; `maxResults` 1..1000 (default 100). */
-  listTasks(filter?: TaskFilter, pageToken?: string, maxResults?: number): Page<Task>;
+  listTasks(filter?: TaskFilter, pageToken?: string, maxResults?: number): Promise<Page<Task>>;
   /** All examples of a task (optionally one split), in insertion order. */
-  listExamples(taskId: string, split?: Split): readonly Example[];
+  listExamples(taskId: string, split?: Split): Promise<readonly Example[]>;
   /** Deletes the task and its examples; adapters/priors are kept (see above). */
-  deleteTask(taskId: string): void;
+  deleteTask(taskId: string): Promise<void>;
 
   // Feature cache, keyed by (example hash, base model sha256)
   /** One entry per hash, in order; undefined where not cached. Counts hits and misses. */
-  getFeatures(baseSha: string, hashes: readonly string[]): (Float32Array | undefined)[];
+  getFeatures(baseSha: string, hashes: readonly string[]): Promise<(Float32Array | undefined)[]>;
   /** Stores entries in one transaction (replacing existing ones); length must be featureDim. */
-  putFeatures(baseSha: string, entries: readonly FeatureEntry[]): void;
-  getCacheStats(): CacheStats;
+  putFeatures(baseSha: string, entries: readonly FeatureEntry[]): Promise<void>;
+  getCacheStats(): Promise<CacheStats>;
 
   // Adapters
-  createAdapterVersion(input: AdapterInput): Created<Adapter>;
-  getAdapter(id: string): Adapter;
-  getAdapterVersion(name: string, version: number): Adapter;
+  createAdapterVersion(input: AdapterInput): Promise<Created<Adapter>>;
+  getAdapter(id: string): Promise<Adapter>;
+  getAdapterVersion(name: string, version: number): Promise<Adapter>;
   /** Highest version of a name. */
-  getLatestAdapterVersion(name: string): Adapter;
+  getLatestAdapterVersion(name: string): Promise<Adapter>;
   /** Ordered by (name, version). */
-  searchAdapters(filter?: AdapterFilter, pageToken?: string, maxResults?: number): Page<AdapterSummary>;
+  searchAdapters(filter?: AdapterFilter, pageToken?: string, maxResults?: number): Promise<Page<AdapterSummary>>;
   /** Points (or moves) an alias to an existing version. */
-  setAlias(name: string, alias: string, version: number): AdapterAlias;
-  getByAlias(name: string, alias: string): Adapter;
-  deleteAlias(name: string, alias: string): void;
-  listAliases(name: string): readonly AdapterAlias[];
-  getLineage(adapterId: string): Lineage;
+  setAlias(name: string, alias: string, version: number): Promise<AdapterAlias>;
+  getByAlias(name: string, alias: string): Promise<Adapter>;
+  deleteAlias(name: string, alias: string): Promise<void>;
+  listAliases(name: string): Promise<readonly AdapterAlias[]>;
+  getLineage(adapterId: string): Promise<Lineage>;
 
   // Priors
-  createPrior(input: PriorInput): Created<Prior>;
+  createPrior(input: PriorInput): Promise<Created<Prior>>;
   /** By id. */
-  getPrior(id: string): Prior;
-  getPriorVersion(name: string, version: number): Prior;
+  getPrior(id: string): Promise<Prior>;
+  getPriorVersion(name: string, version: number): Promise<Prior>;
   /** Newest first. */
-  listPriors(filter?: PriorFilter, pageToken?: string, maxResults?: number): Page<PriorSummary>;
+  listPriors(filter?: PriorFilter, pageToken?: string, maxResults?: number): Promise<Page<PriorSummary>>;
   /** Most recently created prior for a base model (name or sha), optionally of one name. */
-  getLatestPrior(baseModel: string, name?: string): Prior;
+  getLatestPrior(baseModel: string, name?: string): Promise<Prior>;
 
   // Runs
-  createRun(input: RunInput): Run;
-  /** ConflictError if already finished. */
-  finishRun(id: string, result: RunResult): Run;
-  getRun(id: string): Run;
+  createRun(input: RunInput): Promise<Run>;
+  /** ConflictError if already finished; refs are merged into those given at creation. */
+  finishRun(id: string, result: RunResult): Promise<Run>;
+  getRun(id: string): Promise<Run>;
   /** Newest first. */
-  listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Page<Run>;
+  listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Promise<Page<Run>>;
 
   // Zoos (named, versioned sets of adapters with task embeddings)
   /** Idempotent for the same name and base model; ConflictError for another base model. */
-  createZoo(input: ZooInput): Created<ZooRecord>;
-  getZoo(name: string): ZooRecord;
+  createZoo(input: ZooInput): Promise<Created<ZooRecord>>;
+  getZoo(name: string): Promise<ZooRecord>;
   /** Ordered by name. */
-  listZoos(filter?: { baseModelSha?: string }, pageToken?: string, maxResults?: number): Page<ZooRecord>;
+  listZoos(filter?: { baseModelSha?: string }, pageToken?: string, maxResults?: number): Promise<Page<ZooRecord>>;
   /** Members of a version (default latest), in joining order. */
-  listZooMembers(name: string, version?: number): readonly ZooMember[];
+  listZooMembers(name: string, version?: number): Promise<readonly ZooMember[]>;
   /** Newest first. */
-  listZooVersions(name: string): readonly ZooVersion[];
+  listZooVersions(name: string): Promise<readonly ZooVersion[]>;
   /** One new version adding and/or removing members (a newer adapter of a member's task replaces it). */
-  changeZooMembers(name: string, add: readonly ZooMemberInput[], removeAdapterIds?: readonly string[]): ZooChange;
-  deleteZoo(name: string): void;
+  changeZooMembers(name: string, add: readonly ZooMemberInput[], removeAdapterIds?: readonly string[]): Promise<ZooChange>;
+  deleteZoo(name: string): Promise<void>;
 
   // Jobs
-  createJob(input: { kind: JobKind; params: JsonObject }): Job;
-  getJob(id: string): Job;
-  updateJob(id: string, update: JobUpdate): Job;
+  createJob(input: { kind: JobKind; params: JsonObject }): Promise<Job>;
+  getJob(id: string): Promise<Job>;
+  updateJob(id: string, update: JobUpdate): Promise<Job>;
   /** Sets the cancel flag the runner polls. */
-  requestJobCancel(id: string): Job;
+  requestJobCancel(id: string): Promise<Job>;
   /** Newest first. */
-  listJobs(filter?: JobFilter, pageToken?: string, maxResults?: number): Page<Job>;
+  listJobs(filter?: JobFilter, pageToken?: string, maxResults?: number): Promise<Page<Job>>;
 
-  close(): void;
+  close(): Promise<void>;
 }

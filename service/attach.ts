@@ -12,7 +12,7 @@ import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { AdapterSummary } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
 import { DEFAULT_BUDGET } from './methods.ts';
-import type { Zoo as Runtime } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface AttachResult {
   readonly adapter: AdapterSummary;
@@ -21,8 +21,8 @@ export interface AttachResult {
 }
 
 export async function attachAdapter(rt: Runtime, adapterId: string, taskId: string, opts: { tau?: number } = {}): Promise<AttachResult> {
-  const source = rt.store.getAdapter(adapterId);
-  const task = rt.store.getTask(taskId);
+  const source = await rt.store.getAdapter(adapterId);
+  const task = await rt.store.getTask(taskId);
   if (source.baseModelSha !== task.baseModelSha) {
     throw new ConflictError(`adapter '${source.name}' v${source.version} was made for base model ${source.baseModelSha.slice(0, 12)}…, task '${task.id}' uses ${task.baseModelSha.slice(0, 12)}…`);
   }
@@ -37,7 +37,7 @@ export async function attachAdapter(rt: Runtime, adapterId: string, taskId: stri
   const nWay = task.labels.length;
   const fitted = createFittedAdapter(prepareSupport(layer, shape, support, nWay, tau), joinTheta(A, B, shape));
   const supportAccuracy = accuracy(fitted.predict(support.features), support.labels);
-  const { value, created } = rt.store.createAdapterVersion({
+  const { value, created } = await rt.store.createAdapterVersion({
     name: source.name, method: source.method, baseModel: source.baseModelSha, taskId: task.id, labels: task.labels,
     rank: source.rank, alpha: source.alpha,
     parameters: { ...source.parameters, prototypes: fitted.prototypes },

@@ -9,14 +9,14 @@ import { createRng } from '../adapters/rng.ts';
 import { accuracy } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
 import type { AdapterAlias, AdapterSummary, Prior, Task, ZooChange } from '../registry/types.ts';
-import { createMethod, methodContext, methodName, POSTERIOR_METHODS, toMixturePrior, type FitOptions, type MethodName } from './methods.ts';
 import { AdapterResolver } from './adapter-refs.ts';
-import { promoteAdapters } from './zoos.ts';
+import { createMethod, methodContext, methodName, POSTERIOR_METHODS, toMixturePrior, type FitOptions, type MethodName } from './methods.ts';
 import { DEFAULT_POSTERIOR_SAMPLES, samplePosterior } from './posterior-samples.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
 import { recordRun } from './runs.ts';
+import { promoteAdapters } from './zoos.ts';
 import { exampleItems } from './tasks.ts';
-import type { Zoo } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface FitRequest {
   readonly method: string;
@@ -47,29 +47,28 @@ export interface FitResult {
 }
 
 /** Support features and labels 0..nWay-1 in the task's label order. */
-export async function loadSupport(zoo: Zoo, task: Task): Promise<SupportSet> {
-  const examples = zoo.store.listExamples(task.id, 'support');
+export async function loadSupport(runtime: Runtime, task: Task): Promise<SupportSet> {
+  const examples = await runtime.store.listExamples(task.id, 'support');
   const missing = task.labels.filter((l) => !examples.some((e) => e.label === l));
   if (missing.length > 0) throw new ValidationError(`task '${task.id}': every label needs a support example; none for ${missing.join(', ')}`);
-  const backbone = await zoo.taskBackbone(task);
-  const features = await zoo.featurizer.features(backbone, exampleItems(examples));
+  const backbone = await runtime.taskBackbone(task);
+  const features = await runtime.featurizer.features(backbone, exampleItems(examples));
   return { features, labels: Int32Array.from(examples, (e) => task.labels.indexOf(e.label)) };
 }
 
-export async function fitAdapter(zoo: Zoo, taskId: string, req: FitRequest): Promise<FitResult> {
-  const task = zoo.store.getTask(taskId);
+export async function fitAdapter(runtime: Runtime, taskId: string, req: FitRequest): Promise<FitResult> {
+  const task = await runtime.store.getTask(taskId);
   const name = methodName(req.method);
-  const prior = resolvePrior(zoo.store, task, req.prior);
+  const prior = await resolvePrior(runtime.store, task, req.prior);
   const runInput = {
     kind: 'fit' as const, name: `fit ${task.id} ${name}`, config: { method: name, ...req.options, seed: req.seed ?? 0 },
     refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
   };
-  const { value } = await recordRun(zoo.store, runInput, async (run) => {
-    const fit = await fitAndStore(zoo, task, name, prior, req, run.id);
-    const change = req.zoo !== undefined ? await promoteAdapters(zoo, new AdapterResolver(zoo.store), req.zoo, [{ id: fit.adapter.id }]) : null;
-    const result = { ...fit, zoo: change, runId: run.id };
+  const { value } = await recordRun(runtime.store, runInput, async (run) => {
+    const fit = await fitAndStore(runtime, task, name, prior, req, run.id);
+    const change = req.zoo !== undefined ? await promoteAdapters(runtime, new AdapterResolver(runtime.store), req.zoo, [{ id: fit.adapter.id }]) : null;
     return {
-      value: result, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
+      value: { ...fit, zoo: change, runId: run.id }, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
       refs: { adapter_ids: [fit.adapter.id], ...(change ? { zoo: { name: change.zoo.name, version: change.version } } : {}) },
     };
   });
@@ -77,11 +76,11 @@ export async function fitAdapter(zoo: Zoo, taskId: string, req: FitRequest): Pro
 }
 
 async function fitAndStore(
-  zoo: Zoo, task: Task, name: MethodName, prior: Prior | null, req: FitRequest, runId: string,
+  runtime: Runtime, task: Task, name: MethodName, prior: Prior | null, req: FitRequest, runId: string,
 ): Promise<Omit<FitResult, 'zoo' | 'runId'>> {
-  const backbone = await zoo.taskBackbone(task);
-  const support = await loadSupport(zoo, task);
-  const resolved = createMethod(name, methodContext(zoo.store, backbone.encoder.layer, prior, req.options));
+  const backbone = await runtime.taskBackbone(task);
+  const support = await loadSupport(runtime, task);
+  const resolved = createMethod(name, await methodContext(runtime.store, backbone.encoder.layer, prior, req.options));
   const nWay = task.labels.length;
   const rng = createRng(req.seed ?? 0);
   const started = performance.now();
@@ -91,9 +90,9 @@ async function fitAndStore(
     : null;
   const posterior = samples ? samplePosterior(toMixturePrior(prior!), fitted, support, samples, rng.fork('posterior')) : {};
   const fitMs = performance.now() - started;
-  zoo.observer.fitted(name, fitMs);
+  runtime.observer.fitted(name, fitMs);
   const supportAccuracy = accuracy(fitted.predict(support.features), support.labels);
-  const { value, created } = zoo.store.createAdapterVersion({
+  const { value, created } = await runtime.store.createAdapterVersion({
     name: req.name ?? `${task.id}.${name}`,
     method: name,
     baseModel: task.baseModelSha,
@@ -107,7 +106,7 @@ async function fitAndStore(
     trainingConfig: { ...resolved.config, seed: req.seed ?? 0, ...(samples ? { posterior: { ...samples } } : {}), run_id: runId },
     parents: { priorId: resolved.priorId },
   });
-  const alias = req.alias !== undefined ? zoo.store.setAlias(value.name, req.alias, value.version) : null;
+  const alias = req.alias !== undefined ? await runtime.store.setAlias(value.name, req.alias, value.version) : null;
   const { parameters: _, ...adapter } = value;
   return { adapter, created, fitMs, supportAccuracy, alias };
 }

@@ -28,8 +28,8 @@ export const trainPriorJob: JobHandler = async (raw, ctx: JobContext) => {
   const p = parseParams(TrainPriorParams, raw);
   const rt = ctx.runtime;
   if (p.base_model !== undefined) {
-    const zoo = rt.store.getZoo(p.zoo);
-    const base = rt.store.getBaseModel(p.base_model);
+    const zoo = await rt.store.getZoo(p.zoo);
+    const base = await rt.store.getBaseModel(p.base_model);
     if (base.sha256 !== zoo.baseModelSha) throw new ValidationError(`base_model: zoo '${p.zoo}' holds adapters of base model ${zoo.baseModelSha.slice(0, 12)}…, got '${p.base_model}'`);
   }
   const r = await trainZooPrior(rt, { zoo: p.zoo, zooVersion: p.zoo_version, config: p.config, baselines: p.baselines }, ctx);

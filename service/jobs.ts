@@ -18,10 +18,10 @@ import type { RegistryStore } from '../registry/store.ts';
 import type { Job, JobKind, JobTracePoint, JsonObject, RunKind, RunRefs } from '../registry/types.ts';
 import { FINISHED_JOB_STATUSES } from '../registry/types.ts';
 import { recordRun } from './runs.ts';
-import type { Zoo } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 /** What a handler may use besides its params. */
-export type JobRuntime = Zoo;
+export type JobRuntime = Runtime;
 
 export interface JobProgress {
   readonly phase: string;
@@ -48,10 +48,12 @@ export type JobHandler = (params: JsonObject, ctx: JobContext) => Promise<JsonOb
 export type JobHandlers = Readonly<Partial<Record<JobKind, JobHandler>>>;
 
 export interface JobRunner {
+  /** Marks jobs a previous process left queued or running as failed (they cannot resume). */
+  start(): Promise<void>;
   /** Stores the job (status queued) and schedules it; ValidationError for a kind without handler. */
-  submit(kind: JobKind, params: JsonObject): Job;
+  submit(kind: JobKind, params: JsonObject): Promise<Job>;
   /** Idempotent while the job is queued or running; ConflictError once it finished. */
-  cancel(id: string): Job;
+  cancel(id: string): Promise<Job>;
   /** Called with the stored job after every change; returns the unsubscribe function. */
   subscribe(listener: (job: Job) => void): () => void;
   /** Cancels running work and waits for it to stop. */
@@ -96,11 +98,12 @@ export class InProcessJobRunner implements JobRunner {
   private running: Promise<void> | null = null;
   private closed = false;
 
-  constructor(private readonly runtime: JobRuntime, private readonly handlers: JobHandlers) {
-    // Jobs a previous process left queued or running cannot resume: mark them failed.
+  constructor(private readonly runtime: JobRuntime, private readonly handlers: JobHandlers) {}
+
+  async start(): Promise<void> {
     for (const status of ['queued', 'running'] as const) {
-      for (const job of this.store.listJobs({ status }, undefined, 1000).items) {
-        this.store.updateJob(job.id, { status: 'failed', error: { code: 'INTERRUPTED', message: 'the server stopped while this job was ' + status } });
+      for (const job of (await this.store.listJobs({ status }, undefined, 1000)).items) {
+        await this.store.updateJob(job.id, { status: 'failed', error: { code: 'INTERRUPTED', message: `the server stopped while this job was ${status}; submit it again` } });
       }
     }
   }
@@ -109,20 +112,20 @@ export class InProcessJobRunner implements JobRunner {
     return this.runtime.store;
   }
 
-  submit(kind: JobKind, params: JsonObject): Job {
+  async submit(kind: JobKind, params: JsonObject): Promise<Job> {
     if (this.closed) throw new ConflictError('the server is shutting down; submit the job again later');
     if (!this.handlers[kind]) throw new ValidationError(`kind: expected one of ${Object.keys(this.handlers).join(', ')}, got '${kind}'`);
-    const job = this.store.createJob({ kind, params });
+    const job = await this.store.createJob({ kind, params });
     this.queue.push(job.id);
     this.emit(job);
     this.running ??= this.drain();
     return job;
   }
 
-  cancel(id: string): Job {
-    const job = this.store.getJob(id);
+  async cancel(id: string): Promise<Job> {
+    const job = await this.store.getJob(id);
     if (isFinished(job)) throw new ConflictError(`job '${id}' already finished (${job.status}); nothing to cancel`);
-    const flagged = this.store.requestJobCancel(id);
+    const flagged = await this.store.requestJobCancel(id);
     const controller = this.controllers.get(id);
     if (controller) {
       controller.abort();
@@ -141,7 +144,7 @@ export class InProcessJobRunner implements JobRunner {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const id of this.queue.splice(0)) this.finish(id, { status: 'cancelled' });
+    for (const id of this.queue.splice(0)) await this.finish(id, { status: 'cancelled' });
     for (const c of this.controllers.values()) c.abort();
     await this.running;
   }
@@ -150,8 +153,8 @@ export class InProcessJobRunner implements JobRunner {
     for (const l of this.listeners) l(job);
   }
 
-  private finish(id: string, update: Parameters<RegistryStore['updateJob']>[1]): Job {
-    const job = this.store.updateJob(id, { etaMs: null, ...update });
+  private async finish(id: string, update: Parameters<RegistryStore['updateJob']>[1]): Promise<Job> {
+    const job = await this.store.updateJob(id, { etaMs: null, ...update });
     this.emit(job);
     return job;
   }
@@ -165,13 +168,18 @@ export class InProcessJobRunner implements JobRunner {
   }
 
   private async execute(id: string): Promise<void> {
-    const job = this.store.getJob(id);
+    const job = await this.store.getJob(id);
+    if (job.cancelRequested) {
+      await this.finish(id, { status: 'cancelled' });
+      return;
+    }
     const handler = this.handlers[job.kind]!;
     const controller = new AbortController();
     this.controllers.set(id, controller);
     const startedAt = performance.now();
     let lastWrite = 0;
     let lastPhase = '';
+    let writes: Promise<void> = Promise.resolve();
     const report = (p: JobProgress): void => {
       const now = performance.now();
       const phaseChanged = p.phase !== lastPhase;
@@ -180,21 +188,24 @@ export class InProcessJobRunner implements JobRunner {
       lastPhase = p.phase;
       const elapsed = now - startedAt;
       const etaMs = p.etaMs ?? (p.progress > 0.01 ? (elapsed * (1 - p.progress)) / p.progress : null);
-      this.emit(this.store.updateJob(id, {
+      // Progress writes are ordered but not awaited: the handler keeps computing.
+      writes = writes.then(() => this.store.updateJob(id, {
         phase: p.phase, phaseIndex: p.phaseIndex, phaseCount: p.phaseCount, progress: p.progress, etaMs, trace: p.trace,
-      }));
+      })).then((j) => this.emit(j), (err: unknown) => console.error(`job ${id}: progress not stored`, err));
     };
     try {
       const { value, run } = await recordRun(this.store, { kind: RUN_KIND_OF[job.kind], name: `${job.kind} job ${id}`, config: job.params }, async (run) => {
-        this.emit(this.store.updateJob(id, { status: 'running', phase: 'starting', runId: run.id }));
+        this.emit(await this.store.updateJob(id, { status: 'running', phase: 'starting', runId: run.id }));
         const result = await handler(job.params, { signal: controller.signal, report, runtime: this.runtime, runId: run.id });
+        await writes;
         if (controller.signal.aborted) throw new JobCancelledError();
         const { metrics, refs } = result as { metrics?: JsonObject; refs?: RunRefs };
         return { value: result, metrics, refs };
       }, isCancel);
-      this.finish(id, { status: 'succeeded', progress: 1, result: value, runId: run.id });
+      await this.finish(id, { status: 'succeeded', progress: 1, result: value, runId: run.id });
     } catch (err) {
-      this.finish(id, isCancel(err) || controller.signal.aborted ? { status: 'cancelled' } : { status: 'failed', error: errorOf(err) });
+      await writes;
+      await this.finish(id, isCancel(err) || controller.signal.aborted ? { status: 'cancelled' } : { status: 'failed', error: errorOf(err) });
     } finally {
       this.controllers.delete(id);
     }

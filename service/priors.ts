@@ -14,11 +14,11 @@ export interface PriorRef {
   readonly version?: number;
 }
 
-function allPriors(store: RegistryStore, baseModelSha: string): PriorSummary[] {
+async function allPriors(store: RegistryStore, baseModelSha: string): Promise<PriorSummary[]> {
   const out: PriorSummary[] = [];
   let token: string | undefined;
   do {
-    const page = store.listPriors({ baseModelSha }, token, 1000);
+    const page = await store.listPriors({ baseModelSha }, token, 1000);
     out.push(...page.items);
     token = page.nextPageToken;
   } while (token);
@@ -26,12 +26,12 @@ function allPriors(store: RegistryStore, baseModelSha: string): PriorSummary[] {
 }
 
 /** Names of the zoos (of the task's base model) that hold the task as a live member. */
-export function zoosOfTask(store: RegistryStore, task: Task): string[] {
+export async function zoosOfTask(store: RegistryStore, task: Task): Promise<string[]> {
   const names: string[] = [];
   let token: string | undefined;
   do {
-    const page = store.listZoos({ baseModelSha: task.baseModelSha }, token, 1000);
-    for (const z of page.items) if (store.listZooMembers(z.name).some((m) => m.taskId === task.id)) names.push(z.name);
+    const page = await store.listZoos({ baseModelSha: task.baseModelSha }, token, 1000);
+    for (const z of page.items) if ((await store.listZooMembers(z.name)).some((m) => m.taskId === task.id)) names.push(z.name);
     token = page.nextPageToken;
   } while (token);
   return names;
@@ -40,28 +40,28 @@ export function zoosOfTask(store: RegistryStore, task: Task): string[] {
 /** The zoo a prior was trained from (`config.zoo`), or null for priors trained on a suite file. */
 export const zooOfPrior = (p: PriorSummary): string | null => (typeof p.config.zoo === 'string' ? p.config.zoo : null);
 
-function latestOrNull(store: RegistryStore, baseModelSha: string): Prior | null {
+async function latestOrNull(store: RegistryStore, baseModelSha: string): Promise<Prior | null> {
   try {
-    return store.getLatestPrior(baseModelSha);
+    return await store.getLatestPrior(baseModelSha);
   } catch (err) {
     if (err instanceof NotFoundError) return null;
     throw err;
   }
 }
 
-export function resolvePrior(store: RegistryStore, task: Task, ref?: PriorRef): Prior | null {
+export async function resolvePrior(store: RegistryStore, task: Task, ref?: PriorRef): Promise<Prior | null> {
   if (ref !== undefined) {
-    const prior = ref.id !== undefined ? store.getPrior(ref.id)
-      : ref.version !== undefined ? store.getPriorVersion(ref.name!, ref.version)
-        : store.getLatestPrior(task.baseModelSha, ref.name);
+    const prior = ref.id !== undefined ? await store.getPrior(ref.id)
+      : ref.version !== undefined ? await store.getPriorVersion(ref.name!, ref.version)
+        : await store.getLatestPrior(task.baseModelSha, ref.name);
     if (prior.baseModelSha !== task.baseModelSha) {
       throw new ConflictError(`prior '${prior.name}' v${prior.version} was trained for another base model than task '${task.id}'`);
     }
     return prior;
   }
-  const zoos = new Set(zoosOfTask(store, task));
+  const zoos = new Set(await zoosOfTask(store, task));
   if (zoos.size > 0) {
-    const own = allPriors(store, task.baseModelSha).find((p) => zoos.has(zooOfPrior(p) ?? ''));
+    const own = (await allPriors(store, task.baseModelSha)).find((p) => zoos.has(zooOfPrior(p) ?? ''));
     if (own) return store.getPrior(own.id);
   }
   return latestOrNull(store, task.baseModelSha);

@@ -19,7 +19,7 @@ import type { LoadedBackbone } from './backbones.ts';
 import { decodeInput, modalityOf, type InputBody } from './inputs.ts';
 import { LruCache } from './lru.ts';
 import { checkInputCount } from './predict.ts';
-import type { Zoo as Runtime } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 export type RetrieveMode = 'best' | 'mixture';
 export type RetrieveRouting = 'embedding' | 'arrow';
@@ -86,9 +86,9 @@ export class Retriever {
     const modality = modalityOf(req.inputs);
     const items = req.inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, this.rt.limits.maxTextLength));
     const backbone = await this.rt.forModality(modality);
-    const entries = this.entriesFor(backbone, req.zoo, req.zooVersion);
+    const entries = await this.entriesFor(backbone, req.zoo, req.zooVersion);
     const features = await this.rt.featurizer.features(backbone, items);
-    const scores = routing === 'arrow' ? this.arrowScores(backbone, entries, features) : this.cosineScores(backbone, entries, features);
+    const scores = routing === 'arrow' ? await this.arrowScores(backbone, entries, features) : this.cosineScores(backbone, entries, features);
     const order = [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b).slice(0, topK);
     const candidates = order.map((i) => ({
       adapter: entries[i].adapter, zoo: entries[i].zoo, zooVersion: entries[i].zooVersion, taskId: entries[i].member.taskId, score: scores[i],
@@ -97,9 +97,9 @@ export class Retriever {
     return { routing, candidates, prediction };
   }
 
-  private entriesFor(backbone: LoadedBackbone<unknown>, zooName?: string, version?: number): Entry[] {
+  private async entriesFor(backbone: LoadedBackbone<unknown>, zooName?: string, version?: number): Promise<Entry[]> {
     const { store } = this.rt;
-    const zoos = zooName !== undefined ? [store.getZoo(zooName)] : store.listZoos({ baseModelSha: backbone.baseModel.sha256 }, undefined, 1000).items;
+    const zoos = zooName !== undefined ? [await store.getZoo(zooName)] : (await store.listZoos({ baseModelSha: backbone.baseModel.sha256 }, undefined, 1000)).items;
     const entries: Entry[] = [];
     for (const zoo of zoos) {
       if (zoo.baseModelSha !== backbone.baseModel.sha256) {
@@ -110,10 +110,10 @@ export class Retriever {
       const key = `${zoo.name}@${v}@${zoo.createdMs}`;
       let list = this.members.get(key);
       if (!list) {
-        list = store.listZooMembers(zoo.name, v).map((member) => {
-          const { parameters: _, ...adapter } = store.getAdapter(member.adapterId);
+        list = await Promise.all((await store.listZooMembers(zoo.name, v)).map(async (member) => {
+          const { parameters: _, ...adapter } = await store.getAdapter(member.adapterId);
           return { member, zoo: zoo.name, zooVersion: v, adapter };
-        });
+        }));
         this.members.set(key, list);
       }
       entries.push(...list);
@@ -132,12 +132,12 @@ export class Retriever {
     return scores;
   }
 
-  private arrowScores(backbone: LoadedBackbone<unknown>, entries: readonly Entry[], features: readonly Float32Array[]): number[] {
+  private async arrowScores(backbone: LoadedBackbone<unknown>, entries: readonly Entry[], features: readonly Float32Array[]): Promise<number[]> {
     const layer = backbone.encoder.layer;
-    return entries.map((e) => {
+    return Promise.all(entries.map(async (e) => {
       let v = this.arrows.get(e.adapter.id);
       if (!v) {
-        const { lora_A: A, lora_B: B } = this.rt.store.getAdapter(e.adapter.id).parameters;
+        const { lora_A: A, lora_B: B } = (await this.rt.store.getAdapter(e.adapter.id)).parameters;
         const shape = loraShape(layer, e.adapter.rank, e.adapter.alpha);
         v = arrowPrototype(shape, joinTheta(A, B, shape));
         this.arrows.set(e.adapter.id, v);
@@ -149,7 +149,7 @@ export class Retriever {
         s += Math.abs(d);
       }
       return s / features.length;
-    });
+    }));
   }
 
   private async predict(mode: RetrieveMode, candidates: readonly RetrievalCandidate[], features: readonly Float32Array[]): Promise<RetrievalPrediction> {

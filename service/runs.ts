@@ -38,16 +38,16 @@ export async function recordRun<T>(
   store: RegistryStore, input: Omit<RunInput, 'codeVersion'>, work: (run: Run) => Promise<RunOutcome<T>>,
   isCancel: (err: unknown) => boolean = () => false,
 ): Promise<{ value: T; run: Run }> {
-  const run = store.createRun({ ...input, codeVersion: codeVersion() });
+  const run = await store.createRun({ ...input, codeVersion: codeVersion() });
   const started = performance.now();
   try {
     const out = await work(run);
-    const finished = store.finishRun(run.id, {
+    const finished = await store.finishRun(run.id, {
       status: 'succeeded', metrics: { ...out.metrics, duration_ms: Math.round(performance.now() - started) }, refs: out.refs,
     });
     return { value: out.value, run: finished };
   } catch (err) {
-    store.finishRun(run.id, {
+    await store.finishRun(run.id, {
       status: isCancel(err) ? 'cancelled' : 'failed', metrics: { duration_ms: Math.round(performance.now() - started) },
       error: err instanceof Error ? err.message : String(err),
     });

@@ -23,7 +23,7 @@ import { priorName } from './meta-artifacts.ts';
 import { trainBaselines } from './train-baselines.ts';
 import { DEFAULT_PRIOR_CONFIG, type PriorTrainConfig } from './train-prior.ts';
 import { taskData, zooEntries } from './zoos.ts';
-import type { Zoo as Runtime } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface ZooPriorRequest {
   readonly zoo: string;
@@ -88,7 +88,7 @@ export async function trainZooPrior(rt: Runtime, req: ZooPriorRequest, control: 
   const cfg = priorConfig(req.config as Record<string, unknown> | undefined);
   const withBaselines = req.baselines ?? false;
   const report = phaseReporter(control, withBaselines);
-  const { zoo, version, entries } = zooEntries(rt, req.zoo, req.zooVersion);
+  const { zoo, version, entries } = await zooEntries(rt, req.zoo, req.zooVersion);
   const tasks = entries.filter((e) => e.member.taskId !== null).map((e) => e.member.taskId!);
   if (tasks.length < 2) {
     throw new ConflictError(`zoo '${zoo.name}' v${version} has ${tasks.length} member task(s); a prior needs at least 2 (promote more adapters: POST /v1/zoos/${zoo.name}/members)`);
@@ -99,7 +99,7 @@ export async function trainZooPrior(rt: Runtime, req: ZooPriorRequest, control: 
   report(0, 0);
   const data: LabelledSet[] = [];
   for (const [i, taskId] of tasks.entries()) {
-    data.push(await taskData(rt, rt.store.getTask(taskId)));
+    data.push(await taskData(rt, await rt.store.getTask(taskId)));
     report(0, (i + 1) / tasks.length);
     await yieldToEventLoop(control.signal);
   }
@@ -136,20 +136,20 @@ export async function trainZooPrior(rt: Runtime, req: ZooPriorRequest, control: 
 
   report(3, 0);
   const lineage: JsonObject = { zoo: zoo.name, zoo_version: version, ...(control.runId ? { run_id: control.runId } : {}) };
-  const prior = rt.store.createPrior({
+  const prior = (await rt.store.createPrior({
     name: priorName(zoo.name), baseModel: zoo.baseModelSha,
     weights: Float32Array.from(result.prior.weights), means: packRows(result.prior.means, result.prior.dim),
     variances: packRows(result.prior.variances, result.prior.dim), sigma2: result.prior.sigma2, beta2: result.prior.beta2,
     trainingTaskIds: tasks, seed: cfg.seed,
     config: { ...cfg, ...lineage, suite: zoo.name, trainMs, kept: result.diagnostics.kept, logLikTrace: result.diagnostics.logLikTrace },
-  }).value;
+  })).value;
 
   let baselines: Record<string, string> = {};
   if (withBaselines) {
     report(4, 0);
     await yieldToEventLoop(control.signal);
-    const labels = [...new Set(tasks.flatMap((t) => rt.store.getTask(t).labels))];
-    baselines = trainBaselines({
+    const labels = [...new Set((await Promise.all(tasks.map((t) => rt.store.getTask(t)))).flatMap((t) => t.labels))];
+    baselines = await trainBaselines({
       store: rt.store, baseModel: backbone.baseModel, suite: zoo.name, layer, ids: tasks, data,
       zoo: result.thetas, priorId: prior.id, classes: labels,
     }, cfg);

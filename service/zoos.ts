@@ -11,14 +11,14 @@ import type { Adapter, AdapterSummary, Split, Task, ZooChange, ZooMember, ZooRec
 import { noHeadMessage } from './adapter-heads.ts';
 import type { AdapterRef, AdapterResolver } from './adapter-refs.ts';
 import { exampleItems } from './tasks.ts';
-import type { Zoo as Runtime } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 /** Examples that describe a task: what it is fitted and scored on. */
 const TASK_SPLITS: readonly Split[] = ['support', 'train', 'val', 'query', 'test'];
 
 /** Every labelled example of a task as feature rows (labels = index in the task's label set). */
 export async function taskData(rt: Runtime, task: Task, splits: readonly Split[] = TASK_SPLITS): Promise<LabelledSet> {
-  const examples = rt.store.listExamples(task.id).filter((e) => splits.includes(e.split));
+  const examples = (await rt.store.listExamples(task.id)).filter((e) => splits.includes(e.split));
   if (examples.length === 0) throw new ConflictError(`task '${task.id}' has no examples in ${splits.join('/')}`);
   const backbone = await rt.taskBackbone(task);
   return {
@@ -45,15 +45,15 @@ export async function promoteAdapters(
   rt: Runtime, resolver: AdapterResolver, zooName: string, refs: readonly AdapterRef[], opts: PromoteOptions = {},
 ): Promise<ZooChange> {
   if (refs.length === 0) throw new ValidationError('adapters: expected at least one adapter to promote, got none');
-  const adapters = refs.map((ref, i) => resolver.resolve(ref, `adapters[${i}]`));
+  const adapters = await Promise.all(refs.map((ref, i) => resolver.resolve(ref, `adapters[${i}]`)));
   const add = [];
   for (const [i, summary] of adapters.entries()) {
-    const adapter = rt.store.getAdapter(summary.id);
+    const adapter = await rt.store.getAdapter(summary.id);
     const problem = headProblem(adapter);
     if (problem) throw new ConflictError(`adapters[${i}]: ${problem}`);
     let task: Task;
     try {
-      task = rt.store.getTask(adapter.taskId!);
+      task = await rt.store.getTask(adapter.taskId!);
     } catch (err) {
       if (err instanceof NotFoundError) throw new ConflictError(`adapters[${i}]: task '${adapter.taskId}' of adapter '${adapter.name}' v${adapter.version} was deleted; a zoo member needs its task's examples`);
       throw err;
@@ -62,7 +62,7 @@ export async function promoteAdapters(
     const data = await taskData(rt, task);
     add.push({ adapterId: adapter.id, taskId: task.id, embedding: taskEmbedding(backbone.encoder.layer, data.features) });
   }
-  rt.store.createZoo({ name: zooName, baseModel: adapters[0].baseModelSha, description: opts.description });
+  await rt.store.createZoo({ name: zooName, baseModel: adapters[0].baseModelSha, description: opts.description });
   return rt.store.changeZooMembers(zooName, add);
 }
 
@@ -73,12 +73,12 @@ export interface ZooEntryView {
 }
 
 /** Members of a zoo version with their adapters (default: the latest version). */
-export function zooEntries(rt: Runtime, zooName: string, version?: number): { zoo: ZooRecord; version: number; entries: ZooEntryView[] } {
-  const zoo = rt.store.getZoo(zooName);
-  const members = rt.store.listZooMembers(zooName, version);
-  const entries = members.map((member) => {
-    const { parameters: _, ...adapter } = rt.store.getAdapter(member.adapterId);
+export async function zooEntries(rt: Runtime, zooName: string, version?: number): Promise<{ zoo: ZooRecord; version: number; entries: ZooEntryView[] }> {
+  const zoo = await rt.store.getZoo(zooName);
+  const members = await rt.store.listZooMembers(zooName, version);
+  const entries = await Promise.all(members.map(async (member) => {
+    const { parameters: _, ...adapter } = await rt.store.getAdapter(member.adapterId);
     return { member, adapter };
-  });
+  }));
   return { zoo, version: version ?? zoo.version, entries };
 }

@@ -13,7 +13,6 @@ import { joinTheta, loraShape, seededA0 } from '../adapters/lora.ts';
 import { createRng } from '../adapters/rng.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../service/config.ts';
-import { textItem } from '../service/inputs.ts';
 
 let server: RunningServer;
 let dir: string;
@@ -62,9 +61,9 @@ function taskBody(id: string) {
 }
 
 /** A small LiFT prior around A0 / B = 0 in the rank-2 θ space of the text layer. */
-function insertPrior(): string {
-  const { zoo } = server.context;
-  const base = zoo.store.listBaseModels().find((b) => b.modality === 'text')!;
+async function insertPrior(): Promise<string> {
+  const { runtime } = server.context;
+  const base = (await runtime.store.listBaseModels()).find((b) => b.modality === 'text')!;
   const p = base.placement[0];
   const layer = { inDim: p.inDim, outDim: p.outDim, weight: new Float32Array(0), bias: new Float32Array(0), activation: 'tanh' as const, normalize: true };
   const shape = loraShape(layer, 2, 2);
@@ -75,16 +74,16 @@ function insertPrior(): string {
   const means = new Float32Array(2 * D);
   means.set(theta0, 0);
   means.set(second, D);
-  return zoo.store.createPrior({
+  return (await runtime.store.createPrior({
     name: 'test-prior', baseModel: base.sha256, weights: Float32Array.from([0.6, 0.4]), means,
     variances: new Float32Array(2 * D).fill(1e-3), sigma2: 1e-3, beta2: 1, seed: 7,
     config: { rank: 2, alpha: 2, tau: 10, a0Seed: 0 },
-  }).value.id;
+  })).value.id;
 }
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-server-'));
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryPath: join(dir, 'registry.sqlite'), batchWindowMs: 25 }, { log: () => {} });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), batchWindowMs: 25 }, { log: () => {} });
 });
 
 after(async () => {
@@ -109,7 +108,7 @@ describe('server: task -> fit -> predict -> compare -> export -> import', () => 
   const ids: Record<string, string> = {};
   let priorId: string;
 
-  before(() => { priorId = insertPrior(); });
+  before(async () => { priorId = await insertPrior(); });
 
   it('creates a text task and lists and gets it', async () => {
     const created = await call('POST', '/v1/tasks', taskBody('topics'));

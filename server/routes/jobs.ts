@@ -21,25 +21,25 @@ export function accepted(res: Response, job: Job): void {
 
 export function jobRoutes(ctx: ServerContext): Router {
   const r = Router();
-  const { store } = ctx.zoo;
+  const { store } = ctx.runtime;
 
-  r.get('/v1/jobs', validate({ query: JobList }), (_req, res) => {
+  r.get('/v1/jobs', validate({ query: JobList }), async (_req, res) => {
     const q = parsed(res, 'query', JobList);
-    res.json(formatPage(store.listJobs({ kind: q.kind as Job['kind'] | undefined, status: q.status as Job['status'] | undefined }, q.page_token, q.max_results), formatJob));
+    res.json(formatPage(await store.listJobs({ kind: q.kind as Job['kind'] | undefined, status: q.status as Job['status'] | undefined }, q.page_token, q.max_results), formatJob));
   });
 
-  r.get('/v1/jobs/:id', validate({ params: IdParams }), (_req, res) => {
-    res.json(formatJob(store.getJob(parsed(res, 'params', IdParams).id)));
+  r.get('/v1/jobs/:id', validate({ params: IdParams }), async (_req, res) => {
+    res.json(formatJob(await store.getJob(parsed(res, 'params', IdParams).id)));
   });
 
-  r.post('/v1/jobs/:id/cancel', validate({ params: IdParams }), (_req, res) => {
-    res.json(formatJob(ctx.jobs.cancel(parsed(res, 'params', IdParams).id)));
+  r.post('/v1/jobs/:id/cancel', validate({ params: IdParams }), async (_req, res) => {
+    res.json(formatJob(await ctx.jobs.cancel(parsed(res, 'params', IdParams).id)));
   });
 
   /** `data: <Job JSON>` on every change; the stream ends when the job finishes. */
-  r.get('/v1/jobs/:id/events', validate({ params: IdParams }), (req, res) => {
+  r.get('/v1/jobs/:id/events', validate({ params: IdParams }), async (req, res) => {
     const id = parsed(res, 'params', IdParams).id;
-    const first = store.getJob(id);
+    const first = await store.getJob(id);
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
     res.flushHeaders();
     const send = (job: Job) => res.write(`event: job\ndata: ${JSON.stringify(formatJob(job))}\n\n`);

@@ -14,10 +14,10 @@ export function opsRoutes(ctx: ServerContext): Router {
   });
 
   /** Readiness: backbones loaded, registry open, not shutting down. */
-  r.get('/readyz', (_req, res) => {
+  r.get('/readyz', async (_req, res) => {
     const { ready, shuttingDown } = ctx.state;
     let registry = true;
-    try { ctx.zoo.store.listBaseModels(); } catch { registry = false; }
+    try { await ctx.runtime.store.listBaseModels(); } catch { registry = false; }
     const ok = ready && registry && !shuttingDown;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', backbones_loaded: ready, registry_open: registry, shutting_down: shuttingDown });
   });

@@ -11,11 +11,11 @@ import { parsed, validate } from '../validate.ts';
 
 export function predictRoutes(ctx: ServerContext): Router {
   const r = Router();
-  const { zoo, resolver, retriever, batcher } = ctx;
+  const { runtime, resolver, retriever, batcher } = ctx;
 
   r.post('/v1/predict', validate({ body: PredictBody }), async (_req, res) => {
     const body = parsed(res, 'body', PredictBody);
-    const job = await preparePrediction(zoo, resolver, body.adapter, body.inputs);
+    const job = await preparePrediction(runtime, resolver, body.adapter, body.inputs);
     const output = await batcher.predict(job);
     res.json(formatPredictions(job.head.summary, output));
   });

@@ -10,20 +10,20 @@ import { parsed, validate } from '../validate.ts';
 
 export function registryRoutes(ctx: ServerContext): Router {
   const r = Router();
-  const { store } = ctx.zoo;
+  const { store } = ctx.runtime;
 
-  r.get('/v1/base-models', (_req, res) => {
-    res.json({ items: store.listBaseModels().map(formatBaseModel) });
+  r.get('/v1/base-models', async (_req, res) => {
+    res.json({ items: (await store.listBaseModels()).map(formatBaseModel) });
   });
 
-  r.get('/v1/priors', validate({ query: PriorList }), (_req, res) => {
+  r.get('/v1/priors', validate({ query: PriorList }), async (_req, res) => {
     const q = parsed(res, 'query', PriorList);
-    const filter = { name: q.name, baseModelSha: q.base_model ? store.getBaseModel(q.base_model).sha256 : undefined };
-    res.json(formatPage(store.listPriors(filter, q.page_token, q.max_results), formatPrior));
+    const filter = { name: q.name, baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
+    res.json(formatPage(await store.listPriors(filter, q.page_token, q.max_results), formatPrior));
   });
 
-  r.get('/v1/priors/:id', validate({ params: IdParams }), (_req, res) => {
-    const { weights: _w, means: _m, variances: _v, ...summary } = store.getPrior(parsed(res, 'params', IdParams).id);
+  r.get('/v1/priors/:id', validate({ params: IdParams }), async (_req, res) => {
+    const { weights: _w, means: _m, variances: _v, ...summary } = await store.getPrior(parsed(res, 'params', IdParams).id);
     res.json(formatPrior(summary));
   });
 

@@ -33,33 +33,33 @@ export const RunList = Page.extend({
 
 export function zooRoutes(ctx: ServerContext): Router {
   const r = Router();
-  const { zoo: rt, resolver } = ctx;
+  const { runtime: rt, resolver } = ctx;
   const { store } = rt;
 
-  r.get('/v1/zoos', validate({ query: ZooList }), (_req, res) => {
+  r.get('/v1/zoos', validate({ query: ZooList }), async (_req, res) => {
     const q = parsed(res, 'query', ZooList);
-    const filter = { baseModelSha: q.base_model ? store.getBaseModel(q.base_model).sha256 : undefined };
-    res.json(formatPage(store.listZoos(filter, q.page_token, q.max_results), formatZoo));
+    const filter = { baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
+    res.json(formatPage(await store.listZoos(filter, q.page_token, q.max_results), formatZoo));
   });
 
-  r.post('/v1/zoos', validate({ body: ZooCreate }), (_req, res) => {
+  r.post('/v1/zoos', validate({ body: ZooCreate }), async (_req, res) => {
     const b = parsed(res, 'body', ZooCreate);
-    const { value, created } = store.createZoo({ name: b.name, baseModel: b.base_model, description: b.description });
+    const { value, created } = await store.createZoo({ name: b.name, baseModel: b.base_model, description: b.description });
     res.status(created ? 201 : 200).json(formatZoo(value));
   });
 
-  r.get('/v1/zoos/:zoo', validate({ params: ZooParams }), (_req, res) => {
+  r.get('/v1/zoos/:zoo', validate({ params: ZooParams }), async (_req, res) => {
     const name = parsed(res, 'params', ZooParams).zoo;
-    res.json({ ...formatZoo(store.getZoo(name)), versions: store.listZooVersions(name).map(formatZooVersion) });
+    res.json({ ...formatZoo(await store.getZoo(name)), versions: (await store.listZooVersions(name)).map(formatZooVersion) });
   });
 
-  r.delete('/v1/zoos/:zoo', validate({ params: ZooParams }), (_req, res) => {
-    store.deleteZoo(parsed(res, 'params', ZooParams).zoo);
+  r.delete('/v1/zoos/:zoo', validate({ params: ZooParams }), async (_req, res) => {
+    await store.deleteZoo(parsed(res, 'params', ZooParams).zoo);
     res.status(204).end();
   });
 
-  r.get('/v1/zoos/:zoo/members', validate({ params: ZooParams, query: ZooMembersQuery }), (_req, res) => {
-    const { zoo, version, entries } = zooEntries(rt, parsed(res, 'params', ZooParams).zoo, parsed(res, 'query', ZooMembersQuery).version);
+  r.get('/v1/zoos/:zoo/members', validate({ params: ZooParams, query: ZooMembersQuery }), async (_req, res) => {
+    const { zoo, version, entries } = await zooEntries(rt, parsed(res, 'params', ZooParams).zoo, parsed(res, 'query', ZooMembersQuery).version);
     res.json({ zoo: zoo.name, version, items: entries.map((e) => formatZooMember(e.member, e.adapter)) });
   });
 
@@ -69,29 +69,29 @@ export function zooRoutes(ctx: ServerContext): Router {
     res.status(change.changed ? 201 : 200).json(formatZooChange(change));
   });
 
-  r.delete('/v1/zoos/:zoo/members/:adapter_id', validate({ params: ZooMemberParams }), (_req, res) => {
+  r.delete('/v1/zoos/:zoo/members/:adapter_id', validate({ params: ZooMemberParams }), async (_req, res) => {
     const p = parsed(res, 'params', ZooMemberParams);
-    res.json(formatZooChange(store.changeZooMembers(p.zoo, [], [p.adapter_id])));
+    res.json(formatZooChange(await store.changeZooMembers(p.zoo, [], [p.adapter_id])));
   });
 
   /** Train a LiFT prior from a zoo version, as a job. */
-  r.post('/v1/priors', validate({ body: TrainPriorParams }), (_req, res) => {
+  r.post('/v1/priors', validate({ body: TrainPriorParams }), async (_req, res) => {
     const b = parsed(res, 'body', TrainPriorParams);
-    store.getZoo(b.zoo); // 404 now rather than a failed job later
-    accepted(res, ctx.jobs.submit('train-prior', b));
+    await store.getZoo(b.zoo); // 404 now rather than a failed job later
+    accepted(res, await ctx.jobs.submit('train-prior', b));
   });
 
-  r.get('/v1/runs', validate({ query: RunList }), (_req, res) => {
+  r.get('/v1/runs', validate({ query: RunList }), async (_req, res) => {
     const q = parsed(res, 'query', RunList);
     const filter = {
       kind: q.kind as RunKind | undefined, status: q.status as RunStatus | undefined, zoo: q.zoo,
       priorId: q.prior_id, adapterId: q.adapter_id, taskId: q.task_id,
     };
-    res.json(formatPage(store.listRuns(filter, q.page_token, q.max_results), formatRun));
+    res.json(formatPage(await store.listRuns(filter, q.page_token, q.max_results), formatRun));
   });
 
-  r.get('/v1/runs/:id', validate({ params: IdParams }), (_req, res) => {
-    res.json(formatRun(store.getRun(parsed(res, 'params', IdParams).id)));
+  r.get('/v1/runs/:id', validate({ params: IdParams }), async (_req, res) => {
+    res.json(formatRun(await store.getRun(parsed(res, 'params', IdParams).id)));
   });
 
   return r;
