@@ -29,8 +29,11 @@ export const trainPriorJob: JobHandler = async (raw, ctx: JobContext) => {
   const rt = ctx.runtime;
   if (p.base_model !== undefined) {
     const zoo = await rt.store.getZoo(p.zoo);
-    const base = await rt.store.getBaseModel(p.base_model);
-    if (base.sha256 !== zoo.baseModelSha) throw new ValidationError(`base_model: zoo '${p.zoo}' holds adapters of base model ${zoo.baseModelSha.slice(0, 12)}…, got '${p.base_model}'`);
+    const base = await rt.store.getBaseModel(zoo.baseModelSha);
+    // A backbone is named by its registered name, its sha256, or its family ('use-lite' for 'use-lite@<sha>').
+    if (![base.name, base.sha256].includes(p.base_model) && !base.name.startsWith(`${p.base_model}@`)) {
+      throw new ValidationError(`base_model: zoo '${p.zoo}' holds adapters of base model '${base.name}', got '${p.base_model}'`);
+    }
   }
   const r = await trainZooPrior(rt, { zoo: p.zoo, zooVersion: p.zoo_version, config: p.config, baselines: p.baselines }, ctx);
   const prior = r.prior;

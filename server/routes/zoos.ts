@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { RunKind, RunStatus } from '../../registry/types.ts';
 import { RUN_KINDS, RUN_STATUSES } from '../../registry/types.ts';
 import { TrainPriorParams } from '../../service/job-handlers.ts';
+import { priorConfig } from '../../service/train-zoo-prior.ts';
 import { promoteAdapters, zooEntries } from '../../service/zoos.ts';
 import type { ServerContext } from '../context.ts';
 import { formatPage, formatRun, formatZoo, formatZooChange, formatZooMember, formatZooVersion } from '../format.ts';
@@ -77,7 +78,9 @@ export function zooRoutes(ctx: ServerContext): Router {
   /** Train a LiFT prior from a zoo version, as a job. */
   r.post('/v1/priors', validate({ body: TrainPriorParams }), async (_req, res) => {
     const b = parsed(res, 'body', TrainPriorParams);
-    await store.getZoo(b.zoo); // 404 now rather than a failed job later
+    // Answer 404 / 400 now rather than with a failed job later.
+    await store.getZoo(b.zoo);
+    priorConfig(b.config);
     accepted(res, await ctx.jobs.submit('train-prior', b));
   });
 
