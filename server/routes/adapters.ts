@@ -1,78 +1,130 @@
 /**
- * Adapter registry routes: search, detail, lineage, aliases, PEFT export and import.
+ * Adapter registry routes. An adapter version is addressed by id (`/v1/adapters/{id}`); a name,
+ * which may contain `/`, by `/v1/adapters/by-name/{name}` with the name's own sub-resources after
+ * a `-` segment (`.../by-name/{name}/-/aliases`), which no name segment can be.
  */
-import { Router } from 'express';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../registry/peft.ts';
 import { exportAdapter, importAdapter } from '../../service/peft-transfer.ts';
 import type { ServerContext } from '../context.ts';
-import { formatAdapter, formatAdapterDetail, formatAlias, formatLineage, formatPage } from '../format.ts';
-import { AdapterList, AliasBody, AliasParams, IdParams, NameParams, PeftFileParams, PeftImport } from '../schemas.ts';
-import { parsed, validate } from '../validate.ts';
 import { HTTP_ERROR_CODES, HttpError } from '../errors.ts';
+import { formatAdapter, formatAdapterDetail, formatAlias, formatLineage, formatPage } from '../format.ts';
+import * as R from '../responses.ts';
+import { json, noContent, ok, route } from '../route.ts';
+import { AdapterList, AliasBody, AliasParams, IdParams, NameParams, NameQuery, PeftFileParams, PeftImport } from '../schemas.ts';
+import { E400, E404 } from './errors.ts';
 
-export function adapterRoutes(ctx: ServerContext): Router {
-  const r = Router();
-  const { store } = ctx.zoo;
+const NOT_FOUND = E404('no such adapter');
 
-  r.get('/v1/adapters', validate({ query: AdapterList }), (_req, res) => {
-    const q = parsed(res, 'query', AdapterList);
-    const filter = { taskId: q.task_id, method: q.method, name: q.name, alias: q.alias, baseModelSha: q.base_model ? store.getBaseModel(q.base_model).sha256 : undefined };
-    res.json(formatPage(store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
-  });
-
-  r.post('/v1/adapters/import', validate({ body: PeftImport }), (_req, res) => {
-    const b = parsed(res, 'body', PeftImport);
-    const result = importAdapter(store, {
-      config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
-      method: b.method, taskId: b.task_id, alias: b.alias,
-    });
-    res.status(result.created ? 201 : 200).json({
-      adapter: formatAdapter(result.adapter), created: result.created, alias: result.alias ? formatAlias(result.alias) : null,
-    });
-  });
-
-  r.get('/v1/adapters/:id', validate({ params: IdParams }), (_req, res) => {
-    const adapter = store.getAdapter(parsed(res, 'params', IdParams).id);
-    res.json(formatAdapterDetail(adapter, store.listAliases(adapter.name)));
-  });
-
-  r.get('/v1/adapters/:id/lineage', validate({ params: IdParams }), (_req, res) => {
-    res.json(formatLineage(store.getLineage(parsed(res, 'params', IdParams).id)));
-  });
-
-  r.get('/v1/adapters/:id/peft', validate({ params: IdParams }), (_req, res) => {
-    const files = exportAdapter(store, parsed(res, 'params', IdParams).id);
-    res.json({
-      [PEFT_CONFIG_FILE]: JSON.parse(new TextDecoder().decode(files[PEFT_CONFIG_FILE])),
-      [PEFT_WEIGHTS_FILE]: Buffer.from(files[PEFT_WEIGHTS_FILE]).toString('base64'),
-    });
-  });
-
-  r.get('/v1/adapters/:id/peft/:file', validate({ params: PeftFileParams }), (_req, res) => {
-    const { id, file } = parsed(res, 'params', PeftFileParams);
-    if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
-      throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);
-    }
-    const files = exportAdapter(store, id);
-    res.type(file === PEFT_CONFIG_FILE ? 'application/json' : 'application/octet-stream')
-      .set('Content-Disposition', `attachment; filename="${file}"`)
-      .send(Buffer.from(files[file]));
-  });
-
-  r.get('/v1/adapters/:name/aliases', validate({ params: NameParams }), (_req, res) => {
-    res.json({ items: store.listAliases(parsed(res, 'params', NameParams).name).map(formatAlias) });
-  });
-
-  r.put('/v1/adapters/:name/aliases/:alias', validate({ params: AliasParams, body: AliasBody }), (_req, res) => {
-    const { name, alias } = parsed(res, 'params', AliasParams);
-    res.json(formatAlias(store.setAlias(name, alias, parsed(res, 'body', AliasBody).version)));
-  });
-
-  r.delete('/v1/adapters/:name/aliases/:alias', validate({ params: AliasParams }), (_req, res) => {
-    const { name, alias } = parsed(res, 'params', AliasParams);
-    store.deleteAlias(name, alias);
-    res.status(204).end();
-  });
-
-  return r;
+function detail({ zoo: { store } }: ServerContext, id: string) {
+  const adapter = store.getAdapter(id);
+  return formatAdapterDetail(adapter, store.listAliases(adapter.name));
 }
+
+export const adapterRoutes = [
+  route({
+    method: 'get', path: '/v1/adapters', operationId: 'searchAdapters', tags: ['registry'], public: true,
+    summary: 'Search adapters (by task, method, name, alias, base model; paged)',
+    request: { query: AdapterList },
+    responses: { 200: { description: 'one page of adapters', schema: R.AdapterPage }, ...E400, ...E404('no such base model') },
+    handler: ({ query: q }, { zoo: { store } }) => {
+      const filter = { taskId: q.task_id, method: q.method, name: q.name, alias: q.alias, baseModelSha: q.base_model ? store.getBaseModel(q.base_model).sha256 : undefined };
+      return ok(formatPage(store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
+    },
+  }),
+  route({
+    method: 'post', path: '/v1/adapters/import', operationId: 'importAdapter', tags: ['registry'],
+    summary: 'Import a PEFT adapter',
+    request: { body: { 'application/json': PeftImport } },
+    responses: {
+      201: { description: 'a new adapter version', schema: R.ImportJson },
+      200: { description: 'an identical adapter was already stored', schema: R.ImportJson },
+      ...E400, ...E404('no such task'),
+    },
+    handler: ({ body: b }, { zoo: { store } }) => {
+      const result = importAdapter(store, {
+        config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
+        method: b.method, taskId: b.task_id, alias: b.alias,
+      });
+      return json(result.created ? 201 : 200, {
+        adapter: formatAdapter(result.adapter), created: result.created, alias: result.alias ? formatAlias(result.alias) : null,
+      });
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/by-name/{name*}', operationId: 'getAdapterByName', tags: ['registry'], public: true,
+    summary: 'An adapter version by name: the latest, or the one an alias or version names',
+    request: { params: NameParams, query: NameQuery },
+    responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...E400, ...E404('no such name, alias or version') },
+    handler: ({ params, query }, ctx) => ok(detail(ctx, ctx.resolver.resolve({ name: params.name, alias: query.alias, version: query.version }, 'query').id)),
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/by-name/{name*}/-/aliases', operationId: 'listAliases', tags: ['registry'], public: true,
+    summary: "An adapter name's aliases",
+    request: { params: NameParams },
+    responses: { 200: { description: 'the aliases', schema: R.AliasItems }, ...E404('no such name') },
+    handler: ({ params }, { zoo: { store } }) => {
+      store.getLatestAdapterVersion(params.name);
+      return ok({ items: store.listAliases(params.name).map(formatAlias) });
+    },
+  }),
+  route({
+    method: 'put', path: '/v1/adapters/by-name/{name*}/-/aliases/{alias}', operationId: 'setAlias', tags: ['registry'],
+    summary: 'Point an alias at a version',
+    request: { params: AliasParams, body: { 'application/json': AliasBody } },
+    responses: { 200: { description: 'the alias', schema: R.AliasJson }, ...E400, ...E404('no such version') },
+    handler: ({ params, body }, { zoo: { store } }) => ok(formatAlias(store.setAlias(params.name, params.alias, body.version))),
+  }),
+  route({
+    method: 'delete', path: '/v1/adapters/by-name/{name*}/-/aliases/{alias}', operationId: 'deleteAlias', tags: ['registry'],
+    summary: 'Remove an alias',
+    request: { params: AliasParams },
+    responses: { 204: { description: 'deleted' }, ...E404('no such alias') },
+    handler: ({ params }, { zoo: { store } }) => {
+      store.deleteAlias(params.name, params.alias);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/{id}', operationId: 'getAdapter', tags: ['registry'], public: true,
+    summary: 'Adapter metadata, parameter sizes and aliases',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...NOT_FOUND },
+    handler: ({ params }, ctx) => ok(detail(ctx, params.id)),
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/{id}/lineage', operationId: 'getAdapterLineage', tags: ['registry'], public: true,
+    summary: 'Ancestors (adapters and prior)',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the lineage graph', schema: R.LineageJson }, ...NOT_FOUND },
+    handler: ({ params }, { zoo: { store } }) => ok(formatLineage(store.getLineage(params.id))),
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/{id}/peft', operationId: 'exportPeft', tags: ['registry'], public: true,
+    summary: 'Export in PEFT layout as JSON (safetensors base64)',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the PEFT files', schema: R.PeftJson }, ...NOT_FOUND },
+    handler: ({ params }, { zoo: { store } }) => {
+      const files = exportAdapter(store, params.id);
+      return ok({
+        [PEFT_CONFIG_FILE]: JSON.parse(new TextDecoder().decode(files[PEFT_CONFIG_FILE])),
+        [PEFT_WEIGHTS_FILE]: Buffer.from(files[PEFT_WEIGHTS_FILE]).toString('base64'),
+      });
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/{id}/peft/{file}', operationId: 'exportPeftFile', tags: ['registry'], public: true,
+    summary: 'One PEFT file, raw',
+    request: { params: PeftFileParams },
+    responses: { 200: { description: 'the file (JSON or safetensors bytes)', type: 'application/octet-stream' }, ...E404('no such adapter or file') },
+    handler: ({ params: { id, file } }, { zoo: { store } }) => {
+      if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
+        throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);
+      }
+      const files = exportAdapter(store, id);
+      return ok(Buffer.from(files[file]), {
+        'Content-Type': file === PEFT_CONFIG_FILE ? 'application/json' : 'application/octet-stream',
+        'Content-Disposition': `attachment; filename="${file}"`,
+      });
+    },
+  }),
+];
