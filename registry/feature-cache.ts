@@ -38,7 +38,7 @@ export async function extractWithCache<T>(
   const distinct = new Map<string, T>();
   for (const item of items) if (!distinct.has(item.hash)) distinct.set(item.hash, item.input);
   const hashes = [...distinct.keys()];
-  const cached = store.getFeatures(baseSha, hashes);
+  const cached = await store.getFeatures(baseSha, hashes);
   const byHash = new Map<string, Float32Array>();
   const missing: string[] = [];
   hashes.forEach((h, i) => { const f = cached[i]; if (f) byHash.set(h, f); else missing.push(h); });
@@ -49,7 +49,7 @@ export async function extractWithCache<T>(
     if (rows.length !== batch.length) {
       throw new ValidationError(`embed: expected ${batch.length} feature rows, got ${rows.length}`);
     }
-    store.putFeatures(baseSha, batch.map((hash, i) => ({ hash, features: rows[i] })));
+    await store.putFeatures(baseSha, batch.map((hash, i) => ({ hash, features: rows[i] })));
     batch.forEach((h, i) => byHash.set(h, rows[i]));
   }
   return {

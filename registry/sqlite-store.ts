@@ -52,56 +52,56 @@ export class SqliteRegistryStore implements RegistryStore {
     return new SqliteRegistryStore(db, options.now ?? Date.now);
   }
 
-  registerBaseModel(input: BaseModelInput): Created<BaseModel> { return baseModels.registerBaseModel(this.ctx, input); }
-  getBaseModel(nameOrSha: string): BaseModel { return baseModels.getBaseModel(this.ctx, nameOrSha); }
-  listBaseModels(): readonly BaseModel[] { return baseModels.listBaseModels(this.ctx); }
+  async registerBaseModel(input: BaseModelInput): Promise<Created<BaseModel>> { return baseModels.registerBaseModel(this.ctx, input); }
+  async getBaseModel(nameOrSha: string): Promise<BaseModel> { return baseModels.getBaseModel(this.ctx, nameOrSha); }
+  async listBaseModels(): Promise<readonly BaseModel[]> { return baseModels.listBaseModels(this.ctx); }
 
-  createTask(input: TaskInput): Task { return tasks.createTask(this.ctx, input); }
-  addExamples(taskId: string, examples: readonly ExampleInputFields[]): { added: number; skipped: number } {
+  async createTask(input: TaskInput): Promise<Task> { return tasks.createTask(this.ctx, input); }
+  async addExamples(taskId: string, examples: readonly ExampleInputFields[]): Promise<{ added: number; skipped: number }> {
     return tasks.addExamples(this.ctx, taskId, examples);
   }
-  getTask(taskId: string): Task { return tasks.getTask(this.ctx, taskId); }
-  listTasks(filter?: TaskFilter, pageToken?: string, maxResults?: number): Page<Task> {
+  async getTask(taskId: string): Promise<Task> { return tasks.getTask(this.ctx, taskId); }
+  async listTasks(filter?: TaskFilter, pageToken?: string, maxResults?: number): Promise<Page<Task>> {
     return tasks.listTasks(this.ctx, filter, pageToken, maxResults);
   }
-  listExamples(taskId: string, split?: Split): readonly Example[] { return tasks.listExamples(this.ctx, taskId, split); }
-  deleteTask(taskId: string): void { tasks.deleteTask(this.ctx, taskId); }
+  async listExamples(taskId: string, split?: Split): Promise<readonly Example[]> { return tasks.listExamples(this.ctx, taskId, split); }
+  async deleteTask(taskId: string): Promise<void> { tasks.deleteTask(this.ctx, taskId); }
 
-  getFeatures(baseSha: string, hashes: readonly string[]): (Float32Array | undefined)[] {
+  async getFeatures(baseSha: string, hashes: readonly string[]): Promise<(Float32Array | undefined)[]> {
     return features.getFeatures(this.ctx, this.counters, baseSha, hashes);
   }
-  putFeatures(baseSha: string, entries: readonly FeatureEntry[]): void { features.putFeatures(this.ctx, baseSha, entries); }
-  getCacheStats(): CacheStats { return features.snapshotCounters(this.counters); }
+  async putFeatures(baseSha: string, entries: readonly FeatureEntry[]): Promise<void> { features.putFeatures(this.ctx, baseSha, entries); }
+  async getCacheStats(): Promise<CacheStats> { return features.snapshotCounters(this.counters); }
 
-  createAdapterVersion(input: AdapterInput): Created<Adapter> { return adapters.createAdapterVersion(this.ctx, input); }
-  getAdapter(id: string): Adapter { return adapters.getAdapter(this.ctx, id); }
-  getAdapterVersion(name: string, version: number): Adapter { return adapters.getAdapterVersion(this.ctx, name, version); }
-  getLatestAdapterVersion(name: string): Adapter { return adapters.getLatestAdapterVersion(this.ctx, name); }
-  searchAdapters(filter?: AdapterFilter, pageToken?: string, maxResults?: number): Page<AdapterSummary> {
+  async createAdapterVersion(input: AdapterInput): Promise<Created<Adapter>> { return adapters.createAdapterVersion(this.ctx, input); }
+  async getAdapter(id: string): Promise<Adapter> { return adapters.getAdapter(this.ctx, id); }
+  async getAdapterVersion(name: string, version: number): Promise<Adapter> { return adapters.getAdapterVersion(this.ctx, name, version); }
+  async getLatestAdapterVersion(name: string): Promise<Adapter> { return adapters.getLatestAdapterVersion(this.ctx, name); }
+  async searchAdapters(filter?: AdapterFilter, pageToken?: string, maxResults?: number): Promise<Page<AdapterSummary>> {
     return adapters.searchAdapters(this.ctx, filter, pageToken, maxResults);
   }
-  setAlias(name: string, alias: string, version: number): AdapterAlias { return adapters.setAlias(this.ctx, name, alias, version); }
-  getByAlias(name: string, alias: string): Adapter { return adapters.getByAlias(this.ctx, name, alias); }
-  deleteAlias(name: string, alias: string): void { adapters.deleteAlias(this.ctx, name, alias); }
-  listAliases(name: string): readonly AdapterAlias[] { return adapters.listAliases(this.ctx, name); }
-  getLineage(adapterId: string): Lineage { return getLineage(this.ctx, adapterId); }
+  async setAlias(name: string, alias: string, version: number): Promise<AdapterAlias> { return adapters.setAlias(this.ctx, name, alias, version); }
+  async getByAlias(name: string, alias: string): Promise<Adapter> { return adapters.getByAlias(this.ctx, name, alias); }
+  async deleteAlias(name: string, alias: string): Promise<void> { adapters.deleteAlias(this.ctx, name, alias); }
+  async listAliases(name: string): Promise<readonly AdapterAlias[]> { return adapters.listAliases(this.ctx, name); }
+  async getLineage(adapterId: string): Promise<Lineage> { return getLineage(this.ctx, adapterId); }
 
-  createPrior(input: PriorInput): Created<Prior> { return priors.createPrior(this.ctx, input); }
-  getPrior(id: string): Prior { return priors.getPrior(this.ctx, id); }
-  getPriorVersion(name: string, version: number): Prior { return priors.getPriorVersion(this.ctx, name, version); }
-  listPriors(filter?: PriorFilter, pageToken?: string, maxResults?: number): Page<PriorSummary> {
+  async createPrior(input: PriorInput): Promise<Created<Prior>> { return priors.createPrior(this.ctx, input); }
+  async getPrior(id: string): Promise<Prior> { return priors.getPrior(this.ctx, id); }
+  async getPriorVersion(name: string, version: number): Promise<Prior> { return priors.getPriorVersion(this.ctx, name, version); }
+  async listPriors(filter?: PriorFilter, pageToken?: string, maxResults?: number): Promise<Page<PriorSummary>> {
     return priors.listPriors(this.ctx, filter, pageToken, maxResults);
   }
-  getLatestPrior(baseModel: string, name?: string): Prior { return priors.getLatestPrior(this.ctx, baseModel, name); }
+  async getLatestPrior(baseModel: string, name?: string): Promise<Prior> { return priors.getLatestPrior(this.ctx, baseModel, name); }
 
-  createRun(input: { kind: RunKind; config?: JsonObject; id?: string }): Run { return runs.createRun(this.ctx, input); }
-  finishRun(id: string, result: { status: Exclude<RunStatus, 'running'>; metrics?: JsonObject }): Run {
+  async createRun(input: { kind: RunKind; config?: JsonObject; id?: string }): Promise<Run> { return runs.createRun(this.ctx, input); }
+  async finishRun(id: string, result: { status: Exclude<RunStatus, 'running'>; metrics?: JsonObject }): Promise<Run> {
     return runs.finishRun(this.ctx, id, result);
   }
-  getRun(id: string): Run { return runs.getRun(this.ctx, id); }
-  listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Page<Run> {
+  async getRun(id: string): Promise<Run> { return runs.getRun(this.ctx, id); }
+  async listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Promise<Page<Run>> {
     return runs.listRuns(this.ctx, filter, pageToken, maxResults);
   }
 
-  close(): void { if (this.db.open) this.db.close(); }
+  async close(): Promise<void> { if (this.db.open) this.db.close(); }
 }

@@ -1,7 +1,8 @@
 /**
- * The registry's storage contract. `SqliteRegistryStore` implements it (a `:memory:` database
- * gives an in-memory store for tests). Methods are synchronous because the SQLite driver is: a
- * call either completes or throws a domain error from `errors.ts`.
+ * The registry's storage contract, asynchronous so that any engine can implement it: SQLite
+ * (`SqliteRegistryStore`; a `:memory:` database gives an in-memory store for tests) and PostgreSQL
+ * (`PostgresRegistryStore`). `openRegistry(url)` in open.ts is the only place an engine is chosen.
+ * A call either resolves or rejects with a domain error from `errors.ts`, on every engine alike.
  *
  * Decisions that callers rely on:
  * - Base models are keyed by ONNX sha256; a name maps to exactly one sha. Re-registering the same
@@ -36,63 +37,63 @@ export interface Created<T> {
 export interface RegistryStore {
   // Base models
   /** Registers a backbone; idempotent on identical content, ConflictError otherwise. */
-  registerBaseModel(input: BaseModelInput): Created<BaseModel>;
+  registerBaseModel(input: BaseModelInput): Promise<Created<BaseModel>>;
   /** By name or sha256; NotFoundError if absent. */
-  getBaseModel(nameOrSha: string): BaseModel;
-  listBaseModels(): readonly BaseModel[];
+  getBaseModel(nameOrSha: string): Promise<BaseModel>;
+  listBaseModels(): Promise<readonly BaseModel[]>;
 
   // Tasks and examples
   /** Creates the task and its examples in one transaction; AlreadyExistsError if the id is taken. */
-  createTask(input: TaskInput): Task;
+  createTask(input: TaskInput): Promise<Task>;
   /** Adds examples in one transaction; returns how many were new (duplicates are skipped). */
-  addExamples(taskId: string, examples: readonly ExampleInputFields[]): { added: number; skipped: number };
-  getTask(taskId: string): Task;
+  addExamples(taskId: string, examples: readonly ExampleInputFields[]): Promise<{ added: number; skipped: number }>;
+  getTask(taskId: string): Promise<Task>;
   /** Ordered by id; `maxResults` 1..1000 (default 100). */
-  listTasks(filter?: TaskFilter, pageToken?: string, maxResults?: number): Page<Task>;
+  listTasks(filter?: TaskFilter, pageToken?: string, maxResults?: number): Promise<Page<Task>>;
   /** All examples of a task (optionally one split), in insertion order. */
-  listExamples(taskId: string, split?: Split): readonly Example[];
+  listExamples(taskId: string, split?: Split): Promise<readonly Example[]>;
   /** Deletes the task and its examples; adapters/priors are kept (see above). */
-  deleteTask(taskId: string): void;
+  deleteTask(taskId: string): Promise<void>;
 
   // Feature cache, keyed by (example hash, base model sha256)
   /** One entry per hash, in order; undefined where not cached. Counts hits and misses. */
-  getFeatures(baseSha: string, hashes: readonly string[]): (Float32Array | undefined)[];
+  getFeatures(baseSha: string, hashes: readonly string[]): Promise<(Float32Array | undefined)[]>;
   /** Stores entries in one transaction (replacing existing ones); length must be featureDim. */
-  putFeatures(baseSha: string, entries: readonly FeatureEntry[]): void;
-  getCacheStats(): CacheStats;
+  putFeatures(baseSha: string, entries: readonly FeatureEntry[]): Promise<void>;
+  getCacheStats(): Promise<CacheStats>;
 
   // Adapters
-  createAdapterVersion(input: AdapterInput): Created<Adapter>;
-  getAdapter(id: string): Adapter;
-  getAdapterVersion(name: string, version: number): Adapter;
+  createAdapterVersion(input: AdapterInput): Promise<Created<Adapter>>;
+  getAdapter(id: string): Promise<Adapter>;
+  getAdapterVersion(name: string, version: number): Promise<Adapter>;
   /** Highest version of a name. */
-  getLatestAdapterVersion(name: string): Adapter;
+  getLatestAdapterVersion(name: string): Promise<Adapter>;
   /** Ordered by (name, version). */
-  searchAdapters(filter?: AdapterFilter, pageToken?: string, maxResults?: number): Page<AdapterSummary>;
+  searchAdapters(filter?: AdapterFilter, pageToken?: string, maxResults?: number): Promise<Page<AdapterSummary>>;
   /** Points (or moves) an alias to an existing version. */
-  setAlias(name: string, alias: string, version: number): AdapterAlias;
-  getByAlias(name: string, alias: string): Adapter;
-  deleteAlias(name: string, alias: string): void;
-  listAliases(name: string): readonly AdapterAlias[];
-  getLineage(adapterId: string): Lineage;
+  setAlias(name: string, alias: string, version: number): Promise<AdapterAlias>;
+  getByAlias(name: string, alias: string): Promise<Adapter>;
+  deleteAlias(name: string, alias: string): Promise<void>;
+  listAliases(name: string): Promise<readonly AdapterAlias[]>;
+  getLineage(adapterId: string): Promise<Lineage>;
 
   // Priors
-  createPrior(input: PriorInput): Created<Prior>;
+  createPrior(input: PriorInput): Promise<Created<Prior>>;
   /** By id. */
-  getPrior(id: string): Prior;
-  getPriorVersion(name: string, version: number): Prior;
+  getPrior(id: string): Promise<Prior>;
+  getPriorVersion(name: string, version: number): Promise<Prior>;
   /** Newest first. */
-  listPriors(filter?: PriorFilter, pageToken?: string, maxResults?: number): Page<PriorSummary>;
+  listPriors(filter?: PriorFilter, pageToken?: string, maxResults?: number): Promise<Page<PriorSummary>>;
   /** Most recently created prior for a base model (name or sha), optionally of one name. */
-  getLatestPrior(baseModel: string, name?: string): Prior;
+  getLatestPrior(baseModel: string, name?: string): Promise<Prior>;
 
   // Runs
-  createRun(input: { kind: RunKind; config?: JsonObject; id?: string }): Run;
+  createRun(input: { kind: RunKind; config?: JsonObject; id?: string }): Promise<Run>;
   /** ConflictError if already finished. */
-  finishRun(id: string, result: { status: Exclude<RunStatus, 'running'>; metrics?: JsonObject }): Run;
-  getRun(id: string): Run;
+  finishRun(id: string, result: { status: Exclude<RunStatus, 'running'>; metrics?: JsonObject }): Promise<Run>;
+  getRun(id: string): Promise<Run>;
   /** Newest first. */
-  listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Page<Run>;
+  listRuns(filter?: RunFilter, pageToken?: string, maxResults?: number): Promise<Page<Run>>;
 
-  close(): void;
+  close(): Promise<void>;
 }

@@ -17,7 +17,7 @@ import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts'
 import { featureLookup } from '../service/features.ts';
 import { DEFAULT_BUDGET } from '../service/methods.ts';
 import { priorConfigFor, runLift, trainingTaskData, warmStart, type PriorTrainConfig } from '../service/train-prior.ts';
-import { openWorkspace } from '../service/workspace.ts';
+import { Runtime } from '../service/runtime.ts';
 
 interface Variant {
   readonly name: string;
@@ -45,7 +45,7 @@ const program = new Command()
   .name('ablate')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
   .option('--episodes <n>', 'meta-test episodes per shot count', '300')
-  .option('--registry <path>', 'SQLite registry file (feature cache)')
+  .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…) (feature cache)')
   .option('--out <dir>', 'report directory', 'reports')
   .parse();
 const opts = program.opts<{ suite: string; episodes: string; registry?: string; out: string }>();
@@ -55,15 +55,15 @@ async function main(): Promise<void> {
   const count = Number(opts.episodes);
   if (!Number.isInteger(count) || count < 2) program.error(`--episodes: expected an integer >= 2, got '${opts.episodes}'`);
   const protocol = PROTOCOLS[opts.suite as SuiteName];
-  const ws = await openWorkspace({ registryPath: opts.registry });
+  const runtime = await Runtime.open({ registryUrl: opts.registry });
   try {
     const trainSuite = await loadSuite(protocol.trainOn);
     const suite = await loadSuite(opts.suite);
-    const backbone = await ws.backbones.forModality(suite.modality);
+    const backbone = await runtime.backbones.forModality(suite.modality);
     const layer = backbone.encoder.layer;
-    const { data } = await trainingTaskData(ws.store, backbone, trainSuite);
+    const { data } = await trainingTaskData(runtime.store, backbone, trainSuite);
     const testExamples = suite.split.test.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
-    const { lookup } = await featureLookup(ws.store, backbone, testExamples, `${suite.name} test features`);
+    const { lookup } = await featureLookup(runtime.store, backbone, testExamples, `${suite.name} test features`);
     const base = priorConfigFor(protocol.trainOn);
     const warm = warmStart(layer, data, base);
     const rows: ReportRow[] = [];
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     console.log(toMarkdown(report));
     console.log(`wrote ${(await writeSuiteReport(opts.out, report)).join(', ')}`);
   } finally {
-    await ws.close();
+    await runtime.close();
   }
 }
 

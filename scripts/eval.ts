@@ -10,7 +10,7 @@ import { evaluate } from '../benchmarks/protocol.ts';
 import { EPISODE_SEED, PROTOCOLS } from '../benchmarks/protocols.ts';
 import { toMarkdown, toReportRow, writeSuiteReport, type ReportRow } from '../benchmarks/report.ts';
 import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
-import { openWorkspace } from '../service/workspace.ts';
+import { Runtime } from '../service/runtime.ts';
 import { featureLookup } from '../service/features.ts';
 import { createMethod, methodContext, METHOD_NAMES } from '../service/methods.ts';
 import { findPrior } from '../service/meta-artifacts.ts';
@@ -26,7 +26,7 @@ const program = new Command()
   .option('--split <name>', 'test (report) or val (choosing hyper-parameters)', 'test')
   .option('--lr <number>', 'fine-tuning learning rate of every adapting method')
   .option('--steps <number>', 'fine-tuning steps of every adapting method')
-  .option('--registry <path>', 'SQLite registry file (feature cache, priors)')
+  .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…) (feature cache, priors)')
   .option('--out <dir>', 'report directory', 'reports')
   .parse();
 
@@ -46,19 +46,19 @@ async function main(): Promise<void> {
   const count = opts.episodes ? positiveInts(opts.episodes, '--episodes')[0] : protocol.episodes;
   const names = opts.methods === 'all' ? METHOD_NAMES : opts.methods.split(',').map((s) => s.trim());
 
-  const ws = await openWorkspace({ registryPath: opts.registry });
+  const runtime = await Runtime.open({ registryUrl: opts.registry });
   try {
     const suite = await loadSuite(suiteName);
-    const backbone = await ws.backbones.forModality(suite.modality);
-    const prior = findPrior(ws.store, backbone.baseModel, protocol.trainOn);
-    const ctx = methodContext(ws.store, backbone.encoder.layer, prior, { lr: opts.lr ? Number(opts.lr) : undefined, steps: opts.steps ? Number(opts.steps) : undefined });
+    const backbone = await runtime.backbones.forModality(suite.modality);
+    const prior = await findPrior(runtime.store, backbone.baseModel, protocol.trainOn);
+    const ctx = await methodContext(runtime.store, backbone.encoder.layer, prior, { lr: opts.lr ? Number(opts.lr) : undefined, steps: opts.steps ? Number(opts.steps) : undefined });
     const resolved = names.map((name) => ({ name, ...createMethod(name, ctx) }));
     const methods = resolved.map((r) => ({ ...r.method, name: r.name }));
 
     const split = opts.split === 'val' ? 'val' : 'test';
     if (split !== opts.split) program.error(`--split: expected test or val, got '${opts.split}'`);
     const testExamples = suite.split[split].flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
-    const { lookup } = await featureLookup(ws.store, backbone, testExamples, `${suiteName} ${split} features`);
+    const { lookup } = await featureLookup(runtime.store, backbone, testExamples, `${suiteName} ${split} features`);
 
     const rows: ReportRow[] = [];
     for (const kShot of shots) {
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     const files = await writeSuiteReport(opts.out, report);
     console.log(`wrote ${files.join(', ')}`);
   } finally {
-    await ws.close();
+    await runtime.close();
   }
 }
 

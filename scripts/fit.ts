@@ -8,13 +8,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { compareMethods } from '../service/compare.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
 import { fitAdapter } from '../service/fit.ts';
 import { methodName } from '../service/methods.ts';
 import { createTasksFromFile } from '../service/tasks.ts';
-import { DEFAULT_REGISTRY_PATH } from '../service/workspace.ts';
-import { Zoo } from '../service/zoo.ts';
-import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
+import { Runtime } from '../service/runtime.ts';
 
 const program = new Command()
   .name('fit')
@@ -22,9 +19,9 @@ const program = new Command()
   .requiredOption('--file <path>', 'task file (JSON Lines)')
   .option('--methods <list>', 'comma-separated; the first is fitted and stored, all are compared on the queries', 'lift-map')
   .option('--alias <alias>', 'alias to point at the stored adapter version')
-  .option('--registry <path>', 'SQLite registry file', process.env.LIFT_REGISTRY ?? DEFAULT_REGISTRY_PATH)
+  .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…); default $LIFT_REGISTRY, else data/registry.sqlite')
   .parse();
-const opts = program.opts<{ file: string; methods: string; alias?: string; registry: string }>();
+const opts = program.opts<{ file: string; methods: string; alias?: string; registry?: string }>();
 
 function readTaskFile(file: string): string {
   try {
@@ -44,21 +41,21 @@ async function main(): Promise<void> {
       program.error(`--methods: ${(err as Error).message}`);
     }
   }
-  const zoo = new Zoo(SqliteRegistryStore.open(opts.registry), DEFAULT_CONFIG);
+  const runtime = await Runtime.open({ registryUrl: opts.registry });
   try {
-    const tasks = await createTasksFromFile(zoo, content, undefined, { source: opts.file, baseDir: path.dirname(path.resolve(opts.file)) });
+    const tasks = await createTasksFromFile(runtime, content, undefined, { source: opts.file, baseDir: path.dirname(path.resolve(opts.file)) });
     for (const task of tasks) {
-      const fit = await fitAdapter(zoo, task.id, { method: methods[0], alias: opts.alias });
+      const fit = await fitAdapter(runtime, task.id, { method: methods[0], alias: opts.alias });
       console.log(`task ${task.id}: ${fit.adapter.name} v${fit.adapter.version} (${fit.adapter.id}), ${methods[0]}, fit ${fit.fitMs.toFixed(1)} ms, support accuracy ${(100 * fit.supportAccuracy).toFixed(1)}%`);
       if ((task.exampleCounts.query ?? 0) === 0) continue;
-      const { rows, querySize } = await compareMethods(zoo, task.id, { methods });
+      const { rows, querySize } = await compareMethods(runtime, task.id, { methods });
       console.log(`  ${querySize} queries:`);
       for (const r of rows) {
         console.log(r.error ? `  ${r.method.padEnd(24)} ${r.error}` : `  ${r.method.padEnd(24)} accuracy ${(100 * r.accuracy!).toFixed(1)}%  NLL ${r.nll!.toFixed(3)}  ${r.fitMs!.toFixed(1)} ms`);
       }
     }
   } finally {
-    await zoo.close();
+    await runtime.close();
   }
 }
 

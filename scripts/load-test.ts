@@ -17,7 +17,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { joinTheta, loraShape, seededA0 } from '../adapters/lora.ts';
 import { createRng } from '../adapters/rng.ts';
-import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
+import { openRegistry } from '../registry/open.ts';
 import { DEFAULT_BUDGET } from '../service/methods.ts';
 
 /** The part of autocannon's API used here (the package ships no types). */
@@ -144,10 +144,10 @@ async function throughput(label: string, adapterIds: string[], duration: number,
  * budget's rank, so
  * LiFT fit latency can be timed. Its quality is irrelevant to timing; it is labelled as such.
  */
-function insertTimingPrior(registryPath: string): void {
-  const store = SqliteRegistryStore.open(registryPath);
+async function insertTimingPrior(registryUrl: string): Promise<void> {
+  const store = await openRegistry(registryUrl);
   try {
-    const baseModel = store.listBaseModels().find((b) => b.modality === 'text')!;
+    const baseModel = (await store.listBaseModels()).find((b) => b.modality === 'text')!;
     const p = baseModel.placement[0];
     const rank = DEFAULT_BUDGET.rank;
     const shape = loraShape({ inDim: p.inDim, outDim: p.outDim, weight: new Float32Array(0), bias: new Float32Array(0), activation: 'tanh', normalize: true }, rank, rank);
@@ -156,12 +156,12 @@ function insertTimingPrior(registryPath: string): void {
     const means = new Float32Array(2 * theta0.length);
     means.set(theta0, 0);
     means.set(theta0.map((v) => v + 0.01 * rng.normal()), theta0.length);
-    store.createPrior({
+    await store.createPrior({
       name: 'load-test-timing-prior', baseModel: baseModel.sha256, weights: Float32Array.from([0.5, 0.5]), means,
       variances: new Float32Array(means.length).fill(1e-3), sigma2: 1e-3, beta2: 1, seed: 1, config: { rank, alpha: rank, tau: 10, a0Seed: 0, synthetic: true },
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     let priorNote = 'the latest LiFT prior of the registry';
     if ((await get('/v1/priors')).items?.length === 0) {
       if (dir) {
-        insertTimingPrior(path.join(dir, 'registry.sqlite'));
+        await insertTimingPrior(path.join(dir, 'registry.sqlite'));
         priorNote = `a synthetic K=2 rank-${DEFAULT_BUDGET.rank} prior (timing only)`;
       } else priorNote = 'none (LiFT methods skipped)';
     }

@@ -8,25 +8,25 @@ import { buildAllBaseModels } from '../service/backbones.ts';
 import { loadConfig } from '../service/config.ts';
 import { findPrior } from '../service/meta-artifacts.ts';
 import { trainPrior } from '../service/train-prior.ts';
-import { openWorkspace } from '../service/workspace.ts';
+import { Runtime } from '../service/runtime.ts';
 
 const DEFAULT_SUITE = 'wordnet';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   await buildAllBaseModels(config.modelsDir);
-  const ws = await openWorkspace({ registryPath: config.registryPath, modelsDir: config.modelsDir });
+  const runtime = await Runtime.open(config);
   try {
-    const text = await ws.backbones.text();
-    if (findPrior(ws.store, text.baseModel, DEFAULT_SUITE)) {
-      console.log(`registry ${config.registryPath} has a prior for ${text.baseModel.name}; skipping training`);
+    const text = await runtime.backbones.text();
+    if (await findPrior(runtime.store, text.baseModel, DEFAULT_SUITE)) {
+      console.log(`registry ${config.registryUrl} has a prior for ${text.baseModel.name}; skipping training`);
     } else {
-      console.log(`no prior in ${config.registryPath} yet: training LiFT and the competitors on '${DEFAULT_SUITE}' (a few minutes, once)`);
-      const { prior, ms } = await trainPrior(ws, DEFAULT_SUITE);
+      console.log(`no prior in ${config.registryUrl} yet: training LiFT and the competitors on '${DEFAULT_SUITE}' (a few minutes, once)`);
+      const { prior, ms } = await trainPrior(runtime, DEFAULT_SUITE);
       console.log(`stored prior ${prior.name} v${prior.version} (${prior.id}), LiFT trained in ${(ms / 1000).toFixed(1)} s`);
     }
   } finally {
-    await ws.close();
+    await runtime.close();
   }
   await startServer(config, { handleSignals: true });
 }

@@ -8,13 +8,13 @@ import { Command } from 'commander';
 import { plotLines } from '../benchmarks/plot.ts';
 import { SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
 import { DEFAULT_PRIOR_CONFIG, priorConfigFor, trainPrior, type PriorTrainConfig } from '../service/train-prior.ts';
-import { openWorkspace } from '../service/workspace.ts';
+import { Runtime } from '../service/runtime.ts';
 
 const program = new Command()
   .name('train')
   .description('Learn a LiFT prior over LoRA adapters from a suite\'s training tasks.')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
-  .option('--registry <path>', 'SQLite registry file')
+  .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
   .option('--skip-baselines', 'train LiFT only (the competitors keep their last stored versions)');
 for (const [key, value] of Object.entries(DEFAULT_PRIOR_CONFIG)) {
   program.option(`--${key} <number>`, `default ${value} (some suites override it)`);
@@ -38,9 +38,9 @@ async function main(): Promise<void> {
   const suite = opts.suite!;
   if (!(SUITE_NAMES as string[]).includes(suite)) program.error(`--suite: unknown suite '${suite}'; valid: ${SUITE_NAMES.join(', ')}`);
   const cfg = readConfig(suite as SuiteName);
-  const ws = await openWorkspace({ registryPath: opts.registry });
+  const runtime = await Runtime.open({ registryUrl: opts.registry });
   try {
-    const { prior, result, zooIds, ms } = await trainPrior(ws, suite as SuiteName, cfg, !opts.skipBaselines);
+    const { prior, result, zooIds, ms } = await trainPrior(runtime, suite as SuiteName, cfg, !opts.skipBaselines);
     console.log(`prior ${prior.name} v${prior.version} (${prior.id}): K=${prior.k}, D=${prior.d}, weights ${Array.from(prior.weights, (w) => w.toFixed(2)).join(' ')}`);
     console.log(`trained on ${prior.trainingTaskIds.length} tasks in ${(ms / 1000).toFixed(1)} s; kept ${result.diagnostics.kept} samples; ${zooIds.length} zoo adapters stored`);
     mkdirSync('reports', { recursive: true });
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     writeFileSync(`reports/train-${suite}.png`, png);
     console.log(`wrote reports/train-${suite}.png`);
   } finally {
-    await ws.close();
+    await runtime.close();
   }
 }
 

@@ -5,12 +5,12 @@
 import type { AdapterResolver } from '../service/adapter-refs.ts';
 import type { ServerConfig } from '../service/config.ts';
 import type { Retriever } from '../service/retrieve.ts';
-import type { Zoo } from '../service/zoo.ts';
+import type { Runtime } from '../service/runtime.ts';
 import type { Metrics } from './metrics.ts';
 import type { PredictBatcher } from './predict-batcher.ts';
 
 export interface ServerContext {
-  readonly zoo: Zoo;
+  readonly runtime: Runtime;
   readonly resolver: AdapterResolver;
   readonly retriever: Retriever;
   readonly batcher: PredictBatcher;

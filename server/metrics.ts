@@ -6,7 +6,7 @@
  */
 import type { RequestHandler } from 'express';
 import client from 'prom-client';
-import type { ZooObserver } from '../service/zoo.ts';
+import type { RuntimeObserver } from '../service/runtime.ts';
 
 /** Counts per adapter id; top N get their own label at scrape time. */
 class TopAdapters {
@@ -29,7 +29,7 @@ class TopAdapters {
   }
 }
 
-export class Metrics implements ZooObserver {
+export class Metrics implements RuntimeObserver {
   readonly registry = new client.Registry();
   private readonly requestSeconds = new client.Histogram({
     name: 'lift_http_request_duration_seconds', help: 'HTTP request latency by route template',

@@ -9,7 +9,7 @@ import type { HeadOutput } from '../service/adapter-heads.ts';
 import type { LoadedBackbone } from '../service/backbones.ts';
 import type { FeatureItem } from '../service/inputs.ts';
 import type { PredictJob } from '../service/predict.ts';
-import type { Zoo } from '../service/zoo.ts';
+import type { Runtime } from '../service/runtime.ts';
 
 export interface BatcherOptions {
   /** Wait this long after the first queued request before running. */
@@ -33,7 +33,7 @@ export class PredictBatcher {
   private queuedInputs = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly zoo: Zoo, private readonly options: BatcherOptions, private readonly observer: BatchObserver) {}
+  constructor(private readonly runtime: Runtime, private readonly options: BatcherOptions, private readonly observer: BatchObserver) {}
 
   predict(job: PredictJob): Promise<HeadOutput> {
     return new Promise((resolve, reject) => {
@@ -70,7 +70,7 @@ export class PredictBatcher {
       let rows: Map<string, Float32Array>;
       try {
         const distinct = [...group.items.values()];
-        const features = await this.zoo.featurizer.features(group.backbone, distinct);
+        const features = await this.runtime.featurizer.features(group.backbone, distinct);
         rows = new Map(distinct.map((item, i) => [item.hash, features[i]]));
       } catch (err) {
         for (const p of group.members) p.reject(err);
@@ -79,7 +79,7 @@ export class PredictBatcher {
       for (const p of group.members) {
         try {
           const out = p.job.head.predict(p.job.items.map((item) => rows.get(item.hash)!));
-          this.zoo.observer.predicted(p.job.head.summary.id, p.job.items.length);
+          this.runtime.observer.predicted(p.job.head.summary.id, p.job.items.length);
           p.resolve(out);
         } catch (err) {
           p.reject(err);

@@ -4,16 +4,12 @@
  * let in-flight requests finish (up to `shutdownTimeoutMs`), run any queued predictions, then
  * close the backbones and the registry. With `handleSignals`, SIGTERM/SIGINT trigger it.
  */
-import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
-import type { RegistryStore } from '../registry/store.ts';
 import { AdapterResolver } from '../service/adapter-refs.ts';
 import { describeConfig, type ServerConfig } from '../service/config.ts';
 import { Retriever } from '../service/retrieve.ts';
-import { Zoo } from '../service/zoo.ts';
+import { Runtime } from '../service/runtime.ts';
 import { createApp } from './app.ts';
 import type { ServerContext } from './context.ts';
 import { Metrics } from './metrics.ts';
@@ -34,21 +30,15 @@ export interface StartOptions {
   readonly log?: (message: string) => void;
 }
 
-function openStore(registryPath: string): RegistryStore {
-  if (registryPath !== ':memory:') mkdirSync(path.dirname(path.resolve(registryPath)), { recursive: true });
-  return SqliteRegistryStore.open(registryPath);
-}
-
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((m: string) => console.log(m));
-  const store = openStore(config.registryPath);
   const metrics = new Metrics(config.metricsTopAdapters);
-  const zoo = new Zoo(store, config, metrics);
+  const runtime = await Runtime.open(config, metrics);
   const context: ServerContext = {
-    zoo, metrics, config,
-    resolver: new AdapterResolver(store),
-    retriever: new Retriever(zoo),
-    batcher: new PredictBatcher(zoo, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
+    runtime, metrics, config,
+    resolver: new AdapterResolver(runtime.store),
+    retriever: new Retriever(runtime),
+    batcher: new PredictBatcher(runtime, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
     state: { ready: false, shuttingDown: false },
   };
   const server = http.createServer(createApp(context));
@@ -58,17 +48,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     inFlight++;
     res.once('close', () => { if (--inFlight === 0) idle.splice(0).forEach((f) => f()); });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
+    });
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   try {
-    await zoo.load();
+    await runtime.load();
   } catch (err) {
     server.close();
-    store.close();
+    await runtime.close();
     throw err;
   }
   context.state.ready = true;
@@ -85,7 +80,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await Promise.race([drained, timeout]);
     server.closeAllConnections();
     await stopped;
-    await zoo.close();
+    await runtime.close();
     log('LiFT zoo stopped');
   })();
 

@@ -54,11 +54,11 @@ export class AdapterHeads {
   }
 
   /** The cached head for this content, or restores `load()` and caches it. */
-  get(summary: AdapterSummary, layer: LayerSpec, load: () => Adapter): AdapterHead {
+  async get(summary: AdapterSummary, layer: LayerSpec, load: () => Promise<Adapter>): Promise<AdapterHead> {
     const cached = this.cache.get(summary.contentHash);
     if (cached && cached.summary.id === summary.id) return cached;
     // Same content under another name/version: reuse the math, report this version.
-    const head = cached ? { summary, predict: cached.predict } : restoreHead(load(), layer);
+    const head = cached ? { summary, predict: cached.predict } : restoreHead(await load(), layer);
     this.cache.set(summary.contentHash, head);
     return head;
   }

@@ -18,11 +18,11 @@ export interface AdapterRef {
 }
 
 /** Every adapter summary matching a filter (all pages). */
-export function listAllAdapters(store: RegistryStore, filter: AdapterFilter): AdapterSummary[] {
+export async function listAllAdapters(store: RegistryStore, filter: AdapterFilter): Promise<AdapterSummary[]> {
   const all: AdapterSummary[] = [];
   let token: string | undefined;
   do {
-    const page = store.searchAdapters(filter, token, 1000);
+    const page = await store.searchAdapters(filter, token, 1000);
     all.push(...page.items);
     token = page.nextPageToken;
   } while (token !== undefined);
@@ -33,10 +33,10 @@ const newest = (items: readonly AdapterSummary[]): AdapterSummary | undefined =>
   items.reduce<AdapterSummary | undefined>((best, a) => (!best || a.createdMs > best.createdMs || (a.createdMs === best.createdMs && a.version > best.version) ? a : best), undefined);
 
 /** The default adapter of a task: alias `default` if set on any of its adapters, else the newest. */
-export function defaultAdapterOf(store: RegistryStore, taskId: string): AdapterSummary {
-  const aliased = newest(listAllAdapters(store, { taskId, alias: 'default' }));
+export async function defaultAdapterOf(store: RegistryStore, taskId: string): Promise<AdapterSummary> {
+  const aliased = newest(await listAllAdapters(store, { taskId, alias: 'default' }));
   if (aliased) return aliased;
-  const latest = newest(listAllAdapters(store, { taskId }));
+  const latest = newest(await listAllAdapters(store, { taskId }));
   if (!latest) throw new NotFoundError('adapter for task', taskId);
   return latest;
 }
@@ -46,7 +46,7 @@ export class AdapterResolver {
 
   constructor(private readonly store: RegistryStore) {}
 
-  resolve(ref: AdapterRef, field = 'adapter'): AdapterSummary {
+  async resolve(ref: AdapterRef, field = 'adapter'): Promise<AdapterSummary> {
     const ways = [ref.id !== undefined, ref.name !== undefined, ref.task !== undefined].filter(Boolean).length;
     if (ways !== 1) throw new ValidationError(`${field}: expected exactly one of id, name or task, got ${ways === 0 ? 'none' : 'several'}`);
     if (ref.alias !== undefined && ref.version !== undefined) throw new ValidationError(`${field}: expected alias or version, got both`);
@@ -56,14 +56,14 @@ export class AdapterResolver {
     if (ref.id !== undefined) return this.byIdCached(ref.id);
     if (ref.task !== undefined) return defaultAdapterOf(this.store, ref.task);
     const name = ref.name!;
-    const adapter = ref.alias !== undefined ? this.store.getByAlias(name, ref.alias)
-      : ref.version !== undefined ? this.store.getAdapterVersion(name, ref.version)
-        : this.store.getLatestAdapterVersion(name);
+    const adapter = ref.alias !== undefined ? await this.store.getByAlias(name, ref.alias)
+      : ref.version !== undefined ? await this.store.getAdapterVersion(name, ref.version)
+        : await this.store.getLatestAdapterVersion(name);
     return this.remember(adapter);
   }
 
-  private byIdCached(id: string): AdapterSummary {
-    return this.byId.get(id) ?? this.remember(this.store.getAdapter(id));
+  private async byIdCached(id: string): Promise<AdapterSummary> {
+    return this.byId.get(id) ?? this.remember(await this.store.getAdapter(id));
   }
 
   private remember(adapter: AdapterSummary): AdapterSummary {

@@ -97,13 +97,13 @@ export class Backbones {
     const entry = BASE_MODELS[name];
     const encoder: Encoder<unknown> = await entry.load(this.modelsDir);
     const { layer } = encoder;
-    const baseModel = this.store.registerBaseModel({
+    const baseModel = (await this.store.registerBaseModel({
       name: `${name}@${encoder.onnxSha256.slice(0, 12)}`,
       modality: entry.modality,
       sha256: encoder.onnxSha256,
       featureDim: encoder.featureDim,
       placement: [{ layer: layer.name, inDim: layer.inDim, outDim: layer.outDim, activation: layer.activation }],
-    }).value;
+    })).value;
     return { encoder, baseModel };
   }
 }

@@ -7,12 +7,13 @@
 import { createRng } from '../adapters/rng.ts';
 import { accuracy, negativeLogLikelihood } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
+import type { Example } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
 import { decodeInput } from './inputs.ts';
 import { createMethod, methodContext, methodName, type FitOptions } from './methods.ts';
 import type { ExampleBody } from './tasks.ts';
 import { exampleItems } from './tasks.ts';
-import type { Zoo } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface CompareRequest {
   readonly methods: readonly string[];
@@ -40,28 +41,29 @@ export interface CompareResult {
   readonly rows: CompareRow[];
 }
 
-export async function compareMethods(zoo: Zoo, taskId: string, req: CompareRequest): Promise<CompareResult> {
-  const task = zoo.store.getTask(taskId);
+export async function compareMethods(runtime: Runtime, taskId: string, req: CompareRequest): Promise<CompareResult> {
+  const task = await runtime.store.getTask(taskId);
   const names = req.methods.map((m, i) => { try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); } });
-  const backbone = await zoo.taskBackbone(task);
-  const support = await loadSupport(zoo, task);
+  const backbone = await runtime.taskBackbone(task);
+  const support = await loadSupport(runtime, task);
   const fromTask = req.query === undefined;
-  const queryExamples = fromTask ? zoo.store.listExamples(task.id, 'query') : req.query!;
+  const queryExamples = fromTask ? await runtime.store.listExamples(task.id, 'query') : req.query!;
   if (queryExamples.length === 0) throw new ValidationError(`query: task '${task.id}' has no query examples; supply labelled query examples in the request`);
-  if (queryExamples.length > zoo.limits.maxInputs) throw new ValidationError(`query: expected at most ${zoo.limits.maxInputs} examples, got ${queryExamples.length}`);
+  if (queryExamples.length > runtime.limits.maxInputs) throw new ValidationError(`query: expected at most ${runtime.limits.maxInputs} examples, got ${queryExamples.length}`);
   const labels = queryExamples.map((e, i) => {
     const y = task.labels.indexOf(e.label);
     if (y < 0) throw new ValidationError(`query[${i}].label: expected one of ${task.labels.join(', ')}, got '${e.label}'`);
     return y;
   });
   const items = fromTask
-    ? exampleItems(zoo.store.listExamples(task.id, 'query'))
-    : req.query!.map((e, i) => decodeInput(e, task.modality, `query[${i}]`, zoo.limits.maxTextLength));
-  const query = await zoo.featurizer.features(backbone, items);
-  const prior = zoo.latestPrior(task.baseModelSha);
+    ? exampleItems(queryExamples as readonly Example[])
+    : req.query!.map((e, i) => decodeInput(e, task.modality, `query[${i}]`, runtime.limits.maxTextLength));
+  const query = await runtime.featurizer.features(backbone, items);
+  const prior = await runtime.latestPrior(task.baseModelSha);
+  const context = await methodContext(runtime.store, backbone.encoder.layer, prior, req.options);
   const rows = names.map((name): CompareRow => {
     try {
-      const { method } = createMethod(name, methodContext(zoo.store, backbone.encoder.layer, prior, req.options));
+      const { method } = createMethod(name, context);
       const started = performance.now();
       const probs = method.fitPredict(support, query, task.labels.length, createRng(req.seed ?? 0).fork('fit'));
       const fitMs = performance.now() - started;

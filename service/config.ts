@@ -10,8 +10,8 @@ import { DEFAULT_MODELS_DIR } from './backbones.ts';
 export interface ServerConfig {
   readonly port: number;
   readonly host: string;
-  /** SQLite file of the registry. */
-  readonly registryPath: string;
+  /** Registry URL: `sqlite:<path>` (or a bare path) or `postgres://…` (registry/open.ts). */
+  readonly registryUrl: string;
   /** Directory holding the converted ONNX backbones. */
   readonly modelsDir: string;
   /** When set, every non-GET route requires `Authorization: Bearer <key>`. */
@@ -39,7 +39,7 @@ export interface ServerConfig {
 export const DEFAULT_CONFIG: ServerConfig = {
   port: 8080,
   host: '127.0.0.1',
-  registryPath: path.join('data', 'registry.sqlite'),
+  registryUrl: `sqlite:${path.resolve(import.meta.dirname, '..', 'data', 'registry.sqlite')}`,
   modelsDir: DEFAULT_MODELS_DIR,
   apiKey: null,
   bodyLimitBytes: 10 * 1024 * 1024,
@@ -71,7 +71,7 @@ function parseIntSetting(value: string, field: string, min: number): number {
 const SETTINGS = {
   port: { flag: '--port <n>', env: 'PORT', parse: (v: string) => parseIntSetting(v, 'port', 0) },
   host: { flag: '--host <host>', env: 'HOST', parse: (v: string) => v },
-  registryPath: { flag: '--registry <path>', env: 'LIFT_REGISTRY', parse: (v: string) => v },
+  registryUrl: { flag: '--registry <url>', env: 'LIFT_REGISTRY', parse: (v: string) => v },
   modelsDir: { flag: '--models-dir <dir>', env: 'LIFT_MODELS_DIR', parse: (v: string) => v },
   apiKey: { flag: '--api-key <key>', env: 'LIFT_API_KEY', parse: (v: string) => (v === '' ? null : v) },
   bodyLimitBytes: { flag: '--body-limit <size>', env: 'LIFT_BODY_LIMIT', parse: (v: string) => parseByteSize(v, 'body limit') },

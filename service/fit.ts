@@ -12,7 +12,7 @@ import type { AdapterAlias, AdapterSummary, Task } from '../registry/types.ts';
 import { createMethod, methodContext, methodName, POSTERIOR_METHODS, toMixturePrior, type FitOptions } from './methods.ts';
 import { DEFAULT_POSTERIOR_SAMPLES, samplePosterior } from './posterior-samples.ts';
 import { exampleItems } from './tasks.ts';
-import type { Zoo } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface FitRequest {
   readonly method: string;
@@ -36,22 +36,22 @@ export interface FitResult {
 }
 
 /** Support features and labels 0..nWay-1 in the task's label order. */
-export async function loadSupport(zoo: Zoo, task: Task): Promise<SupportSet> {
-  const examples = zoo.store.listExamples(task.id, 'support');
+export async function loadSupport(runtime: Runtime, task: Task): Promise<SupportSet> {
+  const examples = await runtime.store.listExamples(task.id, 'support');
   const missing = task.labels.filter((l) => !examples.some((e) => e.label === l));
   if (missing.length > 0) throw new ValidationError(`task '${task.id}': every label needs a support example; none for ${missing.join(', ')}`);
-  const backbone = await zoo.taskBackbone(task);
-  const features = await zoo.featurizer.features(backbone, exampleItems(examples));
+  const backbone = await runtime.taskBackbone(task);
+  const features = await runtime.featurizer.features(backbone, exampleItems(examples));
   return { features, labels: Int32Array.from(examples, (e) => task.labels.indexOf(e.label)) };
 }
 
-export async function fitAdapter(zoo: Zoo, taskId: string, req: FitRequest): Promise<FitResult> {
-  const task = zoo.store.getTask(taskId);
+export async function fitAdapter(runtime: Runtime, taskId: string, req: FitRequest): Promise<FitResult> {
+  const task = await runtime.store.getTask(taskId);
   const name = methodName(req.method);
-  const backbone = await zoo.taskBackbone(task);
-  const support = await loadSupport(zoo, task);
-  const prior = zoo.latestPrior(task.baseModelSha);
-  const resolved = createMethod(name, methodContext(zoo.store, backbone.encoder.layer, prior, req.options));
+  const backbone = await runtime.taskBackbone(task);
+  const support = await loadSupport(runtime, task);
+  const prior = await runtime.latestPrior(task.baseModelSha);
+  const resolved = createMethod(name, await methodContext(runtime.store, backbone.encoder.layer, prior, req.options));
   const nWay = task.labels.length;
   const rng = createRng(req.seed ?? 0);
   const started = performance.now();
@@ -61,9 +61,9 @@ export async function fitAdapter(zoo: Zoo, taskId: string, req: FitRequest): Pro
     : null;
   const posterior = samples ? samplePosterior(toMixturePrior(prior!), fitted, support, samples, rng.fork('posterior')) : {};
   const fitMs = performance.now() - started;
-  zoo.observer.fitted(name, fitMs);
+  runtime.observer.fitted(name, fitMs);
   const supportAccuracy = accuracy(fitted.predict(support.features), support.labels);
-  const { value, created } = zoo.store.createAdapterVersion({
+  const { value, created } = await runtime.store.createAdapterVersion({
     name: req.name ?? `${task.id}.${name}`,
     method: name,
     baseModel: task.baseModelSha,
@@ -77,7 +77,7 @@ export async function fitAdapter(zoo: Zoo, taskId: string, req: FitRequest): Pro
     trainingConfig: { ...resolved.config, seed: req.seed ?? 0, ...(samples ? { posterior: { ...samples } } : {}) },
     parents: { priorId: resolved.priorId },
   });
-  const alias = req.alias !== undefined ? zoo.store.setAlias(value.name, req.alias, value.version) : null;
+  const alias = req.alias !== undefined ? await runtime.store.setAlias(value.name, req.alias, value.version) : null;
   const { parameters: _, ...adapter } = value;
   return { adapter, created, fitMs, supportAccuracy, alias };
 }

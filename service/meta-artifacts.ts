@@ -26,9 +26,9 @@ export interface MetaArtifacts {
 }
 
 /** The latest LiFT prior trained on `suite` for this base model, or null. */
-export function findPrior(store: RegistryStore, baseModel: BaseModel, suite: string): Prior | null {
+export async function findPrior(store: RegistryStore, baseModel: BaseModel, suite: string): Promise<Prior | null> {
   try {
-    return store.getLatestPrior(baseModel.sha256, priorName(suite));
+    return await store.getLatestPrior(baseModel.sha256, priorName(suite));
   } catch (err) {
     if (err instanceof NotFoundError) return null;
     throw err;
@@ -43,12 +43,12 @@ const thetaOf = (a: Adapter): Float32Array => {
   return theta;
 };
 
-function allAdapters(store: RegistryStore, filter: { method: string; baseModelSha: string }): Adapter[] {
+async function allAdapters(store: RegistryStore, filter: { method: string; baseModelSha: string }): Promise<Adapter[]> {
   const out: Adapter[] = [];
   let token: string | undefined;
   do {
-    const page = store.searchAdapters(filter, token, 1000);
-    out.push(...page.items.map((s) => store.getAdapter(s.id)));
+    const page = await store.searchAdapters(filter, token, 1000);
+    for (const s of page.items) out.push(await store.getAdapter(s.id));
     token = page.nextPageToken;
   } while (token);
   return out;
@@ -60,28 +60,28 @@ const cache = new Map<string, MetaArtifacts>();
  * Everything trained on the suite of `prior` (memoised per prior version: a newer training run
  * stores a new prior, so a stale entry is never served).
  */
-export function loadMetaArtifacts(store: RegistryStore, prior: Prior): MetaArtifacts {
+export async function loadMetaArtifacts(store: RegistryStore, prior: Prior): Promise<MetaArtifacts> {
   const hit = cache.get(prior.id);
   if (hit) return hit;
   const suite = String(prior.config.suite ?? '');
   const base = prior.baseModelSha;
-  const latest = (name: string): Adapter | null => {
+  const latest = async (name: string): Promise<Adapter | null> => {
     try {
-      return store.getLatestAdapterVersion(name);
+      return await store.getLatestAdapterVersion(name);
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
     }
   };
-  const zoo = allAdapters(store, { method: 'zoo', baseModelSha: base })
+  const zoo = (await allAdapters(store, { method: 'zoo', baseModelSha: base }))
     .filter((a) => a.parents.priorId === prior.id)
     .map((a) => ({ id: a.name, theta: thetaOf(a), embedding: a.parameters.task_embedding }));
   const starts = new Map<string, StoredStart>();
   for (const method of ['maml-1', 'maml-5', 'fomaml', 'reptile', 'map-hierarchical']) {
-    const a = latest(metaAdapterName(suite, method));
+    const a = await latest(metaAdapterName(suite, method));
     if (a) starts.set(method, { id: a.id, theta: thetaOf(a), sigma2: typeof a.extra.sigma2 === 'number' ? a.extra.sigma2 : undefined });
   }
-  const clusters: MbcCluster[] = allAdapters(store, { method: 'mbc-cluster', baseModelSha: base })
+  const clusters: MbcCluster[] = (await allAdapters(store, { method: 'mbc-cluster', baseModelSha: base }))
     .filter((a) => a.parents.priorId === prior.id)
     .map((a, index) => ({ index, members: (a.extra.members ?? []) as string[], theta: thetaOf(a), arrow: a.parameters.arrow }));
   const artifacts = { suite, zoo, starts, clusters };

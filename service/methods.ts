@@ -198,7 +198,11 @@ export function methodNeedsPrior(name: MethodName): boolean {
   return !['prototypes', 'linear-probe', 'independent'].includes(name);
 }
 
-/** The context methods are built in: the prior, and the competitors' results trained with it. */
-export function methodContext(store: RegistryStore, layer: LayerSpec, prior: Prior | null, options: FitOptions = {}): MethodContext {
-  return { layer, prior, options, artifacts: () => (prior ? loadMetaArtifacts(store, prior) : null) };
+/**
+ * The context methods are built in: the prior, and the competitors' results trained with it
+ * (read once per prior version and memoised, see meta-artifacts.ts).
+ */
+export async function methodContext(store: RegistryStore, layer: LayerSpec, prior: Prior | null, options: FitOptions = {}): Promise<MethodContext> {
+  const artifacts = prior ? await loadMetaArtifacts(store, prior) : null;
+  return { layer, prior, options, artifacts: () => artifacts };
 }

@@ -10,9 +10,9 @@ import type { RegistryStore } from '../registry/store.ts';
 import type { AdapterAlias, AdapterSummary } from '../registry/types.ts';
 import { decodeBase64 } from './inputs.ts';
 
-export function exportAdapter(store: RegistryStore, id: string): PeftFiles {
-  const adapter = store.getAdapter(id);
-  return exportPeft(adapter, store.getBaseModel(adapter.baseModelSha));
+export async function exportAdapter(store: RegistryStore, id: string): Promise<PeftFiles> {
+  const adapter = await store.getAdapter(id);
+  return exportPeft(adapter, await store.getBaseModel(adapter.baseModelSha));
 }
 
 export interface ImportRequest {
@@ -42,21 +42,21 @@ function baseModelKey(config: Record<string, unknown>): string {
   return key;
 }
 
-export function importAdapter(store: RegistryStore, req: ImportRequest): ImportResult {
+export async function importAdapter(store: RegistryStore, req: ImportRequest): Promise<ImportResult> {
   const configText = typeof req.config === 'string' ? req.config : JSON.stringify(req.config);
   let config: unknown;
   try { config = JSON.parse(configText); } catch (err) {
     throw new ValidationError(`${PEFT_CONFIG_FILE}: expected JSON, got invalid text (${(err as Error).message})`);
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ValidationError(`${PEFT_CONFIG_FILE}: expected a JSON object`);
-  const baseModel = store.getBaseModel(baseModelKey(config as Record<string, unknown>));
+  const baseModel = await store.getBaseModel(baseModelKey(config as Record<string, unknown>));
   const files = {
     [PEFT_CONFIG_FILE]: new TextEncoder().encode(configText),
     [PEFT_WEIGHTS_FILE]: decodeBase64(req.weightsBase64, PEFT_WEIGHTS_FILE, 'safetensors bytes'),
   };
   const input = importPeft(files, baseModel, { name: req.name, labels: req.labels, method: req.method, taskId: req.taskId });
-  const { value, created } = store.createAdapterVersion(input);
-  const alias = req.alias !== undefined ? store.setAlias(value.name, req.alias, value.version) : null;
+  const { value, created } = await store.createAdapterVersion(input);
+  const alias = req.alias !== undefined ? await store.setAlias(value.name, req.alias, value.version) : null;
   const { parameters: _, ...adapter } = value;
   return { adapter, created, alias };
 }

@@ -9,7 +9,7 @@ import type { AdapterHead, HeadOutput } from './adapter-heads.ts';
 import type { AdapterRef, AdapterResolver } from './adapter-refs.ts';
 import type { LoadedBackbone } from './backbones.ts';
 import { decodeInput, type FeatureItem, type InputBody } from './inputs.ts';
-import type { Zoo } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface PredictJob {
   readonly head: AdapterHead;
@@ -22,16 +22,16 @@ export interface Prediction {
   readonly output: HeadOutput;
 }
 
-export function checkInputCount(zoo: Zoo, inputs: readonly unknown[], field = 'inputs'): void {
+export function checkInputCount(runtime: Runtime, inputs: readonly unknown[], field = 'inputs'): void {
   if (inputs.length === 0) throw new ValidationError(`${field}: expected at least 1 input, got none`);
-  if (inputs.length > zoo.limits.maxInputs) throw new ValidationError(`${field}: expected at most ${zoo.limits.maxInputs} inputs per request, got ${inputs.length}`);
+  if (inputs.length > runtime.limits.maxInputs) throw new ValidationError(`${field}: expected at most ${runtime.limits.maxInputs} inputs per request, got ${inputs.length}`);
 }
 
-export async function preparePrediction(zoo: Zoo, resolver: AdapterResolver, ref: AdapterRef, inputs: readonly InputBody[]): Promise<PredictJob> {
-  checkInputCount(zoo, inputs);
-  const summary = resolver.resolve(ref);
-  const { head, backbone } = await zoo.head(summary);
+export async function preparePrediction(runtime: Runtime, resolver: AdapterResolver, ref: AdapterRef, inputs: readonly InputBody[]): Promise<PredictJob> {
+  checkInputCount(runtime, inputs);
+  const summary = await resolver.resolve(ref);
+  const { head, backbone } = await runtime.head(summary);
   const modality = backbone.baseModel.modality;
-  const items = inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, zoo.limits.maxTextLength));
+  const items = inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, runtime.limits.maxTextLength));
   return { head, backbone, items };
 }

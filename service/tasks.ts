@@ -9,7 +9,7 @@ import { parseTaskFile, TaskFileError } from '../benchmarks/task-file.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../registry/errors.ts';
 import type { Example, ExampleInputFields, Modality, Page, Split, Task, TaskFilter } from '../registry/types.ts';
 import { checkText, decodeBase64, decodeImageField, imageItem, textItem, type FeatureItem } from './inputs.ts';
-import type { Zoo } from './zoo.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface ExampleBody {
   readonly label: string;
@@ -63,20 +63,20 @@ function checkLabels(body: TaskBody): string[] {
   return labels;
 }
 
-export async function createTask(zoo: Zoo, body: TaskBody): Promise<Task> {
+export async function createTask(runtime: Runtime, body: TaskBody): Promise<Task> {
   if (body.examples.length === 0) throw new ValidationError('examples: expected at least 2 labelled support examples, got none');
-  if (body.examples.length > zoo.limits.maxInputs) {
-    throw new ValidationError(`examples: expected at most ${zoo.limits.maxInputs} examples per request, got ${body.examples.length}`);
+  if (body.examples.length > runtime.limits.maxInputs) {
+    throw new ValidationError(`examples: expected at most ${runtime.limits.maxInputs} examples per request, got ${body.examples.length}`);
   }
   const modality: Modality = body.modality ?? (body.examples[0].image_base64 !== undefined ? 'image' : 'text');
   const labels = checkLabels(body);
-  const decoded = body.examples.map((e, i) => decodeExample(e, i, modality, zoo.limits.maxTextLength));
-  const backbone = await zoo.forModality(modality);
-  const task = zoo.store.createTask({
+  const decoded = body.examples.map((e, i) => decodeExample(e, i, modality, runtime.limits.maxTextLength));
+  const backbone = await runtime.forModality(modality);
+  const task = await runtime.store.createTask({
     id: body.id, name: body.name, modality, baseModel: backbone.baseModel.sha256, labels,
     metadata: body.metadata, examples: decoded.map((d) => d.fields),
   });
-  await zoo.featurizer.features(backbone, decoded.map((d) => d.item));
+  await runtime.featurizer.features(backbone, decoded.map((d) => d.item));
   return task;
 }
 
@@ -92,7 +92,7 @@ export function slugOf(name: string): string {
  * on disk, from the CLI); without it (request bodies) they are refused: use image_base64.
  */
 export async function createTasksFromFile(
-  zoo: Zoo, content: string, idOverride?: string, file: { source?: string; baseDir?: string } = {},
+  runtime: Runtime, content: string, idOverride?: string, file: { source?: string; baseDir?: string } = {},
 ): Promise<Task[]> {
   let parsed;
   try {
@@ -110,15 +110,15 @@ export async function createTasksFromFile(
         ...(e.text !== undefined ? { text: e.text } : { image_base64: Buffer.from(encodePng(e.image!)).toString('base64') }),
       })),
   }));
-  for (const b of bodies) assertTaskAbsent(zoo, b.id);
+  for (const b of bodies) await assertTaskAbsent(runtime, b.id);
   const tasks: Task[] = [];
-  for (const b of bodies) tasks.push(await createTask(zoo, b));
+  for (const b of bodies) tasks.push(await createTask(runtime, b));
   return tasks;
 }
 
-function assertTaskAbsent(zoo: Zoo, id: string): void {
+async function assertTaskAbsent(runtime: Runtime, id: string): Promise<void> {
   try {
-    zoo.store.getTask(id);
+    await runtime.store.getTask(id);
   } catch (err) {
     if (err instanceof NotFoundError) return;
     throw err;
@@ -126,21 +126,21 @@ function assertTaskAbsent(zoo: Zoo, id: string): void {
   throw new AlreadyExistsError('task', id);
 }
 
-export function listTasks(zoo: Zoo, filter: TaskFilter, pageToken?: string, maxResults?: number): Page<Task> {
-  return zoo.store.listTasks(filter, pageToken, maxResults);
+export function listTasks(runtime: Runtime, filter: TaskFilter, pageToken?: string, maxResults?: number): Promise<Page<Task>> {
+  return runtime.store.listTasks(filter, pageToken, maxResults);
 }
 
-export function getTask(zoo: Zoo, id: string): Task {
-  return zoo.store.getTask(id);
+export function getTask(runtime: Runtime, id: string): Promise<Task> {
+  return runtime.store.getTask(id);
 }
 
-export function listExamples(zoo: Zoo, id: string, split?: Split): readonly Example[] {
-  zoo.store.getTask(id);
-  return zoo.store.listExamples(id, split);
+export async function listExamples(runtime: Runtime, id: string, split?: Split): Promise<readonly Example[]> {
+  await runtime.store.getTask(id);
+  return runtime.store.listExamples(id, split);
 }
 
-export function deleteTask(zoo: Zoo, id: string): void {
-  zoo.store.deleteTask(id);
+export function deleteTask(runtime: Runtime, id: string): Promise<void> {
+  return runtime.store.deleteTask(id);
 }
 
 /** Feature items of stored examples (images are decoded from their stored bytes). */

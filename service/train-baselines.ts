@@ -56,14 +56,14 @@ interface TrainingSet {
 }
 
 /** Trains every competitor and stores it; returns the stored adapter ids by method. */
-export function trainBaselines(set: TrainingSet, lift: PriorTrainConfig, cfg: BaselineTrainConfig = DEFAULT_BASELINE_CONFIG): Record<string, string> {
+export async function trainBaselines(set: TrainingSet, lift: PriorTrainConfig, cfg: BaselineTrainConfig = DEFAULT_BASELINE_CONFIG): Promise<Record<string, string>> {
   const tasks: MetaTask[] = set.ids.map((id, i) =>
     metaTaskFromLabelled(id, set.data[i], { nWay: 5, shots: lift.shots, queries: lift.queries }));
   const adapterCfg = { rank: lift.rank, alpha: lift.alpha, tau: lift.tau, a0Seed: lift.a0Seed };
   const rng = createRng(lift.seed).fork('baselines');
   const stored: Record<string, string> = {};
-  const save = (method: string, theta: Float32Array, extra: JsonObject, parameters: Record<string, Float32Array> = {}) => {
-    stored[method] = storeInit(set, lift, method, theta, extra, parameters);
+  const save = async (method: string, theta: Float32Array, extra: JsonObject, parameters: Record<string, Float32Array> = {}) => {
+    stored[method] = await storeInit(set, lift, method, theta, extra, parameters);
   };
 
   for (const m of META_VARIANTS) {
@@ -71,37 +71,37 @@ export function trainBaselines(set: TrainingSet, lift: PriorTrainConfig, cfg: Ba
     const result = mamlTrain(tasks, set.layer, { ...adapterCfg, metaSteps: cfg.metaSteps, outerLr: cfg.outerLr, innerLr: cfg.innerLr },
       rng.fork(m.name), m.variant, m.innerSteps, (done) => progress.update(done));
     progress.stop();
-    save(m.name, result.theta0, { innerSteps: m.innerSteps, innerLr: cfg.innerLr, postLoss: result.postLossTrace.at(-1) ?? null });
+    await save(m.name, result.theta0, { innerSteps: m.innerSteps, innerLr: cfg.innerLr, postLoss: result.postLossTrace.at(-1) ?? null });
   }
 
   const mapProgress = startProgress('map-hierarchical', cfg.mapSteps);
   const map = mapHierarchicalTrain(tasks, set.layer, { ...adapterCfg, steps: cfg.mapSteps, lr: 0.01, sigma2: lift.sigma2, beta2: lift.beta2 },
     rng.fork('map-hierarchical'), (done) => mapProgress.update(done));
   mapProgress.stop();
-  save('map-hierarchical', map.phi, { sigma2: map.sigma2, beta2: map.beta2 });
+  await save('map-hierarchical', map.phi, { sigma2: map.sigma2, beta2: map.beta2 });
 
   const mbcProgress = startProgress('mbc clusters', cfg.mbcClusters * cfg.mbcSteps);
   const mbc = mbcTrain(set.ids.map((id, i) => ({ id, theta: set.zoo[i] })), tasks, set.layer,
     { ...adapterCfg, clusters: cfg.mbcClusters, trainSteps: cfg.mbcSteps, trainLr: 0.01 }, rng.fork('mbc'), (done) => mbcProgress.update(done));
   mbcProgress.stop();
   for (const c of mbc.clusters) {
-    save(`mbc-${c.index}`, c.theta, { members: [...c.members] }, { arrow: c.arrow });
+    await save(`mbc-${c.index}`, c.theta, { members: [...c.members] }, { arrow: c.arrow });
   }
   return stored;
 }
 
-function storeInit(
+async function storeInit(
   set: TrainingSet, lift: PriorTrainConfig, method: string, theta: Float32Array, extra: JsonObject,
   parameters: Record<string, Float32Array>,
-): string {
+): Promise<string> {
   const shape = shapeOf(set.layer, lift);
   const { A, B } = splitTheta(theta, shape);
-  return set.store.createAdapterVersion({
+  return (await set.store.createAdapterVersion({
     name: metaAdapterName(set.suite, method), method: method.startsWith('mbc-') ? 'mbc-cluster' : method,
     baseModel: set.baseModel.sha256, labels: set.classes, rank: lift.rank, alpha: lift.alpha,
     parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), ...parameters },
     extra: { ...extra, tau: lift.tau, suite: set.suite, a0Seed: lift.a0Seed },
     trainingConfig: { ...lift },
     parents: method.startsWith('mbc-') ? { priorId: set.priorId } : {},
-  }).value.id;
+  })).value.id;
 }

@@ -22,7 +22,7 @@ import { featureLookup } from './features.ts';
 import { priorName } from './meta-artifacts.ts';
 import { startProgress } from './progress.ts';
 import { trainBaselines } from './train-baselines.ts';
-import type { Workspace } from './workspace.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface PriorTrainConfig {
   readonly rank: number;
@@ -142,51 +142,54 @@ export function warmStart(layer: LayerSpec, data: readonly LabelledSet[], cfg: P
  * told not to, the competitors on the same tasks (`meta/<suite>/*`).
  */
 export async function trainPrior(
-  ws: Workspace, suiteName: SuiteName, cfg: PriorTrainConfig = priorConfigFor(suiteName), withBaselines = true,
+  runtime: Runtime, suiteName: SuiteName, cfg: PriorTrainConfig = priorConfigFor(suiteName), withBaselines = true,
 ): Promise<{ prior: Prior; result: LiftResult; zooIds: string[]; baselines: Record<string, string>; ms: number }> {
   const suite = await loadSuite(suiteName);
-  const backbone = await ws.backbones.forModality(suite.modality);
-  const { ids, data } = await trainingTaskData(ws.store, backbone, suite);
+  const backbone = await runtime.backbones.forModality(suite.modality);
+  const { ids, data } = await trainingTaskData(runtime.store, backbone, suite);
   const started = Date.now();
   const result = runLift(backbone.encoder.layer, data, cfg);
   const ms = Date.now() - started;
-  const prior = savePrior(ws.store, backbone.baseModel, suiteName, ids, cfg, result, ms);
-  const zooIds = saveZoo(ws.store, backbone, suite, ids, data, cfg, result, prior.id);
-  const baselines = withBaselines ? trainBaselines({
-    store: ws.store, baseModel: backbone.baseModel, suite: suiteName, layer: backbone.encoder.layer,
+  const prior = await savePrior(runtime.store, backbone.baseModel, suiteName, ids, cfg, result, ms);
+  const zooIds = await saveZoo(runtime.store, backbone, suite, ids, data, cfg, result, prior.id);
+  const baselines = withBaselines ? await trainBaselines({
+    store: runtime.store, baseModel: backbone.baseModel, suite: suiteName, layer: backbone.encoder.layer,
     ids, data, zoo: result.thetas, priorId: prior.id, classes: suite.split.train,
   }, cfg) : {};
   return { prior, result, zooIds, baselines, ms };
 }
 
-function savePrior(
+async function savePrior(
   store: RegistryStore, baseModel: BaseModel, suite: string, taskIds: string[], cfg: PriorTrainConfig, result: LiftResult, ms: number,
-): Prior {
+): Promise<Prior> {
   const { prior } = result;
   const flat = (rows: readonly Float32Array[]) => packRows(rows, prior.dim);
-  return store.createPrior({
+  return (await store.createPrior({
     name: priorName(suite), baseModel: baseModel.sha256,
     weights: Float32Array.from(prior.weights), means: flat(prior.means), variances: flat(prior.variances),
     sigma2: prior.sigma2, beta2: prior.beta2, trainingTaskIds: taskIds, seed: cfg.seed,
     config: { ...cfg, suite, trainMs: ms, kept: result.diagnostics.kept, logLikTrace: result.diagnostics.logLikTrace },
-  }).value;
+  })).value;
 }
 
-function saveZoo(
+async function saveZoo(
   store: RegistryStore, backbone: LoadedBackbone<unknown>, suite: Suite, ids: string[], data: readonly LabelledSet[],
   cfg: PriorTrainConfig, result: LiftResult, priorId: string,
-): string[] {
+): Promise<string[]> {
   const layer = backbone.encoder.layer;
   const shape = loraShape(layer, cfg.rank, cfg.alpha);
-  return result.thetas.map((theta, i) => {
+  const stored: string[] = [];
+  for (const [i, theta] of result.thetas.entries()) {
     const { A, B } = splitTheta(theta, shape);
-    return store.createAdapterVersion({
+    const { value } = await store.createAdapterVersion({
       name: `zoo/${suite.name}/${ids[i].replaceAll(":", "-")}`, method: 'zoo', baseModel: backbone.baseModel.sha256,
       labels: suite.trainTasks[i].classes, rank: cfg.rank, alpha: cfg.alpha,
       parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), task_embedding: taskEmbedding(layer, data[i].features) },
       extra: { tau: cfg.tau, suite: suite.name, trainingTask: ids[i] },
       trainingConfig: { ...cfg },
       parents: { priorId },
-    }).value.id;
-  });
+    });
+    stored.push(value.id);
+  }
+  return stored;
 }

@@ -17,17 +17,17 @@ const BASE: BaseModelInput = {
 };
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 31 + i) / 3);
 
-function setup(t: { after: (fn: () => void) => void }) {
+async function setup(t: { after: (fn: () => unknown) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'lift-peft-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = SqliteRegistryStore.open(join(dir, 'registry.db'));
   t.after(() => store.close());
-  const base = store.registerBaseModel(BASE).value;
-  const adapter = store.createAdapterVersion({
+  const base = (await store.registerBaseModel(BASE)).value;
+  const adapter = (await store.createAdapterVersion({
     name: 'brown-genres', method: 'lift-map', baseModel: base.sha256, taskId: 'brown', labels: ['news', 'fiction', 'humor'],
     rank: R, alpha: 8, parameters: { lora_A: values(R * IN, 1), lora_B: values(OUT * R, 2), prototypes: values(3 * OUT, 3) },
     extra: { tau: 12.5 }, metrics: { acc: 0.61 }, trainingConfig: { steps: 20 },
-  }).value;
+  })).value;
   return { store, base, adapter };
 }
 
@@ -35,8 +35,8 @@ const config = (files: { [PEFT_CONFIG_FILE]: Uint8Array }) => JSON.parse(new Tex
 const withConfig = (files: Record<string, Uint8Array>, patch: Record<string, unknown>) =>
   ({ ...files, [PEFT_CONFIG_FILE]: new TextEncoder().encode(JSON.stringify({ ...config(files as never), ...patch })) });
 
-test('export writes the PEFT layout: config fields and tensor names/shapes', (t) => {
-  const { base, adapter } = setup(t);
+test('export writes the PEFT layout: config fields and tensor names/shapes', async (t) => {
+  const { base, adapter } = await setup(t);
   const files = exportPeft(adapter, base);
   const cfg = config(files);
   assert.equal(cfg.peft_type, 'LORA');
@@ -54,22 +54,22 @@ test('export writes the PEFT layout: config fields and tensor names/shapes', (t)
   assert.deepEqual(tensors['lift_zoo.prototypes'].data, adapter.parameters.prototypes);
 });
 
-test('export -> import round-trips exactly and re-uploads as the same version', (t) => {
-  const { store, base, adapter } = setup(t);
+test('export -> import round-trips exactly and re-uploads as the same version', async (t) => {
+  const { store, base, adapter } = await setup(t);
   const input = importPeft(exportPeft(adapter, base), base);
   assert.deepEqual(input.parameters, adapter.parameters);
   assert.deepEqual(input.labels, adapter.labels);
   assert.equal(input.method, 'lift-map');
-  const again = store.createAdapterVersion(input);
+  const again = await store.createAdapterVersion(input);
   assert.equal(again.created, false);
   assert.equal(again.value.id, adapter.id);
-  const renamed = store.createAdapterVersion(importPeft(exportPeft(adapter, base), base, { name: 'copy' })).value;
+  const renamed = (await store.createAdapterVersion(importPeft(exportPeft(adapter, base), base, { name: 'copy' }))).value;
   assert.equal(renamed.contentHash, adapter.contentHash, 'content identity does not depend on the name');
   assert.deepEqual(exportPeft(renamed, base)[PEFT_WEIGHTS_FILE], exportPeft(adapter, base)[PEFT_WEIGHTS_FILE]);
 });
 
-test('import validates config fields against the base model', (t) => {
-  const { base, adapter } = setup(t);
+test('import validates config fields against the base model', async (t) => {
+  const { base, adapter } = await setup(t);
   const files = exportPeft(adapter, base) as Record<string, Uint8Array>;
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ peft_type: 'IA3' }, /peft_type: expected 'LORA', got "IA3"/],
@@ -95,8 +95,8 @@ test('import validates config fields against the base model', (t) => {
   assert.deepEqual(foreign.labels, ['x', 'y']);
 });
 
-test('import checks tensor shapes and names against the placement', (t) => {
-  const { base, adapter } = setup(t);
+test('import checks tensor shapes and names against the placement', async (t) => {
+  const { base, adapter } = await setup(t);
   const files = exportPeft(adapter, base) as Record<string, Uint8Array>;
   const A = 'base_model.model.tanh_layer_0.lora_A.weight', B = 'base_model.model.tanh_layer_0.lora_B.weight';
   const weights = (tensors: Record<string, { shape: number[]; data: Float32Array }>) => ({ ...files, [PEFT_WEIGHTS_FILE]: writeSafetensors(tensors) });

@@ -45,7 +45,7 @@ const GOOD = { id: 'good', examples: [ok('a', 'first text'), ok('b', 'second tex
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-server-errors-'));
   server = await startServer({
-    ...DEFAULT_CONFIG, port: 0, registryPath: join(dir, 'registry.sqlite'), apiKey: KEY,
+    ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), apiKey: KEY,
     bodyLimitBytes: 32 * 1024, maxInputs: 8, maxTextLength: 100,
   }, { log: () => {} });
   assert.equal((await call('POST', '/v1/tasks', GOOD)).status, 201);
@@ -161,7 +161,7 @@ describe('server: bad input', () => {
 
 describe('server: unexpected errors', () => {
   it('answers an internal failure with a plain 500: no stack, no internal message', async () => {
-    const { store } = server.context.zoo;
+    const { store } = server.context.runtime;
     const original = store.listBaseModels;
     const quiet = console.error;
     store.listBaseModels = () => { throw new Error('secret internal detail'); };

@@ -63,9 +63,9 @@ function taskBody(id: string) {
 }
 
 /** A small LiFT prior around A0 / B = 0 in the rank-2 θ space of the text layer. */
-function insertPrior(): string {
-  const { zoo } = server.context;
-  const base = zoo.store.listBaseModels().find((b) => b.modality === 'text')!;
+async function insertPrior(): Promise<string> {
+  const { runtime } = server.context;
+  const base = (await runtime.store.listBaseModels()).find((b) => b.modality === 'text')!;
   const p = base.placement[0];
   const layer = { inDim: p.inDim, outDim: p.outDim, weight: new Float32Array(0), bias: new Float32Array(0), activation: 'tanh' as const, normalize: true };
   const shape = loraShape(layer, 2, 2);
@@ -76,16 +76,16 @@ function insertPrior(): string {
   const means = new Float32Array(2 * D);
   means.set(theta0, 0);
   means.set(second, D);
-  return zoo.store.createPrior({
+  return (await runtime.store.createPrior({
     name: 'test-prior', baseModel: base.sha256, weights: Float32Array.from([0.6, 0.4]), means,
     variances: new Float32Array(2 * D).fill(1e-3), sigma2: 1e-3, beta2: 1, seed: 7,
     config: { rank: 2, alpha: 2, tau: 10, a0Seed: 0 },
-  }).value.id;
+  })).value.id;
 }
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-server-'));
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryPath: join(dir, 'registry.sqlite'), batchWindowMs: 25 }, { log: () => {} });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), batchWindowMs: 25 }, { log: () => {} });
 });
 
 after(async () => {
@@ -110,7 +110,7 @@ describe('server: task -> fit -> predict -> compare -> export -> import', () => 
   const ids: Record<string, string> = {};
   let priorId: string;
 
-  before(() => { priorId = insertPrior(); });
+  before(async () => { priorId = await insertPrior(); });
 
   it('creates a text task and lists and gets it', async () => {
     const created = await call('POST', '/v1/tasks', taskBody('topics'));
@@ -281,16 +281,16 @@ describe('server: task -> fit -> predict -> compare -> export -> import', () => 
     const none = await call('POST', '/v1/retrieve', { inputs: [{ text: 'a dog and a cat' }] });
     assert.equal(none.status, 409);
     assert.match(none.json.error.message, /no zoo adapters/);
-    const { store } = server.context.zoo;
-    const source = store.getAdapter(ids.independent);
-    const examples = store.listExamples('topics', 'support');
-    const text = await server.context.zoo.forModality('text');
-    const features = await server.context.zoo.featurizer.features(text,
+    const { store } = server.context.runtime;
+    const source = await store.getAdapter(ids.independent);
+    const examples = await store.listExamples('topics', 'support');
+    const text = await server.context.runtime.forModality('text');
+    const features = await server.context.runtime.featurizer.features(text,
       examples.filter((e) => e.label === 'animals').map((e) => textItem(e.text!)));
     const animalsMean = taskEmbedding(text.encoder.layer, features);
     const foodEmb = Float32Array.from(animalsMean, (_, j) => (j % 2 === 0 ? 1 : -1));
     for (const [name, emb] of [['zoo.animals', animalsMean], ['zoo.other', foodEmb]] as const) {
-      store.createAdapterVersion({
+      await store.createAdapterVersion({
         name, method: 'zoo', baseModel: source.baseModelSha, taskId: 'topics', labels: source.labels, rank: source.rank, alpha: source.alpha,
         parameters: { ...source.parameters, task_embedding: emb }, extra: source.extra,
       });

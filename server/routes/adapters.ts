@@ -15,9 +15,9 @@ import { E400, E404 } from './errors.ts';
 
 const NOT_FOUND = E404('no such adapter');
 
-function detail({ zoo: { store } }: ServerContext, id: string) {
-  const adapter = store.getAdapter(id);
-  return formatAdapterDetail(adapter, store.listAliases(adapter.name));
+async function detail({ runtime: { store } }: ServerContext, id: string) {
+  const adapter = await store.getAdapter(id);
+  return formatAdapterDetail(adapter, await store.listAliases(adapter.name));
 }
 
 export const adapterRoutes = [
@@ -26,9 +26,9 @@ export const adapterRoutes = [
     summary: 'Search adapters (by task, method, name, alias, base model; paged)',
     request: { query: AdapterList },
     responses: { 200: { description: 'one page of adapters', schema: R.AdapterPage }, ...E400, ...E404('no such base model') },
-    handler: ({ query: q }, { zoo: { store } }) => {
-      const filter = { taskId: q.task_id, method: q.method, name: q.name, alias: q.alias, baseModelSha: q.base_model ? store.getBaseModel(q.base_model).sha256 : undefined };
-      return ok(formatPage(store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
+    handler: async ({ query: q }, { runtime: { store } }) => {
+      const filter = { taskId: q.task_id, method: q.method, name: q.name, alias: q.alias, baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
+      return ok(formatPage(await store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
     },
   }),
   route({
@@ -40,8 +40,8 @@ export const adapterRoutes = [
       200: { description: 'an identical adapter was already stored', schema: R.ImportJson },
       ...E400, ...E404('no such task'),
     },
-    handler: ({ body: b }, { zoo: { store } }) => {
-      const result = importAdapter(store, {
+    handler: async ({ body: b }, { runtime: { store } }) => {
+      const result = await importAdapter(store, {
         config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
         method: b.method, taskId: b.task_id, alias: b.alias,
       });
@@ -55,16 +55,16 @@ export const adapterRoutes = [
     summary: 'An adapter version by name: the latest, or the one an alias or version names',
     request: { params: NameParams, query: NameQuery },
     responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...E400, ...E404('no such name, alias or version') },
-    handler: ({ params, query }, ctx) => ok(detail(ctx, ctx.resolver.resolve({ name: params.name, alias: query.alias, version: query.version }, 'query').id)),
+    handler: async ({ params, query }, ctx) => ok(await detail(ctx, (await ctx.resolver.resolve({ name: params.name, alias: query.alias, version: query.version }, 'query')).id)),
   }),
   route({
     method: 'get', path: '/v1/adapters/by-name/{name*}/-/aliases', operationId: 'listAliases', tags: ['registry'], public: true,
     summary: "An adapter name's aliases",
     request: { params: NameParams },
     responses: { 200: { description: 'the aliases', schema: R.AliasItems }, ...E404('no such name') },
-    handler: ({ params }, { zoo: { store } }) => {
-      store.getLatestAdapterVersion(params.name);
-      return ok({ items: store.listAliases(params.name).map(formatAlias) });
+    handler: async ({ params }, { runtime: { store } }) => {
+      await store.getLatestAdapterVersion(params.name);
+      return ok({ items: (await store.listAliases(params.name)).map(formatAlias) });
     },
   }),
   route({
@@ -72,15 +72,15 @@ export const adapterRoutes = [
     summary: 'Point an alias at a version',
     request: { params: AliasParams, body: { 'application/json': AliasBody } },
     responses: { 200: { description: 'the alias', schema: R.AliasJson }, ...E400, ...E404('no such version') },
-    handler: ({ params, body }, { zoo: { store } }) => ok(formatAlias(store.setAlias(params.name, params.alias, body.version))),
+    handler: async ({ params, body }, { runtime: { store } }) => ok(formatAlias(await store.setAlias(params.name, params.alias, body.version))),
   }),
   route({
     method: 'delete', path: '/v1/adapters/by-name/{name*}/-/aliases/{alias}', operationId: 'deleteAlias', tags: ['registry'],
     summary: 'Remove an alias',
     request: { params: AliasParams },
     responses: { 204: { description: 'deleted' }, ...E404('no such alias') },
-    handler: ({ params }, { zoo: { store } }) => {
-      store.deleteAlias(params.name, params.alias);
+    handler: async ({ params }, { runtime: { store } }) => {
+      await store.deleteAlias(params.name, params.alias);
       return noContent();
     },
   }),
@@ -89,22 +89,22 @@ export const adapterRoutes = [
     summary: 'Adapter metadata, parameter sizes and aliases',
     request: { params: IdParams },
     responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...NOT_FOUND },
-    handler: ({ params }, ctx) => ok(detail(ctx, params.id)),
+    handler: async ({ params }, ctx) => ok(await detail(ctx, params.id)),
   }),
   route({
     method: 'get', path: '/v1/adapters/{id}/lineage', operationId: 'getAdapterLineage', tags: ['registry'], public: true,
     summary: 'Ancestors (adapters and prior)',
     request: { params: IdParams },
     responses: { 200: { description: 'the lineage graph', schema: R.LineageJson }, ...NOT_FOUND },
-    handler: ({ params }, { zoo: { store } }) => ok(formatLineage(store.getLineage(params.id))),
+    handler: async ({ params }, { runtime: { store } }) => ok(formatLineage(await store.getLineage(params.id))),
   }),
   route({
     method: 'get', path: '/v1/adapters/{id}/peft', operationId: 'exportPeft', tags: ['registry'], public: true,
     summary: 'Export in PEFT layout as JSON (safetensors base64)',
     request: { params: IdParams },
     responses: { 200: { description: 'the PEFT files', schema: R.PeftJson }, ...NOT_FOUND },
-    handler: ({ params }, { zoo: { store } }) => {
-      const files = exportAdapter(store, params.id);
+    handler: async ({ params }, { runtime: { store } }) => {
+      const files = await exportAdapter(store, params.id);
       return ok({
         [PEFT_CONFIG_FILE]: JSON.parse(new TextDecoder().decode(files[PEFT_CONFIG_FILE])),
         [PEFT_WEIGHTS_FILE]: Buffer.from(files[PEFT_WEIGHTS_FILE]).toString('base64'),
@@ -116,11 +116,11 @@ export const adapterRoutes = [
     summary: 'One PEFT file, raw',
     request: { params: PeftFileParams },
     responses: { 200: { description: 'the file (JSON or safetensors bytes)', type: 'application/octet-stream' }, ...E404('no such adapter or file') },
-    handler: ({ params: { id, file } }, { zoo: { store } }) => {
+    handler: async ({ params: { id, file } }, { runtime: { store } }) => {
       if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
         throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);
       }
-      const files = exportAdapter(store, id);
+      const files = await exportAdapter(store, id);
       return ok(Buffer.from(files[file]), {
         'Content-Type': file === PEFT_CONFIG_FILE ? 'application/json' : 'application/octet-stream',
         'Content-Disposition': `attachment; filename="${file}"`,

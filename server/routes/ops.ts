@@ -16,10 +16,10 @@ export const opsRoutes = [
     method: 'get', path: '/readyz', operationId: 'readyz', tags: ['ops'], public: true,
     summary: 'Readiness: backbones loaded, registry open, not shutting down',
     responses: { 200: { description: 'ready', schema: R.Readiness }, 503: { description: 'not ready', schema: R.Readiness } },
-    handler: (_in, ctx) => {
+    handler: async (_in, ctx) => {
       const { ready, shuttingDown } = ctx.state;
       let registry = true;
-      try { ctx.zoo.store.listBaseModels(); } catch { registry = false; }
+      try { await ctx.runtime.store.listBaseModels(); } catch { registry = false; }
       const up = ready && registry && !shuttingDown;
       return json(up ? 200 : 503, { status: up ? 'ready' : 'not ready', backbones_loaded: ready, registry_open: registry, shutting_down: shuttingDown });
     },

@@ -16,8 +16,8 @@ export const predictRoutes = [
     summary: 'Predict with an adapter (requests for different adapters are batched)',
     request: { body: { 'application/json': PredictBody } },
     responses: { 200: { description: 'one prediction per input', schema: R.PredictionsJson }, ...E400, ...E404('unknown adapter'), ...E409('the adapter needs a backbone this server lacks') },
-    handler: async ({ body }, { zoo, resolver, batcher }) => {
-      const job = await preparePrediction(zoo, resolver, body.adapter, body.inputs);
+    handler: async ({ body }, { runtime, resolver, batcher }) => {
+      const job = await preparePrediction(runtime, resolver, body.adapter, body.inputs);
       return ok(formatPredictions(job.head.summary, await batcher.predict(job)));
     },
   }),
@@ -26,13 +26,13 @@ export const predictRoutes = [
     summary: 'Choose zoo adapters for the inputs by task-embedding cosine, and predict with the best',
     request: { body: { 'application/json': RetrieveBody } },
     responses: { 200: { description: 'ranked candidates and the best one\'s predictions', schema: R.RetrievalJson }, ...E400, ...E409('no zoo adapters') },
-    handler: async ({ body }, { zoo, retriever, batcher }) => {
+    handler: async ({ body }, { runtime, retriever, batcher }) => {
       const found = await retriever.retrieve(body.inputs, body.top_k ?? 3);
       let result: ReturnType<typeof formatPredictions> | null = null;
       let note: string | undefined;
       if (body.predict ?? true) {
         try {
-          const { head, backbone } = await zoo.head(found.candidates[0].adapter);
+          const { head, backbone } = await runtime.head(found.candidates[0].adapter);
           result = formatPredictions(head.summary, await batcher.predict({ head, backbone, items: found.items }));
         } catch (err) {
           if (!(err instanceof ConflictError)) throw err;

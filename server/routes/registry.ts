@@ -13,16 +13,16 @@ export const registryRoutes = [
     method: 'get', path: '/v1/base-models', operationId: 'listBaseModels', tags: ['registry'], public: true,
     summary: 'Registered backbones',
     responses: { 200: { description: 'the base models', schema: R.BaseModelItems } },
-    handler: (_in, { zoo: { store } }) => ok({ items: store.listBaseModels().map(formatBaseModel) }),
+    handler: async (_in, { runtime: { store } }) => ok({ items: (await store.listBaseModels()).map(formatBaseModel) }),
   }),
   route({
     method: 'get', path: '/v1/priors', operationId: 'listPriors', tags: ['registry'], public: true,
     summary: 'Learned priors (newest first, paged)',
     request: { query: PriorList },
     responses: { 200: { description: 'one page of priors', schema: R.PriorPage }, ...E400, ...E404('no such base model') },
-    handler: ({ query: q }, { zoo: { store } }) => {
-      const filter = { name: q.name, baseModelSha: q.base_model ? store.getBaseModel(q.base_model).sha256 : undefined };
-      return ok(formatPage(store.listPriors(filter, q.page_token, q.max_results), formatPrior));
+    handler: async ({ query: q }, { runtime: { store } }) => {
+      const filter = { name: q.name, baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
+      return ok(formatPage(await store.listPriors(filter, q.page_token, q.max_results), formatPrior));
     },
   }),
   route({
@@ -30,8 +30,8 @@ export const registryRoutes = [
     summary: 'Prior metadata',
     request: { params: IdParams },
     responses: { 200: { description: 'the prior', schema: R.PriorJson }, ...E404('no such prior') },
-    handler: ({ params }, { zoo: { store } }) => {
-      const { weights: _w, means: _m, variances: _v, ...summary } = store.getPrior(params.id);
+    handler: async ({ params }, { runtime: { store } }) => {
+      const { weights: _w, means: _m, variances: _v, ...summary } = await store.getPrior(params.id);
       return ok(formatPrior(summary));
     },
   }),

@@ -24,13 +24,13 @@ export const taskRoutes = [
       body: { 'application/json': z.union([TaskCreate, TaskFileBody]), 'application/x-ndjson': z.string().min(1).describe('JSONL task file') },
     },
     responses: { 201: { description: 'the task, or { tasks } for a task file', schema: z.union([R.TaskJson, R.TaskFileCreated]) }, ...E400, ...E409('task id exists') },
-    handler: async ({ query, body }, { zoo }) => {
+    handler: async ({ query, body }, { runtime }) => {
       if (typeof body === 'string' || 'jsonl' in body) {
         const file = typeof body === 'string' ? { jsonl: body, id: query.id } : body;
-        const tasks = await createTasksFromFile(zoo, file.jsonl, file.id);
+        const tasks = await createTasksFromFile(runtime, file.jsonl, file.id);
         return json(201, { tasks: tasks.map(formatTask) });
       }
-      return json(201, formatTask(await createTask(zoo, body)));
+      return json(201, formatTask(await createTask(runtime, body)));
     },
   }),
   route({
@@ -38,29 +38,29 @@ export const taskRoutes = [
     summary: 'List tasks (paged)',
     request: { query: TaskList },
     responses: { 200: { description: 'one page of tasks', schema: R.TaskPage }, ...E400 },
-    handler: ({ query: q }, { zoo }) => ok(formatPage(listTasks(zoo, { modality: q.modality }, q.page_token, q.max_results), formatTask)),
+    handler: async ({ query: q }, { runtime }) => ok(formatPage(await listTasks(runtime, { modality: q.modality }, q.page_token, q.max_results), formatTask)),
   }),
   route({
     method: 'get', path: '/v1/tasks/{id}', operationId: 'getTask', tags: ['tasks'], public: true,
     summary: 'Get a task',
     request: { params: IdParams },
     responses: { 200: { description: 'the task', schema: R.TaskJson }, ...NOT_FOUND },
-    handler: ({ params }, { zoo }) => ok(formatTask(getTask(zoo, params.id))),
+    handler: async ({ params }, { runtime }) => ok(formatTask(await getTask(runtime, params.id))),
   }),
   route({
     method: 'get', path: '/v1/tasks/{id}/examples', operationId: 'listTaskExamples', tags: ['tasks'], public: true,
     summary: "A task's examples",
     request: { params: IdParams, query: ExampleList },
     responses: { 200: { description: 'the examples', schema: R.ExampleItems }, ...E400, ...NOT_FOUND },
-    handler: ({ params, query }, { zoo }) => ok({ items: listExamples(zoo, params.id, query.split).map(formatExample) }),
+    handler: async ({ params, query }, { runtime }) => ok({ items: (await listExamples(runtime, params.id, query.split)).map(formatExample) }),
   }),
   route({
     method: 'delete', path: '/v1/tasks/{id}', operationId: 'deleteTask', tags: ['tasks'],
     summary: 'Delete a task and its examples (adapters are kept)',
     request: { params: IdParams },
     responses: { 204: { description: 'deleted' }, ...NOT_FOUND },
-    handler: ({ params }, { zoo }) => {
-      deleteTask(zoo, params.id);
+    handler: async ({ params }, { runtime }) => {
+      await deleteTask(runtime, params.id);
       return noContent();
     },
   }),
@@ -73,9 +73,9 @@ export const taskRoutes = [
       200: { description: 'an identical adapter was already stored', schema: R.FitJson },
       ...E400, ...NOT_FOUND, ...E409('LiFT method without a trained prior'),
     },
-    handler: async ({ params, body }, { zoo }) => {
+    handler: async ({ params, body }, { runtime }) => {
       const { method, seed, name, alias, posterior_samples, ...options } = body;
-      const result = await fitAdapter(zoo, params.id, { method, options, seed, name, alias, posteriorSamples: posterior_samples });
+      const result = await fitAdapter(runtime, params.id, { method, options, seed, name, alias, posteriorSamples: posterior_samples });
       return json(result.created ? 201 : 200, formatFit(result));
     },
   }),
@@ -84,9 +84,9 @@ export const taskRoutes = [
     summary: 'Compare methods on the task: accuracy, NLL, fit ms on a labelled query set',
     request: { params: IdParams, body: { 'application/json': CompareBody } },
     responses: { 200: { description: 'one row per method', schema: R.CompareJson }, ...E400, ...NOT_FOUND },
-    handler: async ({ params, body }, { zoo }) => {
+    handler: async ({ params, body }, { runtime }) => {
       const { methods, query, seed, ...options } = body;
-      return ok(formatCompare(await compareMethods(zoo, params.id, { methods, query, seed, options })));
+      return ok(formatCompare(await compareMethods(runtime, params.id, { methods, query, seed, options })));
     },
   }),
 ];

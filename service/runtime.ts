@@ -1,49 +1,64 @@
 /**
- * The service context every use case works on: the registry, the loaded backbones, the feature
- * path, the restored-adapter cache and an observer for metrics. The server builds one `Zoo` and
- * passes it to the use-case functions (tasks, fit, predict, compare, retrieve); tests can build
- * one around an in-memory store.
+ * The runtime context every use case works on: the registry (opened from a URL by
+ * `openRegistry`, the only place an engine is chosen), the loaded backbones, the feature path, the
+ * restored-adapter cache, the request limits and an observer for metrics. The server, the CLIs
+ * and the workers each open one `Runtime` and pass it to the use-case functions (tasks, fit,
+ * predict, compare, retrieve, training).
  */
 import type { LayerSpec } from '../adapters/lora.ts';
-import { NotFoundError, ConflictError } from '../registry/errors.ts';
+import { ConflictError, NotFoundError } from '../registry/errors.ts';
+import { openRegistry } from '../registry/open.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { AdapterSummary, Modality, Prior, Task } from '../registry/types.ts';
 import { AdapterHeads, type AdapterHead } from './adapter-heads.ts';
 import { Backbones, type LoadedBackbone } from './backbones.ts';
+import { DEFAULT_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
 
 /** Events the server turns into metrics. */
-export interface ZooObserver extends FeatureObserver {
+export interface RuntimeObserver extends FeatureObserver {
   fitted(method: string, ms: number): void;
   predicted(adapterId: string, inputs: number): void;
 }
 
-export const SILENT_OBSERVER: ZooObserver = {
+export const SILENT_OBSERVER: RuntimeObserver = {
   featureLookup: () => {}, backboneRun: () => {}, fitted: () => {}, predicted: () => {},
 };
 
-export interface ZooLimits {
+export interface RuntimeLimits {
   readonly maxInputs: number;
   readonly maxTextLength: number;
 }
 
-export interface ZooOptions extends ZooLimits {
+export interface RuntimeOptions extends RuntimeLimits {
+  /** Registry URL (registry/open.ts). */
+  readonly registryUrl: string;
   readonly modelsDir: string;
   readonly adapterCacheSize: number;
   readonly featureCacheSize: number;
 }
 
-export class Zoo {
+export class Runtime {
   readonly backbones: Backbones;
   readonly featurizer: Featurizer;
   readonly heads: AdapterHeads;
-  readonly limits: ZooLimits;
+  readonly limits: RuntimeLimits;
 
-  constructor(readonly store: RegistryStore, options: ZooOptions, readonly observer: ZooObserver = SILENT_OBSERVER) {
+  constructor(readonly store: RegistryStore, options: Omit<RuntimeOptions, 'registryUrl'>, readonly observer: RuntimeObserver = SILENT_OBSERVER) {
     this.backbones = new Backbones(store, options.modelsDir);
     this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
     this.heads = new AdapterHeads(options.adapterCacheSize);
     this.limits = { maxInputs: options.maxInputs, maxTextLength: options.maxTextLength };
+  }
+
+  /**
+   * Opens the registry at `options.registryUrl` (default: $LIFT_REGISTRY, else the embedded
+   * SQLite file) and builds a runtime on it; unset options take the server's defaults.
+   */
+  static async open(options: Partial<RuntimeOptions> = {}, observer?: RuntimeObserver): Promise<Runtime> {
+    const registryUrl = options.registryUrl ?? process.env.LIFT_REGISTRY ?? DEFAULT_CONFIG.registryUrl;
+    const resolved: RuntimeOptions = { ...DEFAULT_CONFIG, ...options, registryUrl };
+    return new Runtime(await openRegistry(registryUrl), resolved, observer);
   }
 
   /** Loads every backbone (registering its base model); /readyz is true once this resolves. */
@@ -57,7 +72,7 @@ export class Zoo {
 
   /** The served backbone for a base model; ConflictError when the sha is not the one served. */
   async backboneFor(baseModelSha: string, what: string): Promise<LoadedBackbone<unknown>> {
-    const base = this.store.getBaseModel(baseModelSha);
+    const base = await this.store.getBaseModel(baseModelSha);
     const backbone = await this.backbones.forModality(base.modality);
     if (backbone.baseModel.sha256 !== base.sha256) {
       throw new ConflictError(`${what} was made with base model '${base.name}' (${base.sha256.slice(0, 12)}…), but this server runs '${backbone.baseModel.name}'; refit it`);
@@ -70,9 +85,9 @@ export class Zoo {
   }
 
   /** The newest prior for a base model, or null when none was trained. */
-  latestPrior(baseModelSha: string): Prior | null {
+  async latestPrior(baseModelSha: string): Promise<Prior | null> {
     try {
-      return this.store.getLatestPrior(baseModelSha);
+      return await this.store.getLatestPrior(baseModelSha);
     } catch (err) {
       if (err instanceof NotFoundError) return null;
       throw err;
@@ -83,11 +98,11 @@ export class Zoo {
   async head(summary: AdapterSummary): Promise<{ head: AdapterHead; backbone: LoadedBackbone<unknown> }> {
     const backbone = await this.backboneFor(summary.baseModelSha, `adapter '${summary.name}' v${summary.version}`);
     const layer: LayerSpec = backbone.encoder.layer;
-    return { head: this.heads.get(summary, layer, () => this.store.getAdapter(summary.id)), backbone };
+    return { head: await this.heads.get(summary, layer, () => this.store.getAdapter(summary.id)), backbone };
   }
 
   async close(): Promise<void> {
     await this.backbones.dispose();
-    this.store.close();
+    await this.store.close();
   }
 }
