@@ -1,5 +1,5 @@
 /**
- * API-key auth: when a key is configured, every route that is not a read (GET/HEAD/OPTIONS)
+ * API-key auth: when a key is configured, every route not marked public in the route table
  * needs `Authorization: Bearer <key>`. It runs before body parsing, so an unauthenticated client
  * cannot make the server read a large body. Keys are compared in constant time.
  */
@@ -7,21 +7,18 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { HTTP_ERROR_CODES, HttpError } from './errors.ts';
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 export function requireApiKey(apiKey: string | null): RequestHandler {
   if (apiKey === null) return (_req, _res, next) => next();
   const expected = digest(apiKey);
   return (req, res, next) => {
-    if (READ_METHODS.has(req.method)) return next();
     const header = req.get('authorization') ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);
     if (m && timingSafeEqual(digest(m[1].trim()), expected)) return next();
     res.set('WWW-Authenticate', 'Bearer');
     next(new HttpError(HTTP_ERROR_CODES.unauthenticated, header === ''
-      ? 'missing API key: send Authorization: Bearer <key> on every non-GET route'
+      ? 'missing API key: send Authorization: Bearer <key> on this route'
       : 'invalid API key in Authorization header'));
   };
 }

@@ -5,10 +5,11 @@
  * services, which know the configuration.
  */
 import { z } from 'zod';
+import { ALIAS_PATTERN, NAME_PATTERN, SLUG_PATTERN } from '../registry/validate.ts';
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a slug: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
-const adapterName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@/-]{0,127}$/, 'expected a name: letters, digits, "._@/-"; 1-128 chars');
-const alias = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected an alias: a letter, then letters, digits, "_", "-"; 1-64 chars');
+const slug = z.string().regex(SLUG_PATTERN, 'expected a slug: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
+const adapterName = z.string().regex(NAME_PATTERN, 'expected a name: "/"-separated segments of letters, digits, "._@-", each starting with a letter or digit; 1-128 chars');
+const alias = z.string().regex(ALIAS_PATTERN, 'expected an alias: a letter, then letters, digits, "_", "-"; 1-64 chars');
 
 export const Page = z.object({
   page_token: z.string().min(1).optional(),
@@ -37,7 +38,8 @@ export const TaskCreate = z.strictObject({
 });
 
 export const TaskList = Page.extend({ modality: z.enum(['text', 'image']).optional() });
-export const TaskFileQuery = z.object({ id: slug.optional() });
+export const TaskFileQuery = z.object({ id: slug.optional().describe('task id for a JSONL body (default: the task name)') });
+export const TaskFileBody = z.strictObject({ jsonl: z.string().min(1).describe('the JSONL task-file text'), id: TaskFileQuery.shape.id });
 export const ExampleList = z.object({ split: z.enum(['support', 'query']).optional() });
 export const IdParams = z.object({ id: z.string().min(1) });
 
@@ -104,9 +106,13 @@ export const AdapterList = Page.extend({
   alias: z.string().min(1).optional(),
   base_model: z.string().min(1).optional(),
 });
-export const NameParams = z.object({ name: z.string().min(1) });
+export const NameParams = z.object({ name: adapterName.describe('adapter name; its "/" may be sent literally or as %2F') });
+export const NameQuery = z.object({
+  alias: z.string().min(1).optional(),
+  version: z.coerce.number().int().min(1).optional(),
+}).describe('at most one; latest version when neither');
 export const AliasParams = NameParams.extend({ alias: z.string().min(1) });
-export const PeftFileParams = z.object({ id: z.string().min(1), file: z.string().min(1) });
+export const PeftFileParams = z.object({ id: z.string().min(1), file: z.string().min(1).describe('adapter_config.json or adapter_model.safetensors') });
 export const AliasBody = z.strictObject({ version: z.number().int().min(1) });
 
 export const PeftImport = z.strictObject({

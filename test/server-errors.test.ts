@@ -62,7 +62,7 @@ describe('server: auth', () => {
     await expectError(call('POST', '/v1/tasks', { ...GOOD, id: 'x1' }, { authorization: 'Bearer nope' }), 401, /invalid API key/);
     await expectError(call('POST', '/v1/tasks/good/fit', { method: 'prototypes' }, { authorization: KEY }), 401, /invalid API key/);
     await expectError(call('DELETE', '/v1/tasks/good', undefined, {}), 401, /API key/);
-    await expectError(call('PUT', '/v1/adapters/n/aliases/prod', { version: 1 }, {}), 401, /API key/);
+    await expectError(call('PUT', '/v1/adapters/by-name/n/-/aliases/prod', { version: 1 }, {}), 401, /API key/);
     await expectError(call('POST', '/v1/adapters/import', {}, {}), 401, /API key/);
     assert.equal((await call('GET', '/v1/tasks/x1', undefined, {})).status, 404, 'nothing was created');
     assert.equal((await call('GET', '/v1/tasks', undefined, {})).status, 200);
@@ -112,6 +112,13 @@ describe('server: bad input', () => {
     for (const id of ['i1', 'i2', 'i3', 'i4', 'i5', 'i6']) assert.equal((await call('GET', `/v1/tasks/${id}`)).status, 404);
   });
 
+  it('answers 415 naming the accepted types for a body of another media type', async () => {
+    await expectError(call('POST', '/v1/tasks', 'id=x&examples=1', { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }), 415,
+      /expected Content-Type application\/json or application\/x-ndjson, got application\/x-www-form-urlencoded/);
+    await expectError(call('POST', '/v1/tasks/good/fit', '{"method":"prototypes"}', { ...AUTH, 'content-type': 'text/plain' }), 415, /expected Content-Type application\/json, got text\/plain/);
+    await expectError(call('PUT', '/v1/adapters/by-name/n/-/aliases/prod', undefined, AUTH), 400, /body\.version/);
+  });
+
   it('rejects bad task files line by line', async () => {
     const lines = '{"task": "t", "split": "support", "label": "a", "text": "x"}\nnot json\n{"task": "t", "split": "support", "label": "b", "image": "/etc/passwd"}';
     await expectError(call('POST', '/v1/tasks', { jsonl: lines }), 400, /line 2: invalid JSON[\s\S]*line 3: image: .*only allowed in task files on disk/);
@@ -132,7 +139,7 @@ describe('server: bad input', () => {
     await expectError(call('POST', '/v1/predict', { adapter: { id }, inputs: [{ image_base64: 'AAAA' }] }), 400, /inputs\[0\]: expected text for a text adapter/);
     await expectError(call('POST', '/v1/predict', { adapter: { id, name: 'good.prototypes' }, inputs: [{ text: 'x' }] }), 400, /exactly one of id, name or task/);
     await expectError(call('POST', '/v1/predict', { adapter: { name: 'good.prototypes', version: 7 }, inputs: [{ text: 'x' }] }), 404, /not found/);
-    await expectError(call('PUT', '/v1/adapters/good.prototypes/aliases/prod', { version: 9 }), 404, /not found/);
+    await expectError(call('PUT', '/v1/adapters/by-name/good.prototypes/-/aliases/prod', { version: 9 }), 404, /not found/);
     await expectError(call('POST', '/v1/tasks/good/compare', { methods: ['prototypes', 'nope'] }), 400, /methods\[1\]/);
     await expectError(call('GET', '/v1/no-such-route'), 404, /no route GET/);
   });

@@ -1,92 +1,151 @@
 /**
- * Adapter registry routes: search, detail, lineage, aliases, PEFT export and import.
+ * Adapter registry routes. An adapter version is addressed by id (`/v1/adapters/{id}`); a name,
+ * which may contain `/`, by `/v1/adapters/by-name/{name}` with the name's own sub-resources after
+ * a `-` segment (`.../by-name/{name}/-/aliases`), which no name segment can be.
  */
-import { Router } from 'express';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../registry/peft.ts';
 import { attachAdapter } from '../../service/attach.ts';
 import { exportAdapter, importAdapter } from '../../service/peft-transfer.ts';
 import type { ServerContext } from '../context.ts';
-import { formatAdapter, formatAdapterDetail, formatAlias, formatLineage, formatPage } from '../format.ts';
-import { AdapterList, AliasBody, AttachBody, AliasParams, IdParams, NameParams, PeftFileParams, PeftImport } from '../schemas.ts';
-import { parsed, validate } from '../validate.ts';
 import { HTTP_ERROR_CODES, HttpError } from '../errors.ts';
+import { formatAdapter, formatAdapterDetail, formatAlias, formatLineage, formatPage } from '../format.ts';
+import * as R from '../responses.ts';
+import { json, noContent, ok, route } from '../route.ts';
+import { AdapterList, AliasBody, AliasParams, AttachBody, IdParams, NameParams, NameQuery, PeftFileParams, PeftImport } from '../schemas.ts';
+import { E400, E404, E409 } from './errors.ts';
 
-export function adapterRoutes(ctx: ServerContext): Router {
-  const r = Router();
-  const { store } = ctx.runtime;
+const NOT_FOUND = E404('no such adapter');
 
-  r.get('/v1/adapters', validate({ query: AdapterList }), async (_req, res) => {
-    const q = parsed(res, 'query', AdapterList);
-    const filter = { taskId: q.task_id, method: q.method, name: q.name, alias: q.alias, baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
-    res.json(formatPage(await store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
-  });
-
-  /** PEFT files in; with task_id, an adapter without a head is attached to that task as well. */
-  r.post('/v1/adapters/import', validate({ body: PeftImport }), async (_req, res) => {
-    const b = parsed(res, 'body', PeftImport);
-    const task = b.task_id ? await store.getTask(b.task_id) : null;
-    const result = await importAdapter(store, {
-      config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
-      method: b.method, taskId: b.task_id, alias: b.alias, fallbackLabels: task?.labels,
-    });
-    const imported = await store.getAdapter(result.adapter.id);
-    const attached = task && imported.parameters.prototypes === undefined ? await attachAdapter(ctx.runtime, imported.id, task.id) : null;
-    const alias = attached && b.alias !== undefined ? await store.setAlias(attached.adapter.name, b.alias, attached.adapter.version) : result.alias;
-    res.status(result.created || attached?.created ? 201 : 200).json({
-      adapter: formatAdapter(attached?.adapter ?? result.adapter), created: result.created, alias: alias ? formatAlias(alias) : null,
-      attached: attached ? { from: result.adapter.id, support_accuracy: attached.supportAccuracy } : null,
-    });
-  });
-
-  /** Computes a head for an adapter from a task's support set: a new version that predicts on the task's labels. */
-  r.post('/v1/adapters/:id/attach', validate({ params: IdParams, body: AttachBody }), async (_req, res) => {
-    const b = parsed(res, 'body', AttachBody);
-    const result = await attachAdapter(ctx.runtime, parsed(res, 'params', IdParams).id, b.task_id, { tau: b.tau });
-    res.status(result.created ? 201 : 200).json({ adapter: formatAdapter(result.adapter), created: result.created, support_accuracy: result.supportAccuracy });
-  });
-
-  r.get('/v1/adapters/:id', validate({ params: IdParams }), async (_req, res) => {
-    const adapter = await store.getAdapter(parsed(res, 'params', IdParams).id);
-    res.json(formatAdapterDetail(adapter, await store.listAliases(adapter.name)));
-  });
-
-  r.get('/v1/adapters/:id/lineage', validate({ params: IdParams }), async (_req, res) => {
-    res.json(formatLineage(await store.getLineage(parsed(res, 'params', IdParams).id)));
-  });
-
-  r.get('/v1/adapters/:id/peft', validate({ params: IdParams }), async (_req, res) => {
-    const files = await exportAdapter(store, parsed(res, 'params', IdParams).id);
-    res.json({
-      [PEFT_CONFIG_FILE]: JSON.parse(new TextDecoder().decode(files[PEFT_CONFIG_FILE])),
-      [PEFT_WEIGHTS_FILE]: Buffer.from(files[PEFT_WEIGHTS_FILE]).toString('base64'),
-    });
-  });
-
-  r.get('/v1/adapters/:id/peft/:file', validate({ params: PeftFileParams }), async (_req, res) => {
-    const { id, file } = parsed(res, 'params', PeftFileParams);
-    if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
-      throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);
-    }
-    const files = await exportAdapter(store, id);
-    res.type(file === PEFT_CONFIG_FILE ? 'application/json' : 'application/octet-stream')
-      .set('Content-Disposition', `attachment; filename="${file}"`)
-      .send(Buffer.from(files[file]));
-  });
-
-  r.get('/v1/adapters/:name/aliases', validate({ params: NameParams }), async (_req, res) => {
-    res.json({ items: (await store.listAliases(parsed(res, 'params', NameParams).name)).map(formatAlias) });
-  });
-
-  r.put('/v1/adapters/:name/aliases/:alias', validate({ params: AliasParams, body: AliasBody }), async (_req, res) => {
-    const { name, alias } = parsed(res, 'params', AliasParams);
-    res.json(formatAlias(await store.setAlias(name, alias, parsed(res, 'body', AliasBody).version)));
-  });
-
-  r.delete('/v1/adapters/:name/aliases/:alias', validate({ params: AliasParams }), async (_req, res) => {
-    const { name, alias } = parsed(res, 'params', AliasParams);
-    await store.deleteAlias(name, alias);
-    res.status(204).end();
-  });
-
-  return r;
+async function detail({ runtime: { store } }: ServerContext, id: string) {
+  const adapter = await store.getAdapter(id);
+  return formatAdapterDetail(adapter, await store.listAliases(adapter.name));
 }
+
+export const adapterRoutes = [
+  route({
+    method: 'get', path: '/v1/adapters', operationId: 'searchAdapters', tags: ['registry'], public: true,
+    summary: 'Search adapters (by task, method, name, alias, base model; paged)',
+    request: { query: AdapterList },
+    responses: { 200: { description: 'one page of adapters', schema: R.AdapterPage }, ...E400, ...E404('no such base model') },
+    handler: async ({ query: q }, { runtime: { store } }) => {
+      const filter = { taskId: q.task_id, method: q.method, name: q.name, alias: q.alias, baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
+      return ok(formatPage(await store.searchAdapters(filter, q.page_token, q.max_results), formatAdapter));
+    },
+  }),
+  route({
+    method: 'post', path: '/v1/adapters/import', operationId: 'importAdapter', tags: ['registry'],
+    summary: 'Import a PEFT adapter (with task_id, attach it to that task when it has no head)',
+    request: { body: { 'application/json': PeftImport } },
+    responses: {
+      201: { description: 'a new adapter version', schema: R.ImportJson },
+      200: { description: 'an identical adapter was already stored', schema: R.ImportJson },
+      ...E400, ...E404('no such task'), ...E409('the task has another base model'),
+    },
+    handler: async ({ body: b }, { runtime }) => {
+      const { store } = runtime;
+      const task = b.task_id ? await store.getTask(b.task_id) : null;
+      const result = await importAdapter(store, {
+        config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
+        method: b.method, taskId: b.task_id, alias: b.alias, fallbackLabels: task?.labels,
+      });
+      const imported = await store.getAdapter(result.adapter.id);
+      const attached = task && imported.parameters.prototypes === undefined ? await attachAdapter(runtime, imported.id, task.id) : null;
+      const alias = attached && b.alias !== undefined ? await store.setAlias(attached.adapter.name, b.alias, attached.adapter.version) : result.alias;
+      return json(result.created || attached?.created ? 201 : 200, {
+        adapter: formatAdapter(attached?.adapter ?? result.adapter), created: result.created, alias: alias ? formatAlias(alias) : null,
+        attached: attached ? { from: result.adapter.id, support_accuracy: attached.supportAccuracy } : null,
+      });
+    },
+  }),
+  route({
+    method: 'post', path: '/v1/adapters/{id}/attach', operationId: 'attachAdapter', tags: ['registry'],
+    summary: "Attach an adapter to a task: compute its head from the task's support set (a new version on the task's labels)",
+    request: { params: IdParams, body: { 'application/json': AttachBody } },
+    responses: {
+      201: { description: 'the new version, which predicts on the task\'s labels', schema: R.AttachJson },
+      200: { description: 'an identical version was already stored', schema: R.AttachJson },
+      ...E400, ...E404('no such adapter or task'), ...E409('adapter and task have different base models'),
+    },
+    handler: async ({ params, body }, { runtime }) => {
+      const result = await attachAdapter(runtime, params.id, body.task_id, { tau: body.tau });
+      return json(result.created ? 201 : 200, { adapter: formatAdapter(result.adapter), created: result.created, support_accuracy: result.supportAccuracy });
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/by-name/{name*}', operationId: 'getAdapterByName', tags: ['registry'], public: true,
+    summary: 'An adapter version by name: the latest, or the one an alias or version names',
+    request: { params: NameParams, query: NameQuery },
+    responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...E400, ...E404('no such name, alias or version') },
+    handler: async ({ params, query }, ctx) => ok(await detail(ctx, (await ctx.resolver.resolve({ name: params.name, alias: query.alias, version: query.version }, 'query')).id)),
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/by-name/{name*}/-/aliases', operationId: 'listAliases', tags: ['registry'], public: true,
+    summary: "An adapter name's aliases",
+    request: { params: NameParams },
+    responses: { 200: { description: 'the aliases', schema: R.AliasItems }, ...E404('no such name') },
+    handler: async ({ params }, { runtime: { store } }) => {
+      await store.getLatestAdapterVersion(params.name);
+      return ok({ items: (await store.listAliases(params.name)).map(formatAlias) });
+    },
+  }),
+  route({
+    method: 'put', path: '/v1/adapters/by-name/{name*}/-/aliases/{alias}', operationId: 'setAlias', tags: ['registry'],
+    summary: 'Point an alias at a version',
+    request: { params: AliasParams, body: { 'application/json': AliasBody } },
+    responses: { 200: { description: 'the alias', schema: R.AliasJson }, ...E400, ...E404('no such version') },
+    handler: async ({ params, body }, { runtime: { store } }) => ok(formatAlias(await store.setAlias(params.name, params.alias, body.version))),
+  }),
+  route({
+    method: 'delete', path: '/v1/adapters/by-name/{name*}/-/aliases/{alias}', operationId: 'deleteAlias', tags: ['registry'],
+    summary: 'Remove an alias',
+    request: { params: AliasParams },
+    responses: { 204: { description: 'deleted' }, ...E404('no such alias') },
+    handler: async ({ params }, { runtime: { store } }) => {
+      await store.deleteAlias(params.name, params.alias);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/{id}', operationId: 'getAdapter', tags: ['registry'], public: true,
+    summary: 'Adapter metadata, parameter sizes and aliases',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...NOT_FOUND },
+    handler: async ({ params }, ctx) => ok(await detail(ctx, params.id)),
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/{id}/lineage', operationId: 'getAdapterLineage', tags: ['registry'], public: true,
+    summary: 'Ancestors (adapters and prior)',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the lineage graph', schema: R.LineageJson }, ...NOT_FOUND },
+    handler: async ({ params }, { runtime: { store } }) => ok(formatLineage(await store.getLineage(params.id))),
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/{id}/peft', operationId: 'exportPeft', tags: ['registry'], public: true,
+    summary: 'Export in PEFT layout as JSON (safetensors base64)',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the PEFT files', schema: R.PeftJson }, ...NOT_FOUND },
+    handler: async ({ params }, { runtime: { store } }) => {
+      const files = await exportAdapter(store, params.id);
+      return ok({
+        [PEFT_CONFIG_FILE]: JSON.parse(new TextDecoder().decode(files[PEFT_CONFIG_FILE])),
+        [PEFT_WEIGHTS_FILE]: Buffer.from(files[PEFT_WEIGHTS_FILE]).toString('base64'),
+      });
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/adapters/{id}/peft/{file}', operationId: 'exportPeftFile', tags: ['registry'], public: true,
+    summary: 'One PEFT file, raw',
+    request: { params: PeftFileParams },
+    responses: { 200: { description: 'the file (JSON or safetensors bytes)', type: 'application/octet-stream' }, ...E404('no such adapter or file') },
+    handler: async ({ params: { id, file } }, { runtime: { store } }) => {
+      if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
+        throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);
+      }
+      const files = await exportAdapter(store, id);
+      return ok(Buffer.from(files[file]), {
+        'Content-Type': file === PEFT_CONFIG_FILE ? 'application/json' : 'application/octet-stream',
+        'Content-Disposition': `attachment; filename="${file}"`,
+      });
+    },
+  }),
+];

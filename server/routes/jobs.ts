@@ -2,56 +2,73 @@
  * Jobs: list, get, cancel, and a server-sent-event stream of a job's changes. Routes that start
  * long work answer 202 with the job and `Location: /v1/jobs/<id>` (see `accepted`).
  */
-import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Job } from '../../registry/types.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../../registry/types.ts';
 import { isFinished } from '../../service/jobs.ts';
-import type { ServerContext } from '../context.ts';
 import { formatJob, formatPage } from '../format.ts';
+import * as R from '../responses.ts';
+import { json, ok, route, type Reply } from '../route.ts';
 import { IdParams, Page } from '../schemas.ts';
-import { parsed, validate } from '../validate.ts';
+import { E400, E404, E409 } from './errors.ts';
 
-export const JobList = Page.extend({ kind: z.enum(JOB_KINDS as [string, ...string[]]).optional(), status: z.enum(JOB_STATUSES as [string, ...string[]]).optional() });
+export const JobList = Page.extend({ kind: z.enum(JOB_KINDS).optional(), status: z.enum(JOB_STATUSES).optional() });
 
 /** 202 Accepted with the job and where to watch it. */
-export function accepted(res: Response, job: Job): void {
-  res.status(202).location(`/v1/jobs/${job.id}`).json({ job: formatJob(job) });
-}
+export const accepted = (job: Job): Reply => json(202, { job: formatJob(job) }, { Location: `/v1/jobs/${job.id}` });
 
-export function jobRoutes(ctx: ServerContext): Router {
-  const r = Router();
-  const { store } = ctx.runtime;
+const NOT_FOUND = E404('no such job');
 
-  r.get('/v1/jobs', validate({ query: JobList }), async (_req, res) => {
-    const q = parsed(res, 'query', JobList);
-    res.json(formatPage(await store.listJobs({ kind: q.kind as Job['kind'] | undefined, status: q.status as Job['status'] | undefined }, q.page_token, q.max_results), formatJob));
-  });
-
-  r.get('/v1/jobs/:id', validate({ params: IdParams }), async (_req, res) => {
-    res.json(formatJob(await store.getJob(parsed(res, 'params', IdParams).id)));
-  });
-
-  r.post('/v1/jobs/:id/cancel', validate({ params: IdParams }), async (_req, res) => {
-    res.json(formatJob(await ctx.jobs.cancel(parsed(res, 'params', IdParams).id)));
-  });
-
-  /** `data: <Job JSON>` on every change; the stream ends when the job finishes. */
-  r.get('/v1/jobs/:id/events', validate({ params: IdParams }), async (req, res) => {
-    const id = parsed(res, 'params', IdParams).id;
-    const first = await store.getJob(id);
-    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
-    res.flushHeaders();
-    const send = (job: Job) => res.write(`event: job\ndata: ${JSON.stringify(formatJob(job))}\n\n`);
-    send(first);
-    if (isFinished(first)) { res.end(); return; }
-    const unsubscribe = ctx.jobs.subscribe((job) => {
-      if (job.id !== id) return;
-      send(job);
-      if (isFinished(job)) { unsubscribe(); res.end(); }
-    });
-    req.on('close', unsubscribe);
-  });
-
-  return r;
-}
+export const jobRoutes = [
+  route({
+    method: 'get', path: '/v1/jobs', operationId: 'listJobs', tags: ['jobs'], public: true,
+    summary: 'Jobs, newest first (filter by kind and status; paged)',
+    request: { query: JobList },
+    responses: { 200: { description: 'one page of jobs', schema: R.JobPage }, ...E400 },
+    handler: async ({ query: q }, { runtime: { store } }) => ok(formatPage(await store.listJobs({ kind: q.kind, status: q.status }, q.page_token, q.max_results), formatJob)),
+  }),
+  route({
+    method: 'get', path: '/v1/jobs/{id}', operationId: 'getJob', tags: ['jobs'], public: true,
+    summary: 'A job: status, phase k of n, progress, ETA, log-likelihood trace, result or error',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the job', schema: R.JobJson }, ...NOT_FOUND },
+    handler: async ({ params }, { runtime: { store } }) => ok(formatJob(await store.getJob(params.id))),
+  }),
+  route({
+    method: 'post', path: '/v1/jobs/{id}/cancel', operationId: 'cancelJob', tags: ['jobs'],
+    summary: 'Cancel a queued or running job (idempotent until it finishes)',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the job, cancelled or being cancelled', schema: R.JobJson }, ...NOT_FOUND, ...E409('the job already finished') },
+    handler: async ({ params }, { jobs }) => ok(formatJob(await jobs.cancel(params.id))),
+  }),
+  route({
+    method: 'get', path: '/v1/jobs/{id}/events', operationId: 'watchJob', tags: ['jobs'], public: true,
+    summary: 'Server-sent events: the job (event `job`) now and on every change, until it finishes',
+    request: { params: IdParams },
+    responses: { 200: { description: 'text/event-stream of `event: job` / `data: <Job JSON>`', type: 'text/event-stream' }, ...NOT_FOUND },
+    handler: async ({ params }, { runtime: { store }, jobs }, { req, res }) => {
+      const send = (job: Job) => res.write(`event: job\ndata: ${JSON.stringify(formatJob(job))}\n\n`);
+      // Subscribe before reading, so a change between the read and the subscription is not lost.
+      let open = false;
+      const unsubscribe = jobs.subscribe((job) => {
+        if (!open || job.id !== params.id) return;
+        send(job);
+        if (isFinished(job)) { unsubscribe(); res.end(); }
+      });
+      req.on('close', unsubscribe);
+      let first: Job;
+      try {
+        first = await store.getJob(params.id);
+      } catch (err) {
+        unsubscribe();
+        throw err;
+      }
+      res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+      res.flushHeaders();
+      send(first);
+      open = true;
+      if (isFinished(first)) { unsubscribe(); res.end(); }
+      return undefined;
+    },
+  }),
+];

@@ -1,34 +1,39 @@
 /**
  * Operations: liveness, readiness, Prometheus metrics and the OpenAPI document.
  */
-import { Router } from 'express';
-import type { ServerContext } from '../context.ts';
-import { OPENAPI_DOCUMENT } from '../openapi.ts';
+import { openApiDocument } from '../openapi.ts';
+import * as R from '../responses.ts';
+import { json, ok, route } from '../route.ts';
 
-export function opsRoutes(ctx: ServerContext): Router {
-  const r = Router();
-
-  /** Liveness: the process answers. */
-  r.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  /** Readiness: backbones loaded, registry open, not shutting down. */
-  r.get('/readyz', async (_req, res) => {
-    const { ready, shuttingDown } = ctx.state;
-    let registry = true;
-    try { await ctx.runtime.store.listBaseModels(); } catch { registry = false; }
-    const ok = ready && registry && !shuttingDown;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', backbones_loaded: ready, registry_open: registry, shutting_down: shuttingDown });
-  });
-
-  r.get('/metrics', async (_req, res) => {
-    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
-  });
-
-  r.get('/openapi.json', (_req, res) => {
-    res.json(OPENAPI_DOCUMENT);
-  });
-
-  return r;
-}
+export const opsRoutes = [
+  route({
+    method: 'get', path: '/healthz', operationId: 'healthz', tags: ['ops'], public: true,
+    summary: 'Liveness: the process answers',
+    responses: { 200: { description: 'process is up', schema: R.Health } },
+    handler: () => ok({ status: 'ok' }),
+  }),
+  route({
+    method: 'get', path: '/readyz', operationId: 'readyz', tags: ['ops'], public: true,
+    summary: 'Readiness: backbones loaded, registry open, not shutting down',
+    responses: { 200: { description: 'ready', schema: R.Readiness }, 503: { description: 'not ready', schema: R.Readiness } },
+    handler: async (_in, ctx) => {
+      const { ready, shuttingDown } = ctx.state;
+      let registry = true;
+      try { await ctx.runtime.store.listBaseModels(); } catch { registry = false; }
+      const up = ready && registry && !shuttingDown;
+      return json(up ? 200 : 503, { status: up ? 'ready' : 'not ready', backbones_loaded: ready, registry_open: registry, shutting_down: shuttingDown });
+    },
+  }),
+  route({
+    method: 'get', path: '/metrics', operationId: 'metrics', tags: ['ops'], public: true,
+    summary: 'Prometheus metrics',
+    responses: { 200: { description: 'Prometheus text exposition format', type: 'text/plain' } },
+    handler: async (_in, { metrics: { registry } }) => ok(await registry.metrics(), { 'Content-Type': registry.contentType }),
+  }),
+  route({
+    method: 'get', path: '/openapi.json', operationId: 'openapi', tags: ['ops'], public: true,
+    summary: 'This API described in OpenAPI 3.1',
+    responses: { 200: { description: 'the OpenAPI document', schema: R.OpenApiJson } },
+    handler: () => ok(openApiDocument()),
+  }),
+];

@@ -2,31 +2,32 @@
  * Prediction routes: predict with a named adapter (batched across concurrent requests), and
  * retrieve adapters from the zoo by the inputs themselves.
  */
-import { Router } from 'express';
 import { preparePrediction } from '../../service/predict.ts';
-import type { ServerContext } from '../context.ts';
 import { formatPredictions, formatRetrieval } from '../format.ts';
+import * as R from '../responses.ts';
+import { ok, route } from '../route.ts';
 import { PredictBody, RetrieveBody } from '../schemas.ts';
-import { parsed, validate } from '../validate.ts';
+import { E400, E404, E409 } from './errors.ts';
 
-export function predictRoutes(ctx: ServerContext): Router {
-  const r = Router();
-  const { runtime, resolver, retriever, batcher } = ctx;
-
-  r.post('/v1/predict', validate({ body: PredictBody }), async (_req, res) => {
-    const body = parsed(res, 'body', PredictBody);
-    const job = await preparePrediction(runtime, resolver, body.adapter, body.inputs);
-    const output = await batcher.predict(job);
-    res.json(formatPredictions(job.head.summary, output));
-  });
-
-  r.post('/v1/retrieve', validate({ body: RetrieveBody }), async (_req, res) => {
-    const b = parsed(res, 'body', RetrieveBody);
-    const found = await retriever.retrieve({
+export const predictRoutes = [
+  route({
+    method: 'post', path: '/v1/predict', operationId: 'predict', tags: ['predict'],
+    summary: 'Predict with an adapter (requests for different adapters are batched)',
+    request: { body: { 'application/json': PredictBody } },
+    responses: { 200: { description: 'one prediction per input', schema: R.PredictionsJson }, ...E400, ...E404('unknown adapter'), ...E409('the adapter needs a backbone this server lacks') },
+    handler: async ({ body }, { runtime, resolver, batcher }) => {
+      const job = await preparePrediction(runtime, resolver, body.adapter, body.inputs);
+      return ok(formatPredictions(job.head.summary, await batcher.predict(job)));
+    },
+  }),
+  route({
+    method: 'post', path: '/v1/retrieve', operationId: 'retrieve', tags: ['predict'],
+    summary: "Rank a zoo's members by the inputs and predict with the best one or a mixture of the top k",
+    description: 'Routing `embedding` (default): cosine between the inputs\' task embedding and each member\'s; `arrow`: mean |v·x| with v the top singular vector of the member\'s B·A. Mode `best` predicts on the top member\'s own labels; `mixture` averages the top-k members\' predictions (uniform weights) over the union of their labels.',
+    request: { body: { 'application/json': RetrieveBody } },
+    responses: { 200: { description: 'ranked members and the prediction', schema: R.RetrievalJson }, ...E400, ...E404('no such zoo or zoo version'), ...E409('no zoo has members for the inputs\' base model') },
+    handler: async ({ body: b }, { retriever }) => ok(formatRetrieval(await retriever.retrieve({
       inputs: b.inputs, zoo: b.zoo, zooVersion: b.zoo_version, topK: b.top_k, mode: b.mode, routing: b.routing, predict: b.predict,
-    });
-    res.json(formatRetrieval(found));
-  });
-
-  return r;
-}
+    }))),
+  }),
+];

@@ -1,37 +1,46 @@
 /**
  * Read-only registry browsing: base models, priors, and the table of fit methods.
  */
-import { Router } from 'express';
 import { METHOD_NAMES, methodNeedsPrior, POSTERIOR_METHODS } from '../../service/methods.ts';
-import type { ServerContext } from '../context.ts';
 import { formatBaseModel, formatPage, formatPrior } from '../format.ts';
+import * as R from '../responses.ts';
+import { ok, route } from '../route.ts';
 import { IdParams, PriorList } from '../schemas.ts';
-import { parsed, validate } from '../validate.ts';
+import { E400, E404 } from './errors.ts';
 
-export function registryRoutes(ctx: ServerContext): Router {
-  const r = Router();
-  const { store } = ctx.runtime;
-
-  r.get('/v1/base-models', async (_req, res) => {
-    res.json({ items: (await store.listBaseModels()).map(formatBaseModel) });
-  });
-
-  r.get('/v1/priors', validate({ query: PriorList }), async (_req, res) => {
-    const q = parsed(res, 'query', PriorList);
-    const filter = { name: q.name, baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
-    res.json(formatPage(await store.listPriors(filter, q.page_token, q.max_results), formatPrior));
-  });
-
-  r.get('/v1/priors/:id', validate({ params: IdParams }), async (_req, res) => {
-    const { weights: _w, means: _m, variances: _v, ...summary } = await store.getPrior(parsed(res, 'params', IdParams).id);
-    res.json(formatPrior(summary));
-  });
-
-  r.get('/v1/methods', (_req, res) => {
-    res.json({
+export const registryRoutes = [
+  route({
+    method: 'get', path: '/v1/base-models', operationId: 'listBaseModels', tags: ['registry'], public: true,
+    summary: 'Registered backbones',
+    responses: { 200: { description: 'the base models', schema: R.BaseModelItems } },
+    handler: async (_in, { runtime: { store } }) => ok({ items: (await store.listBaseModels()).map(formatBaseModel) }),
+  }),
+  route({
+    method: 'get', path: '/v1/priors', operationId: 'listPriors', tags: ['registry'], public: true,
+    summary: 'Learned priors (newest first, paged)',
+    request: { query: PriorList },
+    responses: { 200: { description: 'one page of priors', schema: R.PriorPage }, ...E400, ...E404('no such base model') },
+    handler: async ({ query: q }, { runtime: { store } }) => {
+      const filter = { name: q.name, baseModelSha: q.base_model ? (await store.getBaseModel(q.base_model)).sha256 : undefined };
+      return ok(formatPage(await store.listPriors(filter, q.page_token, q.max_results), formatPrior));
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/priors/{id}', operationId: 'getPrior', tags: ['registry'], public: true,
+    summary: 'Prior metadata',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the prior', schema: R.PriorJson }, ...E404('no such prior') },
+    handler: async ({ params }, { runtime: { store } }) => {
+      const { weights: _w, means: _m, variances: _v, ...summary } = await store.getPrior(params.id);
+      return ok(formatPrior(summary));
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/methods', operationId: 'listMethods', tags: ['adapters'], public: true,
+    summary: 'Fit methods this server offers',
+    responses: { 200: { description: 'the methods', schema: R.MethodItems } },
+    handler: () => ok({
       items: METHOD_NAMES.map((name) => ({ name, needs_prior: methodNeedsPrior(name), uncertainty: POSTERIOR_METHODS.has(name) })),
-    });
-  });
-
-  return r;
-}
+    }),
+  }),
+];

@@ -2,68 +2,91 @@
  * Task routes: create (JSON, or the JSONL task-file format), list, get, examples, delete; and
  * the task-scoped use cases fit and compare.
  */
-import { Router } from 'express';
 import { z } from 'zod';
 import { compareMethods } from '../../service/compare.ts';
 import { fitAdapter } from '../../service/fit.ts';
 import { createTask, createTasksFromFile, deleteTask, getTask, listExamples, listTasks } from '../../service/tasks.ts';
-import type { ServerContext } from '../context.ts';
 import { formatCompare, formatExample, formatFit, formatPage, formatTask } from '../format.ts';
-import { CompareBody, ExampleList, FitBody, IdParams, TaskCreate, TaskFileQuery, TaskList } from '../schemas.ts';
-import { parsed, parseWith, validate } from '../validate.ts';
+import * as R from '../responses.ts';
+import { json, noContent, ok, route } from '../route.ts';
+import { CompareBody, ExampleList, FitBody, IdParams, TaskCreate, TaskFileBody, TaskFileQuery, TaskList } from '../schemas.ts';
+import { E400, E404, E409 } from './errors.ts';
 
-export const JSONL_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines'];
-const TaskFileBody = z.strictObject({ jsonl: z.string().min(1), id: TaskFileQuery.shape.id });
+const NOT_FOUND = E404('no such task');
 
-const isJsonlField = (body: unknown): boolean => typeof body === 'object' && body !== null && 'jsonl' in body;
-
-export function taskRoutes(ctx: ServerContext): Router {
-  const r = Router();
-  const { runtime } = ctx;
-
-  /** JSON task, JSONL text body (application/x-ndjson), or JSON `{ jsonl, id? }`. */
-  r.post('/v1/tasks', async (req, res) => {
-    if (typeof req.body === 'string' || isJsonlField(req.body)) {
-      const file = typeof req.body === 'string'
-        ? { jsonl: req.body, id: parseWith(TaskFileQuery, req.query, 'query').id }
-        : parseWith(TaskFileBody, req.body, 'body');
-      const tasks = await createTasksFromFile(runtime, file.jsonl, file.id);
-      res.status(201).json({ tasks: tasks.map(formatTask) });
-      return;
-    }
-    const task = await createTask(runtime, parseWith(TaskCreate, req.body ?? {}, 'body'));
-    res.status(201).json(formatTask(task));
-  });
-
-  r.get('/v1/tasks', validate({ query: TaskList }), async (_req, res) => {
-    const q = parsed(res, 'query', TaskList);
-    res.json(formatPage(await listTasks(runtime, { modality: q.modality }, q.page_token, q.max_results), formatTask));
-  });
-
-  r.get('/v1/tasks/:id', validate({ params: IdParams }), async (_req, res) => {
-    res.json(formatTask(await getTask(runtime, parsed(res, 'params', IdParams).id)));
-  });
-
-  r.get('/v1/tasks/:id/examples', validate({ params: IdParams, query: ExampleList }), async (_req, res) => {
-    const examples = await listExamples(runtime, parsed(res, 'params', IdParams).id, parsed(res, 'query', ExampleList).split);
-    res.json({ items: examples.map(formatExample) });
-  });
-
-  r.delete('/v1/tasks/:id', validate({ params: IdParams }), async (_req, res) => {
-    await deleteTask(runtime, parsed(res, 'params', IdParams).id);
-    res.status(204).end();
-  });
-
-  r.post('/v1/tasks/:id/fit', validate({ params: IdParams, body: FitBody }), async (_req, res) => {
-    const { method, seed, name, alias, posterior_samples, prior, zoo, ...options } = parsed(res, 'body', FitBody);
-    const result = await fitAdapter(runtime, parsed(res, 'params', IdParams).id, { method, options, seed, name, alias, posteriorSamples: posterior_samples, prior, zoo });
-    res.status(result.created ? 201 : 200).json(formatFit(result));
-  });
-
-  r.post('/v1/tasks/:id/compare', validate({ params: IdParams, body: CompareBody }), async (_req, res) => {
-    const { methods, query, seed, prior, ...options } = parsed(res, 'body', CompareBody);
-    res.json(formatCompare(await compareMethods(runtime, parsed(res, 'params', IdParams).id, { methods, query, seed, prior, options })));
-  });
-
-  return r;
-}
+export const taskRoutes = [
+  route({
+    method: 'post', path: '/v1/tasks', operationId: 'createTask', tags: ['tasks'],
+    summary: 'Create a few-shot task',
+    description: 'JSON body, or the JSONL task-file format (docs/task-file.md) as an application/x-ndjson body (task id from ?id= or the task name) or as JSON { jsonl, id? }. Every label needs ≥ 1 support example; ≥ 2 labels.',
+    request: {
+      query: TaskFileQuery,
+      body: { 'application/json': z.union([TaskCreate, TaskFileBody]), 'application/x-ndjson': z.string().min(1).describe('JSONL task file') },
+    },
+    responses: { 201: { description: 'the task, or { tasks } for a task file', schema: z.union([R.TaskJson, R.TaskFileCreated]) }, ...E400, ...E409('task id exists') },
+    handler: async ({ query, body }, { runtime }) => {
+      if (typeof body === 'string' || 'jsonl' in body) {
+        const file = typeof body === 'string' ? { jsonl: body, id: query.id } : body;
+        const tasks = await createTasksFromFile(runtime, file.jsonl, file.id);
+        return json(201, { tasks: tasks.map(formatTask) });
+      }
+      return json(201, formatTask(await createTask(runtime, body)));
+    },
+  }),
+  route({
+    method: 'get', path: '/v1/tasks', operationId: 'listTasks', tags: ['tasks'], public: true,
+    summary: 'List tasks (paged)',
+    request: { query: TaskList },
+    responses: { 200: { description: 'one page of tasks', schema: R.TaskPage }, ...E400 },
+    handler: async ({ query: q }, { runtime }) => ok(formatPage(await listTasks(runtime, { modality: q.modality }, q.page_token, q.max_results), formatTask)),
+  }),
+  route({
+    method: 'get', path: '/v1/tasks/{id}', operationId: 'getTask', tags: ['tasks'], public: true,
+    summary: 'Get a task',
+    request: { params: IdParams },
+    responses: { 200: { description: 'the task', schema: R.TaskJson }, ...NOT_FOUND },
+    handler: async ({ params }, { runtime }) => ok(formatTask(await getTask(runtime, params.id))),
+  }),
+  route({
+    method: 'get', path: '/v1/tasks/{id}/examples', operationId: 'listTaskExamples', tags: ['tasks'], public: true,
+    summary: "A task's examples",
+    request: { params: IdParams, query: ExampleList },
+    responses: { 200: { description: 'the examples', schema: R.ExampleItems }, ...E400, ...NOT_FOUND },
+    handler: async ({ params, query }, { runtime }) => ok({ items: (await listExamples(runtime, params.id, query.split)).map(formatExample) }),
+  }),
+  route({
+    method: 'delete', path: '/v1/tasks/{id}', operationId: 'deleteTask', tags: ['tasks'],
+    summary: 'Delete a task and its examples (adapters are kept)',
+    request: { params: IdParams },
+    responses: { 204: { description: 'deleted' }, ...NOT_FOUND },
+    handler: async ({ params }, { runtime }) => {
+      await deleteTask(runtime, params.id);
+      return noContent();
+    },
+  }),
+  route({
+    method: 'post', path: '/v1/tasks/{id}/fit', operationId: 'fitAdapter', tags: ['adapters'],
+    summary: 'Fit an adapter on the task support set and store it as a new version',
+    request: { params: IdParams, body: { 'application/json': FitBody } },
+    responses: {
+      201: { description: 'a new adapter version', schema: R.FitJson },
+      200: { description: 'an identical adapter was already stored', schema: R.FitJson },
+      ...E400, ...E404('no such task, prior or zoo'), ...E409('LiFT method without a trained prior; adapter cannot join the zoo'),
+    },
+    handler: async ({ params, body }, { runtime }) => {
+      const { method, seed, name, alias, posterior_samples, prior, zoo, ...options } = body;
+      const result = await fitAdapter(runtime, params.id, { method, options, seed, name, alias, posteriorSamples: posterior_samples, prior, zoo });
+      return json(result.created ? 201 : 200, formatFit(result));
+    },
+  }),
+  route({
+    method: 'post', path: '/v1/tasks/{id}/compare', operationId: 'compareMethods', tags: ['adapters'],
+    summary: 'Compare methods on the task: accuracy, NLL, fit ms on a labelled query set',
+    request: { params: IdParams, body: { 'application/json': CompareBody } },
+    responses: { 200: { description: 'one row per method', schema: R.CompareJson }, ...E400, ...E404('no such task or prior'), ...E409('the named prior belongs to another base model') },
+    handler: async ({ params, body }, { runtime }) => {
+      const { methods, query, seed, prior, ...options } = body;
+      return ok(formatCompare(await compareMethods(runtime, params.id, { methods, query, seed, prior, options })));
+    },
+  }),
+];

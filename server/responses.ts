@@ -1,0 +1,182 @@
+/**
+ * Response schemas (zod): what each route answers, per status. They document the responses in
+ * /openapi.json, type the formatters in format.ts, and under the test runner every reply is
+ * checked against them (server/router.ts).
+ */
+import { z } from 'zod';
+import { JOB_KINDS, JOB_STATUSES, MODALITIES, RUN_KINDS, RUN_STATUSES, SPLITS } from '../registry/types.ts';
+
+const json = z.record(z.string(), z.unknown());
+const ms = z.number().int().describe('ms since the epoch');
+const sha256 = z.string().describe('sha256, hex');
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string().describe('stable machine-readable code, e.g. VALIDATION_FAILED'),
+    message: z.string().describe('what was wrong, naming the field'),
+  }),
+}).meta({ id: 'Error' });
+
+const page = <T extends z.ZodType>(item: T) => z.object({
+  items: z.array(item),
+  next_page_token: z.string().nullable().describe('pass as page_token for the next page; null on the last'),
+});
+const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+
+export const TaskJson = z.object({
+  id: z.string(), name: z.string(), modality: z.enum(MODALITIES), base_model_sha256: sha256,
+  labels: z.array(z.string()), metadata: json,
+  example_counts: z.partialRecord(z.enum(SPLITS), z.number().int()), created_ms: ms,
+}).meta({ id: 'Task' });
+export const TaskPage = page(TaskJson);
+export const TaskFileCreated = z.object({ tasks: z.array(TaskJson) }).meta({ id: 'TaskFileCreated' });
+
+export const ExampleJson = z.object({
+  hash: z.string(), label: z.string(), split: z.enum(SPLITS),
+  text: z.string().optional(), image_base64: z.string().optional(),
+}).meta({ id: 'Example' });
+export const ExampleItems = list(ExampleJson);
+
+export const AdapterJson = z.object({
+  id: z.string(), name: z.string(), version: z.number().int(), content_hash: sha256, method: z.string(),
+  base_model_sha256: sha256, task_id: z.string().nullable(), labels: z.array(z.string()),
+  rank: z.number().int(), alpha: z.number(), extra: json, metrics: json, training_config: json,
+  parents: z.object({ adapter_ids: z.array(z.string()), prior_id: z.string().nullable() }), created_ms: ms,
+}).meta({ id: 'Adapter' });
+export const AdapterPage = page(AdapterJson);
+
+export const AdapterDetailJson = AdapterJson.extend({
+  parameters: z.record(z.string(), z.object({ length: z.number().int() })).describe('tensor name -> element count'),
+  aliases: z.array(z.string()).describe('aliases pointing at this version'),
+}).meta({ id: 'AdapterDetail' });
+
+export const AdapterRefJson = z.object({
+  id: z.string(), name: z.string(), version: z.number().int(), content_hash: sha256, method: z.string(),
+}).meta({ id: 'AdapterRef' });
+
+export const AliasJson = z.object({ name: z.string(), alias: z.string(), version: z.number().int(), updated_ms: ms }).meta({ id: 'Alias' });
+export const AliasItems = list(AliasJson);
+
+export const LineageJson = z.object({
+  nodes: z.array(z.object({
+    kind: z.enum(['adapter', 'prior']), id: z.string(), name: z.string(), version: z.number().int(),
+    content_hash: sha256, depth: z.number().int().describe('parent hops from the queried adapter'),
+  })),
+  edges: z.array(z.object({ child_id: z.string(), parent_id: z.string(), parent_kind: z.enum(['adapter', 'prior']) })),
+}).meta({ id: 'Lineage' });
+
+export const PriorJson = z.object({
+  id: z.string(), name: z.string(), version: z.number().int(), content_hash: sha256, base_model_sha256: sha256,
+  k: z.number().int(), d: z.number().int(), sigma2: z.number(), beta2: z.number(),
+  training_task_ids: z.array(z.string()), config: json, seed: z.number().int(), created_ms: ms,
+}).meta({ id: 'Prior' });
+export const PriorPage = page(PriorJson);
+
+export const BaseModelJson = z.object({
+  name: z.string(), modality: z.enum(MODALITIES), sha256, feature_dim: z.number().int(), created_ms: ms,
+  placement: z.array(z.object({ layer: z.string(), in_dim: z.number().int(), out_dim: z.number().int(), activation: z.string() })),
+}).meta({ id: 'BaseModel' });
+export const BaseModelItems = list(BaseModelJson);
+
+export const PredictionsJson = z.object({
+  adapter: AdapterRefJson,
+  predictions: z.array(z.object({
+    label: z.string(),
+    probabilities: z.record(z.string(), z.number()),
+    uncertainty: z.object({ entropy: z.number(), mutual_information: z.number() }).optional()
+      .describe('posterior adapters only'),
+  })),
+}).meta({ id: 'Predictions' });
+
+export const RetrievalJson = z.object({
+  routing: z.enum(['embedding', 'arrow']),
+  candidates: z.array(z.object({
+    adapter: AdapterRefJson, zoo: z.string(), zoo_version: z.number().int(), task_id: z.string().nullable(),
+    labels: z.array(z.string()), score: z.number().describe('cosine of task embeddings (embedding) or mean |v·x| (arrow)'),
+  })).describe('best first'),
+  result: z.object({
+    mode: z.enum(['best', 'mixture']),
+    labels: z.array(z.string()).describe("the best member's labels, or the union of the mixed members' labels"),
+    used: z.array(z.object({ adapter: AdapterRefJson, weight: z.number() })).describe('the members whose predictions were combined'),
+    predictions: PredictionsJson.shape.predictions,
+  }).nullable().describe('null when predict is false'),
+}).meta({ id: 'Retrieval' });
+
+export const ZooJson = z.object({
+  name: z.string(), base_model_sha256: sha256, description: z.string(), metadata: json,
+  version: z.number().int().describe('latest membership version (0: no members yet)'), member_count: z.number().int(),
+  created_ms: ms, updated_ms: ms,
+}).meta({ id: 'Zoo' });
+export const ZooPage = page(ZooJson);
+export const ZooVersionJson = z.object({ zoo: z.string(), version: z.number().int(), member_count: z.number().int(), note: z.string(), created_ms: ms }).meta({ id: 'ZooVersion' });
+export const ZooDetailJson = ZooJson.extend({ versions: z.array(ZooVersionJson).describe('newest first') }).meta({ id: 'ZooDetail' });
+export const ZooMembersJson = z.object({
+  zoo: z.string(), version: z.number().int(),
+  items: z.array(z.object({
+    adapter: AdapterRefJson, task_id: z.string().nullable(), labels: z.array(z.string()), base_model_sha256: sha256,
+    added_version: z.number().int(), removed_version: z.number().int().nullable(),
+  })),
+}).meta({ id: 'ZooMembers' });
+export const ZooChangeJson = z.object({
+  zoo: ZooJson, version: z.number().int(), changed: z.boolean().describe('false: every adapter was already a member (no new version)'),
+  added: z.array(z.string()), replaced: z.array(z.string()).describe('members replaced by a newer adapter of the same task'), removed: z.array(z.string()),
+}).meta({ id: 'ZooChange' });
+
+export const JobJson = z.object({
+  id: z.string(), kind: z.enum(JOB_KINDS), status: z.enum(JOB_STATUSES),
+  phase: z.string(), phase_index: z.number().int().describe('1-based'), phase_count: z.number().int(),
+  progress: z.number().min(0).max(1), eta_ms: z.number().int().nullable(),
+  trace: z.array(z.object({ step: z.number().int(), log_lik: z.number() })).describe('training log-likelihood (may be empty)'),
+  params: json, result: json.nullable(), error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  run_id: z.string().nullable(), created_at: ms, started_at: ms.nullable(), finished_at: ms.nullable(),
+}).meta({ id: 'Job' });
+export const JobPage = page(JobJson);
+export const JobAccepted = z.object({ job: JobJson }).meta({ id: 'JobAccepted' });
+
+export const RunJson = z.object({
+  id: z.string(), kind: z.enum(RUN_KINDS), name: z.string(), status: z.enum(RUN_STATUSES),
+  params: json, metrics: json,
+  refs: z.object({
+    zoo: z.object({ name: z.string(), version: z.number().int() }).optional(),
+    prior_ids: z.array(z.string()).optional(), adapter_ids: z.array(z.string()).optional(),
+    task_ids: z.array(z.string()).optional(), suite: z.string().optional(),
+  }).describe('registry versions the run read or wrote'),
+  code_version: z.string().nullable().describe('git commit of the code that ran'), error: z.string().nullable(),
+  started_ms: ms, finished_ms: ms.nullable(), duration_ms: z.number().int().nullable(),
+}).meta({ id: 'Run' });
+export const RunPage = page(RunJson);
+
+export const AttachJson = z.object({ adapter: AdapterJson, created: z.boolean(), support_accuracy: z.number() }).meta({ id: 'Attach' });
+
+export const FitJson = z.object({
+  adapter: AdapterJson, created: z.boolean(), fit_ms: z.number(), support_accuracy: z.number(), alias: AliasJson.nullable(),
+  zoo: ZooChangeJson.nullable().describe('the zoo change when the request promoted the adapter'),
+  run_id: z.string().describe('the fit run'),
+}).meta({ id: 'Fit' });
+
+export const CompareJson = z.object({
+  task_id: z.string(), support_size: z.number().int(), query_size: z.number().int(), query_source: z.enum(['task', 'request']),
+  prior_id: z.string().nullable().describe('the prior the methods ran under'), run_id: z.string().describe('the compare run'),
+  rows: z.array(z.object({
+    method: z.string(), accuracy: z.number().nullable(), nll: z.number().nullable(), fit_ms: z.number().nullable(),
+    error: z.string().optional(),
+  })),
+}).meta({ id: 'Compare' });
+
+export const ImportJson = z.object({
+  adapter: AdapterJson, created: z.boolean(), alias: AliasJson.nullable(),
+  attached: z.object({ from: z.string(), support_accuracy: z.number() }).nullable().describe('with task_id: the imported version the attached one derives from'),
+}).meta({ id: 'Import' });
+
+export const PeftJson = z.object({
+  'adapter_config.json': json,
+  'adapter_model.safetensors': z.string().describe('base64'),
+}).meta({ id: 'PeftExport' });
+
+export const MethodItems = list(z.object({ name: z.string(), needs_prior: z.boolean(), uncertainty: z.boolean() }));
+
+export const Health = z.object({ status: z.literal('ok') });
+export const Readiness = z.object({
+  status: z.enum(['ready', 'not ready']), backbones_loaded: z.boolean(), registry_open: z.boolean(), shutting_down: z.boolean(),
+});
+export const OpenApiJson = json;

@@ -1,0 +1,124 @@
+/**
+ * The route table -> express routing. Each route becomes one chain: API key (unless public),
+ * body parsing for the media types it declares (415 for any other), validation of params, query
+ * and body by their schemas (400 naming the field), the handler, and the reply. Under the test
+ * runner every reply is also checked against the schema documented for its status, so the
+ * OpenAPI document cannot drift from what the server sends.
+ */
+import express, { type RequestHandler, type Response } from 'express';
+import type { z } from 'zod';
+import { ValidationError } from '../registry/errors.ts';
+import { requireApiKey } from './auth.ts';
+import type { ServerContext } from './context.ts';
+import { HTTP_ERROR_CODES, HttpError } from './errors.ts';
+import type { BodyContent, Reply, Route } from './route.ts';
+import { formatIssues } from './validate.ts';
+
+const CHECK_RESPONSES = process.env.NODE_TEST_CONTEXT !== undefined;
+
+/** `/v1/adapters/by-name/{name*}/-/aliases` -> `/v1/adapters/by-name/*name/-/aliases`. */
+export function expressPath(openApiPath: string): string {
+  return openApiPath.replace(/\{(\w+)\*\}/g, '*$1').replace(/\{(\w+)\}/g, ':$1');
+}
+
+/** Multi-segment parameters arrive as arrays of segments; handlers and schemas see one string. */
+function joinSegments(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]));
+}
+
+const isJsonType = (type: string): boolean => type === 'application/json' || type.endsWith('+json');
+const hasBody = (req: express.Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+/** Parsers for the declared media types, then 415 for a body of any other type. */
+function bodyParsers(content: BodyContent, limit: number): RequestHandler[] {
+  const types = Object.keys(content);
+  const jsonTypes = types.filter(isJsonType);
+  const textTypes = types.filter((t) => !isJsonType(t));
+  const accepts: RequestHandler = (req, _res, next) => {
+    if (!hasBody(req) || req.is(types)) return next();
+    next(new HttpError(HTTP_ERROR_CODES.unsupportedMediaType,
+      `request body: expected Content-Type ${types.join(' or ')}, got ${req.get('content-type') ?? 'none'}`));
+  };
+  return [
+    accepts,
+    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit })] : []),
+    ...(textTypes.length ? [express.text({ type: textTypes, limit })] : []),
+  ];
+}
+
+function parsePart(part: 'params' | 'query' | 'body', schema: z.ZodType, value: unknown): unknown {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(formatIssues(part, result.error));
+  return result.data;
+}
+
+/** The schema for the body the request carried: by its media type, else the first declared. */
+function bodySchema(req: express.Request, content: BodyContent): z.ZodType {
+  const types = Object.keys(content);
+  const type = hasBody(req) ? types.find((t) => req.is(t)) : undefined;
+  return content[type ?? types[0]];
+}
+
+function checkReply(route: Route, reply: Reply): void {
+  const spec = route.responses[reply.status];
+  if (!spec) throw new Error(`${route.operationId}: status ${reply.status} is not among its documented responses`);
+  if (!spec.schema) return;
+  const result = spec.schema.safeParse(reply.body);
+  if (!result.success) throw new Error(`${route.operationId} ${reply.status}: reply does not match its schema: ${formatIssues('body', result.error)}`);
+}
+
+function send(res: Response, route: Route, reply: Reply): void {
+  if (CHECK_RESPONSES) checkReply(route, reply);
+  res.status(reply.status);
+  if (reply.headers) res.set(reply.headers);
+  const type = route.responses[reply.status]?.type;
+  if (reply.body === undefined) res.end();
+  else if (type === undefined || isJsonType(type)) res.json(reply.body);
+  else {
+    if (!res.get('content-type')) res.type(type);
+    res.send(reply.body);
+  }
+}
+
+function chain(route: Route, ctx: ServerContext): RequestHandler[] {
+  const { request = {} } = route;
+  const handle: RequestHandler = async (req, res) => {
+    const input = {
+      params: request.params ? parsePart('params', request.params, joinSegments(req.params)) : undefined,
+      query: request.query ? parsePart('query', request.query, req.query) : undefined,
+      body: request.body ? parsePart('body', bodySchema(req, request.body), req.body ?? {}) : undefined,
+    };
+    const reply = await route.handler(input as never, ctx, { req, res });
+    if (reply !== undefined) send(res, route, reply);
+  };
+  return [
+    ...(route.public ? [] : [requireApiKey(ctx.config.apiKey)]),
+    ...(request.body ? bodyParsers(request.body, ctx.config.bodyLimitBytes) : []),
+    handle,
+  ];
+}
+
+/** Literal segments after the first multi-segment parameter; -1 when there is none. */
+function tailAfterWildcard(path: string): number {
+  const at = path.indexOf('*}');
+  return at < 0 ? -1 : path.slice(at).split('/').length - 1;
+}
+
+/**
+ * Routes in table order, except that a multi-segment parameter would swallow the suffix of a
+ * longer route (`{name*}` vs `{name*}/-/aliases`), so those go last, longest suffix first.
+ */
+export function routingOrder(routes: readonly Route[]): Route[] {
+  return [...routes].sort((a, b) => {
+    const ta = tailAfterWildcard(a.path);
+    const tb = tailAfterWildcard(b.path);
+    return ta === tb ? 0 : ta < 0 ? -1 : tb < 0 ? 1 : tb - ta;
+  });
+}
+
+export function routerFor(routes: readonly Route[], ctx: ServerContext): express.Router {
+  const router = express.Router();
+  for (const route of routingOrder(routes)) router[route.method](expressPath(route.path), ...chain(route, ctx));
+  return router;
+}

@@ -1,0 +1,60 @@
+/**
+ * The route table and the OpenAPI document generated from it: every operation is complete
+ * (operation id, response schemas, its 4xx, security), and the table is consistent with itself.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { openApiDocument } from '../server/openapi.ts';
+import { ROUTES } from '../server/route-table.ts';
+import { expressPath, routingOrder } from '../server/router.ts';
+
+type Json = Record<string, any>;
+const doc = openApiDocument() as Json;
+const operations = Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+  Object.entries(item as Json).map(([method, op]) => ({ path, method, op: op as Json })));
+
+describe('route table -> OpenAPI', () => {
+  it('has one operation per route, each with a unique operationId', () => {
+    assert.equal(operations.length, ROUTES.length);
+    const ids = operations.map((o) => o.op.operationId);
+    assert.ok(ids.every((id) => typeof id === 'string' && id.length > 0));
+    assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
+  });
+
+  it('documents a schema for every response with a body, and at least one 4xx per operation', () => {
+    for (const { path, method, op } of operations) {
+      const statuses = Object.keys(op.responses);
+      assert.ok(statuses.some((s) => s.startsWith('2')), `${method} ${path}: a success response`);
+      assert.ok(statuses.some((s) => s.startsWith('4')) || path === '/healthz' || path === '/metrics' || path === '/openapi.json' || path === '/readyz' || path === '/v1/base-models' || path === '/v1/methods',
+        `${method} ${path}: lists its 4xx`);
+      for (const [status, r] of Object.entries(op.responses as Json)) {
+        if (status === '204') continue;
+        const content = Object.values((r as Json).content ?? {}) as Json[];
+        assert.ok(content.length > 0 && content.every((c) => c.schema), `${method} ${path} ${status}: has a schema`);
+      }
+    }
+  });
+
+  it('marks public routes with security: [] and gives every other route a 401', () => {
+    for (const { path, method, op } of operations) {
+      const route = ROUTES.find((r) => r.operationId === op.operationId)!;
+      if (route.public) assert.deepEqual(op.security, [], `${method} ${path}`);
+      else assert.ok(op.security === undefined && op.responses['401'], `${method} ${path}: uses the global bearer scheme and lists 401`);
+      if (op.requestBody) assert.ok(op.responses['415'] && op.responses['413'], `${method} ${path}: 413 and 415`);
+    }
+    assert.deepEqual(doc.security, [{ bearer: [] }]);
+  });
+
+  it('declares every path parameter in the route schema', () => {
+    for (const route of ROUTES) {
+      const names = [...route.path.matchAll(/\{(\w+)\*?\}/g)].map((m) => m[1]).sort();
+      assert.deepEqual(Object.keys(route.request?.params?.shape ?? {}).sort(), names, route.operationId);
+    }
+  });
+
+  it('routes multi-segment names after the routes whose suffix they would swallow', () => {
+    const order = routingOrder(ROUTES).map((r) => `${r.method} ${expressPath(r.path)}`);
+    assert.ok(order.indexOf('get /v1/adapters/by-name/*name/-/aliases') < order.indexOf('get /v1/adapters/by-name/*name'));
+    assert.equal(expressPath('/v1/adapters/by-name/{name*}/-/aliases/{alias}'), '/v1/adapters/by-name/*name/-/aliases/:alias');
+  });
+});
