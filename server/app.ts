@@ -1,11 +1,12 @@
 /**
  * The express application: metrics timing, the routes of the route table (each with its own
- * auth, body parsing and validation, see router.ts), then the 404 and the one error
- * middleware. Interactive API docs (Swagger UI) are at /docs. No state lives here; it is all
- * in the `ServerContext` the caller builds (see start.ts).
+ * auth, body parsing and validation, see router.ts), the interactive API docs at /docs, the web
+ * console's static files at `/`, then the 404 and the one error middleware. No state lives here;
+ * it is all in the `ServerContext` the caller builds (see start.ts).
  */
 import express from 'express';
 import { API_DOCS_PATH, apiDocs } from './api-docs.ts';
+import { consoleRoutes } from './console.ts';
 import type { ServerContext } from './context.ts';
 import { errorMiddleware, routeNotFound } from './errors.ts';
 import { ROUTES } from './route-table.ts';
@@ -17,6 +18,7 @@ export function createApp(ctx: ServerContext): express.Express {
   app.use(ctx.metrics.middleware);
   app.use(routerFor(ROUTES, ctx));
   app.use(API_DOCS_PATH, apiDocs());
+  app.use(consoleRoutes());
   app.use(routeNotFound);
   app.use(errorMiddleware);
   return app;
