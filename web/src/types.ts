@@ -51,7 +51,7 @@ export interface MethodInfo { name: string; needs_prior: boolean; uncertainty: b
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export interface Job {
   id: string; kind: string; status: JobStatus; phase: string | null; phase_index: number; phase_count: number;
-  progress: number; eta_ms: number | null; trace: { step: number; loglik: number }[];
+  progress: number; eta_ms: number | null; trace: { step: number; log_lik: number }[];
   params: Record<string, unknown>; result: Record<string, unknown> | null; error: string | null;
   created_at: number; started_at: number | null; finished_at: number | null; run_id: string | null;
 }
