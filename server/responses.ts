@@ -173,7 +173,13 @@ export const PeftJson = z.object({
   'adapter_model.safetensors': z.string().describe('base64'),
 }).meta({ id: 'PeftExport' });
 
-export const MethodItems = list(z.object({ name: z.string(), needs_prior: z.boolean(), uncertainty: z.boolean() }));
+export const MethodItems = list(z.object({
+  name: z.string(), title: z.string().describe('full name'),
+  needs_prior: z.boolean().describe('fits under a trained LiFT prior'),
+  needs_meta_training: z.boolean().describe('starts from something meta-training stored'),
+  uncertainty: z.boolean().describe('predictions carry posterior uncertainty'),
+  stores: z.array(z.enum(['prior', 'start', 'zoo', 'clusters'])).describe('what meta-training stores for it'),
+}));
 
 export const Health = z.object({ status: z.literal('ok') });
 export const Readiness = z.object({
