@@ -1,6 +1,11 @@
 /**
  * The web console end to end, in real headless Chromium against the real server (ephemeral port,
- * temporary SQLite registry, real ONNX backbones, an API key configured).
+ * temporary SQLite registry, real ONNX backbones, an API key configured): browse without a key,
+ * a dropped task file (401 with a wrong key, per-line problems), a prior trained from a zoo as a
+ * job watched to completion, compare -> chart -> fit with alias -> reliability diagram, lineage,
+ * predict with uncertainty, the benchmark reports, phone width.
+ * `LIFT_SCREENSHOTS=docs/screenshots node --import tsx --test test/console.test.ts` refreshes the
+ * committed screenshots.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -198,8 +203,11 @@ describe('web console in Chromium', () => {
   it('compares methods, charts them, fits the chosen one with an alias and draws its reliability diagram', async () => {
     const page = await open('/#/compare?task=console-csv');
     await useKey(page, KEY);
-    await page.getByRole('checkbox', { name: /lift-map/ }).waitFor();
-    assert.ok(await page.getByRole('checkbox', { name: /lift-map/ }).isChecked());
+    // Methods grouped by family as the server describes them; LiFT and the from-scratch ones preselected.
+    const liftBox = page.getByRole('group', { name: 'LiFT' }).getByRole('checkbox', { name: /\(lift-map\)/ });
+    await liftBox.waitFor();
+    assert.ok(await liftBox.isChecked());
+    assert.equal(await page.getByRole('group', { name: 'Meta-learned' }).getByRole('checkbox', { checked: true }).count(), 0);
     await page.getByRole('button', { name: 'Run comparison' }).click();
     const table = page.locator('table.compare-table');
     await table.waitFor({ timeout: 60_000 });

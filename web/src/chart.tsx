@@ -17,12 +17,12 @@ const OTHER_COLORS = [
   '#aec7e8', '#ffbb78', '#98df8a', '#c5b0d5', '#c49c94', '#9edae5', '#dbdb8d', '#c7c7c7',
 ];
 
-export function methodColors(methods: readonly string[]): { domain: string[]; range: string[] } {
+export function methodColors(methods: readonly { label: string; lift: boolean }[]): { domain: string[]; range: string[] } {
   let l = 0, o = 0;
-  const range = methods.map((m) => (isLift(m) ? LIFT_COLORS[l++ % LIFT_COLORS.length] : OTHER_COLORS[o++ % OTHER_COLORS.length]));
-  return { domain: [...methods], range };
+  const range = methods.map((m) => (m.lift ? LIFT_COLORS[l++ % LIFT_COLORS.length] : OTHER_COLORS[o++ % OTHER_COLORS.length]));
+  return { domain: methods.map((m) => m.label), range };
 }
-/** LiFT's own methods and ablation variants (by the name the server or report gives them). */
+/** For a method the server does not describe (an old report's row): LiFT by its name. */
 export const isLift = (method: string): boolean => /^lift\b/i.test(method);
 
 export function Chart({ spec, label, class: cls }: { spec: TopLevelSpec; label: string; class?: string }) {

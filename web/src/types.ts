@@ -46,7 +46,11 @@ export interface ZooMember {
   added_version: number; removed_version: number | null;
 }
 
-export interface MethodInfo { name: string; needs_prior: boolean; uncertainty: boolean; family?: string; label?: string }
+export interface MethodInfo {
+  name: string; title?: string; needs_prior: boolean; needs_meta_training?: boolean; uncertainty: boolean; stores?: string[];
+  /** frozen | fine-tuning | meta-learned | lift, where the server reports it. */
+  family?: string;
+}
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export interface Job {

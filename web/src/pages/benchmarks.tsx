@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { Chart, isLift, methodColors } from '../chart.tsx';
-import { loadMethods, methodLabel } from '../methods.ts';
+import { familyOf, loadMethods, methodLabel } from '../methods.ts';
 import type { Location } from '../router.ts';
 import { href } from '../router.ts';
 import type { MethodInfo } from '../types.ts';
@@ -30,11 +30,13 @@ const MEASURES = {
 } as const;
 type Measure = keyof typeof MEASURES;
 
-function ShotChart({ rows, measure, colors, label }: { rows: ReportRow[]; measure: Measure; colors: { domain: string[]; range: string[] }; label: (m: string) => string }) {
+type Colors = { domain: string[]; range: string[] };
+
+function ShotChart({ rows, measure, colors, label, lift }: { rows: ReportRow[]; measure: Measure; colors: Colors; label: (m: string) => string; lift: (m: string) => boolean }) {
   const m = MEASURES[measure];
   const values = rows.map((r) => ({
     method: label(r.method), value: r[measure], lo: measure === 'accuracy' ? r.accuracy - r.ci95 : null,
-    hi: measure === 'accuracy' ? r.accuracy + r.ci95 : null, lift: isLift(r.method) || /^default/.test(r.method),
+    hi: measure === 'accuracy' ? r.accuracy + r.ci95 : null, lift: lift(r.method),
   }));
   const y = { field: 'method', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } };
   const layers: object[] = [{
@@ -55,8 +57,14 @@ function ShotChart({ rows, measure, colors, label }: { rows: ReportRow[]; measur
 function ReportView({ report, methods }: { report: Report; methods: MethodInfo[] }) {
   const [measure, setMeasure] = useState<Measure>('accuracy');
   const label = (name: string) => methodLabel(methods.find((m) => m.name === name), name);
+  // LiFT's rows: by the server's method table; in an ablation report every row is a LiFT variant
+  // and the default configuration is the one highlighted.
+  const lift = (name: string) => {
+    const info = methods.find((m) => m.name === name);
+    return info ? familyOf(info) === 'lift' : isLift(name) || /^default\b/.test(name);
+  };
   const order = [...new Set(report.rows.map((r) => r.method))];
-  const colors = methodColors(order.map(label));
+  const colors = methodColors(order.map((m) => ({ label: label(m), lift: lift(m) })));
   const shots = [...new Set(report.rows.map((r) => r.shots))].sort((a, b) => a - b);
   const p = report.protocol;
   return (
@@ -77,13 +85,13 @@ function ReportView({ report, methods }: { report: Report; methods: MethodInfo[]
         return (
           <Section key={k} title={`${p.nWay}-way ${k}-shot`}>
             <div class="grid2">
-              <ShotChart rows={rows} measure={measure} colors={colors} label={label} />
+              <ShotChart rows={rows} measure={measure} colors={colors} label={label} lift={lift} />
               <table>
                 <caption class="sr-only">{report.suite} {k}-shot results</caption>
                 <thead><tr><th>Method</th><th class="num">Accuracy ± 95% CI</th><th class="num">NLL</th><th class="num">ECE</th><th class="num">ms / task</th></tr></thead>
                 <tbody>
                   {rows.map((r) => (
-                    <tr key={r.method} class={isLift(r.method) || /^default/.test(r.method) ? 'lift' : ''}>
+                    <tr key={r.method} class={lift(r.method) ? 'lift' : ''}>
                       <td><span class="swatch" style={{ background: colors.range[colors.domain.indexOf(label(r.method))] }} aria-hidden="true" />{label(r.method)}</td>
                       <td class="num">{r.accuracy === best ? <strong>{(100 * r.accuracy).toFixed(1)}</strong> : (100 * r.accuracy).toFixed(1)} ± {(100 * r.ci95).toFixed(1)}</td>
                       <td class="num">{num(r.nll)}</td><td class="num">{num(r.ece)}</td><td class="num">{num(r.msPerTask, 1)}</td>

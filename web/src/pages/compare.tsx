@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { enc, get, post, query } from '../api.ts';
 import { Chart, isLift, methodColors } from '../chart.tsx';
-import { groupMethods, loadMethods, methodLabel } from '../methods.ts';
+import { familyOf, groupMethods, loadMethods, methodLabel } from '../methods.ts';
 import type { Location } from '../router.ts';
 import { href } from '../router.ts';
 import { wilson95 } from '../stats.ts';
@@ -47,7 +47,7 @@ function MethodPicker({ methods, selected, onChange }: { methods: MethodInfo[]; 
             {g.methods.map((m) => (
               <label key={m.name}>
                 <input type="checkbox" checked={selected.has(m.name)} onChange={(e) => toggle(m.name, (e.target as HTMLInputElement).checked)} />
-                <span>{methodLabel(m, m.name)}{m.needs_prior ? <span class="muted"> · needs a prior</span> : null}</span>
+                <span>{methodLabel(m, m.name)}</span>
               </label>
             ))}
           </div>
@@ -63,14 +63,14 @@ function rowsOf(result: CompareResult, methods: MethodInfo[]): Row[] {
   return result.rows.map((r) => {
     const info = methods.find((m) => m.name === r.method);
     const ci = r.accuracy === null ? null : wilson95(r.accuracy, result.query_size);
-    return { ...r, label: methodLabel(info, r.method), lo: ci?.lo ?? null, hi: ci?.hi ?? null, lift: info?.family === 'lift' || isLift(r.method) };
+    return { ...r, label: methodLabel(info, r.method), lo: ci?.lo ?? null, hi: ci?.hi ?? null, lift: info ? familyOf(info) === 'lift' : isLift(r.method) };
   });
 }
 
 function CompareCharts({ rows }: { rows: Row[] }) {
   const ok = rows.filter((r) => r.accuracy !== null);
   if (ok.length === 0) return null;
-  const colors = methodColors(ok.map((r) => r.label));
+  const colors = methodColors(ok);
   const values = ok.map((r) => ({ method: r.label, accuracy: r.accuracy, lo: r.lo, hi: r.hi, nll: r.nll, fit_ms: r.fit_ms, lift: r.lift }));
   const y = { field: 'method', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } };
   const color = { field: 'method', type: 'nominal', scale: colors, legend: null };
@@ -150,7 +150,7 @@ export function ComparePage({ loc }: { loc: Location }) {
   const [chosen, setChosen] = useState<string | null>(null);
   useEffect(() => {
     if (!methods.data || selected.size) return;
-    setSelected(new Set(methods.data.filter((m) => !m.needs_prior || m.family === 'lift' || isLift(m.name)).map((m) => m.name)));
+    setSelected(new Set(methods.data.filter((m) => familyOf(m) !== 'meta-learned').map((m) => m.name)));
   }, [methods.data]); // eslint-disable-line react-hooks/exhaustive-deps
   const run = async (e: Event) => {
     e.preventDefault();
