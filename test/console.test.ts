@@ -220,13 +220,19 @@ describe('web console in Chromium', () => {
     assert.match(accuracySvg, /lift-map/, 'methods are named on the chart');
     await shot(page, 'compare');
 
+    const jobs = (await api('GET', '/v1/jobs?kind=compare')).items;
+    assert.equal(jobs.length, 1, 'the comparison ran as a job');
+    assert.equal(jobs[0].status, 'succeeded');
+
     await liftRow.getByRole('radio').check();
+    const diagram = page.locator('[data-chart^="Reliability of lift-map"] svg');
+    await diagram.waitFor();
+    assert.match(await page.locator('[data-ece]').innerText(), /^\d\.\d{3}$/);
     await page.getByLabel('Alias').fill('prod');
     await page.getByRole('button', { name: 'Fit adapter' }).click();
     await page.getByRole('status').filter({ hasText: 'Stored' }).waitFor({ timeout: 30_000 });
     assert.match(await page.getByRole('status').filter({ hasText: 'Stored' }).innerText(), /alias prod/);
-    await page.locator('[data-chart^="Reliability of"] svg').waitFor();
-    assert.match(await page.locator('[data-ece]').innerText(), /^\d\.\d{3}$/);
+    await diagram.scrollIntoViewIfNeeded();
     await shot(page, 'reliability');
     await done(page);
   });

@@ -1,6 +1,6 @@
 /**
- * Running a comparison: as a job where the server offers compare jobs (202 + the job, watched
- * with its phase k of n), else as one synchronous request with an indeterminate progress bar.
+ * Running a comparison as a job (`"job": true`: 202 + the job, watched with its phase k of n =
+ * method k of n); a server that answers at once (200) is shown the same way.
  */
 import { enc, post } from './api.ts';
 import { watchJob } from './job-watch.ts';
@@ -11,7 +11,7 @@ export type OnProgress = (p: { value: number | null; label: string }) => void;
 
 export async function runCompare(task: string, body: CompareBody, onProgress: OnProgress): Promise<CompareResult> {
   onProgress({ value: null, label: `comparing ${body.methods.length} methods` });
-  const reply = await post<CompareResult | { job: Job }>(`v1/tasks/${enc(task)}/compare`, body);
+  const reply = await post<CompareResult | { job: Job }>(`v1/tasks/${enc(task)}/compare`, { ...body, job: true });
   if (!('job' in reply)) return reply;
   const job = await watchJob(reply.job.id, (j) => onProgress({
     value: j.progress, label: j.phase ? `phase ${j.phase_index} of ${j.phase_count}: ${j.phase}` : j.status,

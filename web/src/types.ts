@@ -66,7 +66,8 @@ export interface Run {
   started_ms: number; finished_ms: number | null; duration_ms: number | null;
 }
 
-export interface CompareRow { method: string; accuracy: number | null; nll: number | null; fit_ms: number | null; error?: string }
+export interface Calibration { ece: number; bins: { lo: number; hi: number; count: number; confidence: number; accuracy: number }[] }
+export interface CompareRow { method: string; accuracy: number | null; nll: number | null; fit_ms: number | null; calibration?: Calibration; error?: string }
 export interface CompareResult {
   task_id: string; support_size: number; query_size: number; query_source: string; prior_id: string | null; run_id: string;
   rows: CompareRow[];

@@ -1,9 +1,8 @@
 /**
  * Fit and compare: pick a task and methods (grouped by family as the server reports them), run
- * the comparison (as a job with live progress where the server offers one), and see accuracy with
- * 95% intervals, NLL and fit time per method, one colour per method with LiFT highlighted. From a
- * row: fit that method as a stored adapter (name, alias, zoo) and draw its reliability diagram on
- * the task's query split.
+ * the comparison as a job with live progress, and see accuracy with 95% intervals, NLL and fit
+ * time per method, one colour per method with LiFT highlighted. For the chosen row: its
+ * reliability diagram, and fitting that method as a stored adapter (name, alias, zoo).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { enc, get, post, query } from '../api.ts';
@@ -12,10 +11,10 @@ import { familyOf, groupMethods, loadMethods, methodLabel } from '../methods.ts'
 import type { Location } from '../router.ts';
 import { href } from '../router.ts';
 import { wilson95 } from '../stats.ts';
-import type { CompareResult, CompareRow, Example, FitResult, Items, MethodInfo, Page, Task } from '../types.ts';
+import type { CompareResult, CompareRow, FitResult, MethodInfo, Page, Task } from '../types.ts';
 import { ErrorBox, num, pct, Progress, Section, Show, useLoad } from '../ui.tsx';
 import { runCompare } from '../compare-run.ts';
-import { ReliabilityDiagram, predictAll } from './reliability.tsx';
+import { ReliabilityDiagram } from './reliability.tsx';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -91,15 +90,15 @@ function CompareCharts({ rows }: { rows: Row[] }) {
   );
 }
 
-function FitFromResult({ task, method, methods }: { task: string; method: string; methods: MethodInfo[] }) {
+function FitFromResult({ task, row, methods, queries }: { task: string; row: Row; methods: MethodInfo[]; queries: number }) {
+  const method = row.method;
   const [name, setName] = useState('');
   const [alias, setAlias] = useState('');
   const [zoo, setZoo] = useState('');
   const [fit, setFit] = useState<FitResult | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
-  const [reliability, setReliability] = useState<{ probs: number[][]; labels: number[]; classes: string[] } | null>(null);
-  useEffect(() => { setFit(null); setReliability(null); setError(null); }, [task, method]);
+  useEffect(() => { setFit(null); setError(null); }, [task, method]);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -107,16 +106,13 @@ function FitFromResult({ task, method, methods }: { task: string; method: string
     try {
       const r = await post<FitResult>(`v1/tasks/${enc(task)}/fit`, { method, ...(name ? { name } : {}), ...(alias ? { alias } : {}), ...(zoo ? { zoo } : {}) });
       setFit(r);
-      const queries = (await get<Items<Example>>(`v1/tasks/${enc(task)}/examples?split=query`)).items;
-      if (queries.length) {
-        const preds = await predictAll({ id: r.adapter.id }, queries);
-        setReliability({ probs: preds.map((p) => r.adapter.labels.map((l) => p.probabilities[l] ?? 0)), labels: queries.map((q) => r.adapter.labels.indexOf(q.label)), classes: r.adapter.labels });
-      }
     } catch (err) { setError(err as Error); } finally { setBusy(false); }
   };
   const info = methods.find((m) => m.name === method);
   return (
-    <Section title={`Fit ${methodLabel(info, method)} and check its calibration`}>
+    <Section title={`${methodLabel(info, method)}: calibration, and fit it`}>
+      {row.calibration && <ReliabilityDiagram calibration={row.calibration} queries={queries} title={`Reliability of ${method} on the query set`} />}
+      <h3>Fit and store it as an adapter</h3>
       <form class="inline" onSubmit={submit} aria-label="Fit from the result">
         <label>Adapter name<input value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder={`default: ${task}/${method}`} /></label>
         <label>Alias<input value={alias} onInput={(e) => setAlias((e.target as HTMLInputElement).value)} placeholder="e.g. prod" /></label>
@@ -133,7 +129,6 @@ function FitFromResult({ task, method, methods }: { task: string; method: string
           <a href={`${href('predict')}?adapter=${enc(fit.adapter.id)}`}>Predict with it</a>
         </p>
       )}
-      {reliability && <ReliabilityDiagram probs={reliability.probs} labels={reliability.labels} title={`Reliability of ${fit?.adapter.name ?? method} on the query split`} />}
     </Section>
   );
 }
@@ -167,6 +162,7 @@ export function ComparePage({ loc }: { loc: Location }) {
     } catch (err) { setError(err as Error); } finally { setProgress(null); }
   };
   const rows = result && methods.data ? rowsOf(result, methods.data) : [];
+  const chosenRow = rows.find((r) => r.method === chosen);
   return (
     <>
       <h1>Fit &amp; compare</h1>
@@ -203,7 +199,7 @@ export function ComparePage({ loc }: { loc: Location }) {
           </table>
         </Section>
       )}
-      {result && chosen && methods.data && <FitFromResult task={result.task_id} method={chosen} methods={methods.data} />}
+      {result && chosenRow && methods.data && <FitFromResult task={result.task_id} row={chosenRow} methods={methods.data} queries={result.query_size} />}
     </>
   );
 }
