@@ -22,6 +22,12 @@ export interface ServerConfig {
   readonly maxInputs: number;
   /** Longest accepted text, in characters. */
   readonly maxTextLength: number;
+  /** Longest accepted image side, in pixels (checked from the header, before decoding). */
+  readonly maxImageSide: number;
+  /** Largest accepted image, width x height. */
+  readonly maxImagePixels: number;
+  /** Decoded image bytes (width x height x 3, summed) one request may produce. */
+  readonly maxDecodedBytes: number;
   /** How long the prediction batcher waits for more requests before running, in ms. */
   readonly batchWindowMs: number;
   /** The batcher runs at once when this many inputs are queued. */
@@ -45,6 +51,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   bodyLimitBytes: 10 * 1024 * 1024,
   maxInputs: 256,
   maxTextLength: 2000,
+  maxImageSide: 2048,
+  maxImagePixels: 2048 * 2048,
+  maxDecodedBytes: 64 * 1024 * 1024,
   batchWindowMs: 2,
   maxBatchInputs: 256,
   adapterCacheSize: 2000,
@@ -77,6 +86,9 @@ const SETTINGS = {
   bodyLimitBytes: { flag: '--body-limit <size>', env: 'LIFT_BODY_LIMIT', parse: (v: string) => parseByteSize(v, 'body limit') },
   maxInputs: { flag: '--max-inputs <n>', env: 'LIFT_MAX_INPUTS', parse: (v: string) => parseIntSetting(v, 'max inputs', 1) },
   maxTextLength: { flag: '--max-text-length <n>', env: 'LIFT_MAX_TEXT_LENGTH', parse: (v: string) => parseIntSetting(v, 'max text length', 1) },
+  maxImageSide: { flag: '--max-image-side <px>', env: 'LIFT_MAX_IMAGE_SIDE', parse: (v: string) => parseIntSetting(v, 'max image side', 1) },
+  maxImagePixels: { flag: '--max-image-pixels <n>', env: 'LIFT_MAX_IMAGE_PIXELS', parse: (v: string) => parseIntSetting(v, 'max image pixels', 1) },
+  maxDecodedBytes: { flag: '--max-decoded-bytes <size>', env: 'LIFT_MAX_DECODED_BYTES', parse: (v: string) => parseByteSize(v, 'max decoded bytes') },
   batchWindowMs: { flag: '--batch-window-ms <ms>', env: 'LIFT_BATCH_WINDOW_MS', parse: (v: string) => parseIntSetting(v, 'batch window', 0) },
   maxBatchInputs: { flag: '--max-batch-inputs <n>', env: 'LIFT_MAX_BATCH_INPUTS', parse: (v: string) => parseIntSetting(v, 'max batch inputs', 1) },
   adapterCacheSize: { flag: '--adapter-cache <n>', env: 'LIFT_ADAPTER_CACHE', parse: (v: string) => parseIntSetting(v, 'adapter cache', 0) },
