@@ -40,6 +40,14 @@ export interface ServerConfig {
   readonly metricsTopAdapters: number;
   /** Grace period for in-flight requests on shutdown, in ms. */
   readonly shutdownTimeoutMs: number;
+  /** Longest a client may take to send a whole request (headers and body), in ms. */
+  readonly requestTimeoutMs: number;
+  /** Longest a client may take to send the request headers, in ms. */
+  readonly headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open, in ms. */
+  readonly keepAliveTimeoutMs: number;
+  /** Most simultaneous connections; further ones are closed at once. */
+  readonly maxConnections: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -60,6 +68,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   featureCacheSize: 20000,
   metricsTopAdapters: 20,
   shutdownTimeoutMs: 10000,
+  requestTimeoutMs: 30000,
+  headersTimeoutMs: 10000,
+  keepAliveTimeoutMs: 5000,
+  maxConnections: 1024,
 };
 
 /** Byte sizes: plain integers or with a kb / mb suffix (1024-based). */
@@ -95,6 +107,10 @@ const SETTINGS = {
   featureCacheSize: { flag: '--feature-cache <n>', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseIntSetting(v, 'feature cache', 0) },
   metricsTopAdapters: { flag: '--metrics-top-adapters <n>', env: 'LIFT_METRICS_TOP_ADAPTERS', parse: (v: string) => parseIntSetting(v, 'metrics top adapters', 0) },
   shutdownTimeoutMs: { flag: '--shutdown-timeout-ms <ms>', env: 'LIFT_SHUTDOWN_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'shutdown timeout', 0) },
+  requestTimeoutMs: { flag: '--request-timeout-ms <ms>', env: 'LIFT_REQUEST_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'request timeout', 1) },
+  headersTimeoutMs: { flag: '--headers-timeout-ms <ms>', env: 'LIFT_HEADERS_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'headers timeout', 1) },
+  keepAliveTimeoutMs: { flag: '--keep-alive-timeout-ms <ms>', env: 'LIFT_KEEP_ALIVE_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'keep-alive timeout', 1) },
+  maxConnections: { flag: '--max-connections <n>', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
 } as const satisfies Record<keyof ServerConfig, { flag: string; env: string; parse: (v: string) => unknown }>;
 
 /** Defaults, overridden by environment variables, overridden by flags. Throws naming a bad setting. */

@@ -231,13 +231,30 @@ describe('server: unexpected errors', () => {
 });
 
 describe('server: shutdown', () => {
-  it('finishes in-flight requests, then stops accepting and reports not ready', async () => {
-    const inflight = call('POST', '/v1/tasks/good/compare', { methods: ['prototypes', 'independent'], query: [ok('a', 'first text')] });
-    await new Promise((r) => setTimeout(r, 5));
+  it('finishes in-flight requests with Connection: close, then stops accepting and reports not ready', async () => {
+    // The body is sent in two parts, so the request is certainly in flight when shutdown starts.
+    const body = Buffer.from(JSON.stringify({ methods: ['prototypes', 'independent'], query: [ok('a', 'first text')] }));
+    const req = http.request(`${server.url}/v1/tasks/good/compare`, {
+      method: 'POST', headers: { ...AUTH, 'content-type': 'application/json', 'content-length': String(body.length) },
+    });
+    const response = new Promise<{ status: number; connection: string | undefined; text: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, text: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+    });
+    req.write(body.subarray(0, 10));
+    while (server.inFlight() === 0) await new Promise((r) => setTimeout(r, 1));
     const closing = server.close();
-    const res = await inflight;
+    await new Promise((r) => setTimeout(r, 20));
+    req.end(body.subarray(10));
+    const res = await response;
     assert.equal(res.status, 200, res.text);
+    assert.equal(res.connection, 'close');
     await closing;
+    assert.equal(server.context.state.shuttingDown, true);
     await assert.rejects(fetch(`${server.url}/healthz`));
   });
 });
