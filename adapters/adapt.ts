@@ -1,22 +1,27 @@
 /**
  * Test-time adaptation on a support set.
  *
- *  - `fineTune`: a fixed number of Adam (or GD) steps on
- *      loss(θ) = Σ_support −log p(y|x; leave-one-out prototypes) − log prior(θ)
- *    with prior none | L2 pull to a centre | the LiFT mixture. Used by LiFT-MAP, independent
+ * Every fine-tuning method trains θ and a cosine head W (head.ts: initialised from the support
+ * prototypes under the starting θ, trained on the support, carried with the adapter) on
+ *     loss(θ, W) = Σ_support −log p(y|x; θ, W) − log prior(θ)
+ * with prior none | L2 pull to a centre | the LiFT mixture. This objective is defined at 1 shot.
+ *
+ *  - `fineTune`: a fixed number of Adam (or GD) steps on it. Used by LiFT-MAP, independent
  *    fine-tuning and the baselines.
  *  - `adaptMap`: LiFT-MAP. Components ranked by log α_k − support loss at μ_k; the best `starts`
  *    means are fine-tuned and the lowest final objective wins.
- *  - `samplePosterior`: a short SGLD chain around θ_MAP keeping S samples θ_s;
- *    `averagePredictive` averages p(y|x, θ_s) over them and returns predictive entropy, expected
- *    entropy and mutual information per query; `posteriorPredictive` is the two together.
+ *  - `samplePosterior`: a short SGLD chain over θ around θ_MAP (head fixed at W_MAP) keeping S
+ *    samples θ_s; `averagePredictive` averages p(y|x, θ_s) over them and returns predictive
+ *    entropy, expected entropy and mutual information per query; `posteriorPredictive` is the
+ *    two together.
  */
 import { check } from './errors.ts';
 import { isFiniteVec, langevinStep } from './diffusions.ts';
 import { type Vec } from './linalg.ts';
-import { forwardLayer, type LayerSpec, type LoraShape } from './lora.ts';
 import { priorNegLogPdf, type InducedPrior } from './mixture-prior.ts';
-import { episodeLoss, predictFromPrototypes, protoHeadLoss, prototypes, type HeadBatch } from './proto-head.ts';
+import { cosineHeadLoss, headDirections, initHead } from './head.ts';
+import { backwardLayer, forwardLayer, type LayerSpec, type LoraShape } from './lora.ts';
+import { predictFromPrototypes, type HeadBatch } from './proto-head.ts';
 import type { Rng } from './rng.ts';
 import { cacheRows, type CachedRows } from './task-likelihood.ts';
 
@@ -26,7 +31,7 @@ export interface SupportSet {
   readonly labels: Int32Array;
 }
 
-/** A support set cached for one layer: every row builds prototypes and is scored leave-one-out. */
+/** A support set cached for one layer (`batch` marks every row as support and query). */
 export interface AdaptContext {
   readonly layer: LayerSpec;
   readonly shape: LoraShape;
@@ -52,81 +57,116 @@ export type PriorSpec =
   | { readonly kind: 'l2'; readonly center: Float32Array; readonly strength: number }
   | { readonly kind: 'mixture'; readonly prior: InducedPrior };
 
-/** Σ leave-one-out NLL of the support (no prior). */
-export function supportLoss(theta: Float32Array, ctx: AdaptContext): number {
+/** The head a fit starts from: the support prototypes under θ [nWay, out]. */
+export function startHead(ctx: AdaptContext, theta: Float32Array): Float32Array {
   const Z = forwardLayer(ctx.layer, ctx.shape, theta, ctx.batch.X, ctx.batch.base, ctx.batch.n).Z;
-  return protoHeadLoss(Z, ctx.shape.outDim, ctx.batch, { tau: ctx.tau, reduction: 'sum' }).loss;
+  return Float32Array.from(initHead(Z, ctx.shape.outDim, ctx.batch.labels, ctx.nWay));
 }
 
-/** loss = support NLL − log prior(θ); grad accumulates into `grad` (caller-zeroed). */
-export function mapObjective(
-  theta: Float32Array, ctx: AdaptContext, prior: PriorSpec, grad: Vec = new Float64Array(theta.length),
-): { loss: number; grad: Vec } {
-  let loss = episodeLoss(ctx.layer, ctx.shape, theta, ctx.batch, { tau: ctx.tau, reduction: 'sum' }, grad).loss;
+/** Σ support NLL under θ and head W (default: the prototypes under θ), no prior. */
+export function supportLoss(theta: Float32Array, ctx: AdaptContext, head: Float32Array = startHead(ctx, theta)): number {
+  const Z = forwardLayer(ctx.layer, ctx.shape, theta, ctx.batch.X, ctx.batch.base, ctx.batch.n).Z;
+  return cosineHeadLoss(Z, ctx.shape.outDim, head, ctx.nWay, ctx.batch.labels, ctx.tau, 'sum').loss;
+}
+
+/** −log prior(θ), gradient accumulated into `grad`. */
+function priorTerm(theta: Float32Array, prior: PriorSpec, grad: Vec): number {
   if (prior.kind === 'l2') {
+    let loss = 0;
     for (let i = 0; i < theta.length; i++) {
       const r = theta[i] - prior.center[i];
       loss += 0.5 * prior.strength * r * r;
       grad[i] += prior.strength * r;
     }
-  } else if (prior.kind === 'mixture') {
-    loss += priorNegLogPdf(prior.prior, theta, grad).loss;
+    return loss;
   }
-  return { loss, grad };
+  return prior.kind === 'mixture' ? priorNegLogPdf(prior.prior, theta, grad).loss : 0;
+}
+
+/**
+ * loss = Σ support NLL(θ, W) − log prior(θ). dθ accumulates into `grad`, dW into `headGrad`
+ * (both caller-zeroed; `headGrad` skipped when omitted).
+ */
+export function mapObjective(
+  theta: Float32Array, head: Float32Array, ctx: AdaptContext, prior: PriorSpec,
+  grad: Vec = new Float64Array(theta.length), headGrad?: Vec,
+): { loss: number; grad: Vec } {
+  const { layer, shape, batch } = ctx;
+  const cache = forwardLayer(layer, shape, theta, batch.X, batch.base, batch.n);
+  const out = cosineHeadLoss(cache.Z, shape.outDim, head, ctx.nWay, batch.labels, ctx.tau, 'sum', headGrad);
+  backwardLayer(layer, shape, theta, batch.X, cache, out.dZ, grad);
+  return { loss: out.loss + priorTerm(theta, prior, grad), grad };
 }
 
 export interface FineTuneOptions {
   readonly steps: number;
   readonly lr: number;
+  /** Step size of the head W (default `lr`). */
+  readonly headLr?: number;
   readonly optimizer?: 'adam' | 'gd';
   readonly prior: PriorSpec;
+  /** Starting head (default: the support prototypes under the starting θ). */
+  readonly head?: Float32Array;
 }
 
-/** Fixed-step fine-tuning from `initTheta` (not modified). Returns θ and its final objective. */
-export function fineTune(initTheta: Float32Array, ctx: AdaptContext, opts: FineTuneOptions): { theta: Float32Array; loss: number } {
-  const theta = Float32Array.from(initTheta);
-  const dim = theta.length;
-  const m = new Float64Array(dim), v = new Float64Array(dim), grad = new Float64Array(dim);
-  const [b1, b2, eps] = [0.9, 0.999, 1e-8];
-  for (let t = 1; t <= opts.steps; t++) {
-    grad.fill(0);
-    mapObjective(theta, ctx, opts.prior, grad);
-    if (!isFiniteVec(grad)) break;
-    if (opts.optimizer === 'gd') {
-      for (let i = 0; i < dim; i++) theta[i] -= opts.lr * grad[i];
-      continue;
-    }
-    const c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
-    for (let i = 0; i < dim; i++) {
-      m[i] = b1 * m[i] + (1 - b1) * grad[i];
-      v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
-      theta[i] -= (opts.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
-    }
+/** What a fine-tuning run returns: θ, the trained head W [nWay, out] and the final objective. */
+export interface FineTuned {
+  readonly theta: Float32Array;
+  readonly head: Float32Array;
+  readonly loss: number;
+}
+
+/** Adam (β1 0.9, β2 0.999) or plain GD on one parameter block, in place. */
+function descend(x: Float32Array, g: Float64Array, m: Float64Array, v: Float64Array, t: number, lr: number, gd: boolean): void {
+  if (gd) {
+    for (let i = 0; i < x.length; i++) x[i] -= lr * g[i];
+    return;
   }
-  return { theta, loss: mapObjective(theta, ctx, opts.prior).loss };
+  const c1 = 1 - Math.pow(0.9, t), c2 = 1 - Math.pow(0.999, t);
+  for (let i = 0; i < x.length; i++) {
+    m[i] = 0.9 * m[i] + 0.1 * g[i];
+    v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+    x[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + 1e-8);
+  }
+}
+
+/** Fixed-step fine-tuning of (θ, W) from `initTheta` (not modified). */
+export function fineTune(initTheta: Float32Array, ctx: AdaptContext, opts: FineTuneOptions): FineTuned {
+  const theta = Float32Array.from(initTheta);
+  const head = Float32Array.from(opts.head ?? startHead(ctx, initTheta));
+  const blocks = [theta, head].map((x) => ({ x, g: new Float64Array(x.length), m: new Float64Array(x.length), v: new Float64Array(x.length) }));
+  const lrs = [opts.lr, opts.headLr ?? opts.lr];
+  for (let t = 1; t <= opts.steps; t++) {
+    for (const b of blocks) b.g.fill(0);
+    mapObjective(theta, head, ctx, opts.prior, blocks[0].g, blocks[1].g);
+    if (!isFiniteVec(blocks[0].g) || !isFiniteVec(blocks[1].g)) break;
+    blocks.forEach((b, i) => descend(b.x, b.g, b.m, b.v, t, lrs[i], opts.optimizer === 'gd'));
+  }
+  return { theta, head, loss: mapObjective(theta, head, ctx, opts.prior).loss };
 }
 
 export interface MapOptions {
   readonly steps: number;
   readonly lr: number;
+  readonly headLr?: number;
   /** Fine-tune from this many top-ranked component means; keep the best (default 1). */
   readonly starts?: number;
 }
 
-/** LiFT-MAP: start from the most plausible component mean(s), fine-tune under the mixture. */
+/** LiFT-MAP: start from the most plausible component mean(s), fine-tune (θ, W) under the mixture. */
 export function adaptMap(
   ind: InducedPrior, ctx: AdaptContext, opts: MapOptions,
-): { theta: Float32Array; component: number; loss: number; scores: Float64Array } {
+): FineTuned & { component: number; scores: Float64Array } {
   const K = ind.logConst.length;
   const scores = new Float64Array(K);
   for (let k = 0; k < K; k++) scores[k] = Math.log(ind.prior.weights[k]) - supportLoss(ind.prior.means[k] as Float32Array, ctx);
   const order = Array.from(scores, (s, k) => ({ s, k })).sort((a, b) => b.s - a.s).slice(0, Math.max(1, opts.starts ?? 1));
-  let best = { theta: ind.prior.means[order[0].k], component: order[0].k, loss: Infinity };
+  let best: (FineTuned & { component: number }) | null = null;
   for (const { k } of order) {
-    const out = fineTune(ind.prior.means[k], ctx, { steps: opts.steps, lr: opts.lr, prior: { kind: 'mixture', prior: ind } });
-    if (out.loss < best.loss) best = { theta: out.theta, component: k, loss: out.loss };
+    const out = fineTune(ind.prior.means[k], ctx, { steps: opts.steps, lr: opts.lr, headLr: opts.headLr, prior: { kind: 'mixture', prior: ind } });
+    if (best === null || out.loss < best.loss) best = { ...out, component: k };
   }
-  return { ...best, theta: Float32Array.from(best.theta), scores };
+  return { ...best!, scores };
 }
 
 /** Embeddings z [n, out] of feature rows under θ. */
@@ -136,14 +176,13 @@ export function embedRows(layer: LayerSpec, shape: LoraShape, theta: Float32Arra
 
 /** Normalised prototypes [nWay, out] of the support under θ. */
 export function fitPrototypes(ctx: AdaptContext, theta: Float32Array): Float64Array {
-  const Z = forwardLayer(ctx.layer, ctx.shape, theta, ctx.batch.X, ctx.batch.base, ctx.batch.n).Z;
-  return prototypes(Z, ctx.shape.outDim, ctx.batch.labels, ctx.nWay);
+  return headDirections(startHead(ctx, theta), ctx.nWay, ctx.shape.outDim);
 }
 
-/** Class probabilities of query rows under θ with prototypes from the support under θ. */
-export function predictQuery(ctx: AdaptContext, theta: Float32Array, query: CachedRows, protos = fitPrototypes(ctx, theta)): Float32Array[] {
+/** Class probabilities of query rows under θ and head W (default: the support prototypes under θ). */
+export function predictQuery(ctx: AdaptContext, theta: Float32Array, query: CachedRows, head: Float32Array = startHead(ctx, theta)): Float32Array[] {
   const Z = embedRows(ctx.layer, ctx.shape, theta, query);
-  return predictFromPrototypes(Z, ctx.shape.outDim, protos, ctx.nWay, ctx.tau);
+  return predictFromPrototypes(Z, ctx.shape.outDim, headDirections(head, ctx.nWay, ctx.shape.outDim), ctx.nWay, ctx.tau);
 }
 
 export interface PosteriorOptions {
@@ -188,7 +227,7 @@ function defaultStepSize(ind: InducedPrior): number {
  * then every `thinning`-th θ is kept until there are `samples`. A non-finite proposal is dropped.
  */
 export function samplePosterior(
-  ind: InducedPrior, ctx: AdaptContext, thetaMap: Float32Array, opts: PosteriorOptions, rng: Rng,
+  ind: InducedPrior, ctx: AdaptContext, thetaMap: Float32Array, head: Float32Array, opts: PosteriorOptions, rng: Rng,
 ): Float32Array[] {
   const nKeep = opts.samples ?? 30, burnIn = opts.burnIn ?? 10, thin = Math.max(1, opts.thinning ?? 1);
   const eta = opts.stepSize ?? defaultStepSize(ind);
@@ -198,7 +237,7 @@ export function samplePosterior(
   const grad = new Float64Array(theta.length);
   for (let t = 1; kept.length < nKeep && t <= burnIn + nKeep * thin; t++) {
     grad.fill(0);
-    mapObjective(theta, ctx, prior, grad);
+    mapObjective(theta, head, ctx, prior, grad);
     for (let i = 0; i < grad.length; i++) grad[i] = -grad[i];   // ∇ log posterior
     const next = langevinStep(theta, grad, eta, opts.temperature ?? 1, rng);
     if (isFiniteVec(next)) theta = next;
@@ -228,9 +267,10 @@ export function averagePredictive(rowsPerSample: readonly (readonly Float32Array
 
 /** Posterior predictive of the query: `samplePosterior` around θ_MAP, then `averagePredictive`. */
 export function posteriorPredictive(
-  ind: InducedPrior, ctx: AdaptContext, thetaMap: Float32Array, query: CachedRows, opts: PosteriorOptions, rng: Rng,
+  ind: InducedPrior, ctx: AdaptContext, map: { theta: Float32Array; head: Float32Array }, query: CachedRows,
+  opts: PosteriorOptions, rng: Rng,
 ): PosteriorPredictive {
-  const thetas = samplePosterior(ind, ctx, thetaMap, opts, rng);
-  const average = averagePredictive(thetas.map((theta) => predictQuery(ctx, theta, query)));
+  const thetas = samplePosterior(ind, ctx, map.theta, map.head, opts, rng);
+  const average = averagePredictive(thetas.map((theta) => predictQuery(ctx, theta, query, map.head)));
   return { ...average, samplesUsed: thetas.length };
 }

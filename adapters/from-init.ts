@@ -2,7 +2,7 @@
  * "Fine-tune from a given initialisation" as a FewShotMethod: MAML/FOMAML/Reptile (the
  * meta-learned θ0), MBC (the routed cluster LoRA), LoRA-Retriever (the fused LoRA) and
  * MAP-hierarchical (φ, with an L2 pull) all end here, with the shared `TuneConfig` budget
- * (steps, lr) on the support set's leave-one-out objective (adapt.ts `fineTune`).
+ * (steps, lr) on the support set with the trained cosine head (adapt.ts `fineTune`).
  * `steps: 0` is the zero-shot variant: prototypes under the initialisation itself.
  */
 import { fineTune, prepareSupport, type AdaptContext, type PriorSpec, type SupportSet } from './adapt.ts';
@@ -30,13 +30,14 @@ export function methodFromFit(name: string, fit: (support: SupportSet, nWay: num
 
 /** Fine-tunes `init` on the prepared support (0 steps: `init` as is) and packages the adapter. */
 export function tuneFrom(
-  init: Float32Array, ctx: AdaptContext, cfg: { steps: number; lr: number }, opts: FromInitOptions = {}, prior?: PriorSpec,
+  init: Float32Array, ctx: AdaptContext, cfg: { steps: number; lr: number; headLr?: number }, opts: FromInitOptions = {}, prior?: PriorSpec,
 ): FittedAdapter {
   check(init.length === thetaSize(ctx.shape),
     () => `initialisation: expected |θ| = ${thetaSize(ctx.shape)} (rank ${ctx.shape.rank}), got ${init.length}`);
   if (cfg.steps <= 0) return createFittedAdapter(ctx, init);
   const spec: PriorSpec = prior ?? (opts.l2 ? { kind: 'l2', center: init, strength: opts.l2 } : { kind: 'none' });
-  return createFittedAdapter(ctx, fineTune(init, ctx, { steps: cfg.steps, lr: cfg.lr, optimizer: opts.optimizer, prior: spec }).theta);
+  const out = fineTune(init, ctx, { steps: cfg.steps, lr: cfg.lr, headLr: cfg.headLr, optimizer: opts.optimizer, prior: spec });
+  return createFittedAdapter(ctx, out.theta, out.head);
 }
 
 /** Fine-tune from a fixed θ0 (layout of `cfg`'s rank/alpha) on each support set. */

@@ -5,10 +5,11 @@
  * factors plus the support prototypes, so prediction is one forward pass of the query.
  */
 import {
-  adaptMap, fineTune, fitPrototypes, posteriorPredictive, prepareSupport,
+  adaptMap, fineTune, posteriorPredictive, prepareSupport, startHead,
   type AdaptContext, type PosteriorOptions, type PosteriorPredictive, type SupportSet,
 } from './adapt.ts';
 import { check } from './errors.ts';
+import { headDirections } from './head.ts';
 import { predictFromPrototypes } from './proto-head.ts';
 import {
   forwardLayer, initTheta, loraShape, seededA0, splitTheta, thetaSize, type LayerSpec, type LoraShape,
@@ -37,7 +38,7 @@ export interface FittedAdapter {
   readonly tau: number;
   readonly nWay: number;
   readonly layer: LayerSpec;
-  /** Normalised support prototypes [nWay, out] under the adapter. */
+  /** The cosine head's class directions [nWay, out] (normalised rows; head.ts). */
   readonly prototypes: Float32Array;
   predict(features: readonly Float32Array[]): Float32Array[];
 }
@@ -54,6 +55,8 @@ export interface AdapterConfig {
 export interface TuneConfig extends AdapterConfig {
   readonly steps: number;
   readonly lr: number;
+  /** Step size of the cosine head (default `lr`). */
+  readonly headLr?: number;
 }
 
 /** Rebuilds a stored adapter (A, B, prototypes) into a predictor. */
@@ -78,11 +81,12 @@ export function restoreFittedAdapter(
   };
 }
 
-export function createFittedAdapter(ctx: AdaptContext, theta: Float32Array): FittedAdapter {
+/** Packages θ and its head (default: the support prototypes under θ, i.e. no head training). */
+export function createFittedAdapter(ctx: AdaptContext, theta: Float32Array, head: Float32Array = startHead(ctx, theta)): FittedAdapter {
   const { A, B } = splitTheta(theta, ctx.shape);
   return restoreFittedAdapter(ctx.layer, {
     A: Float32Array.from(A), B: Float32Array.from(B), rank: ctx.shape.rank, alpha: ctx.shape.alpha,
-    tau: ctx.tau, nWay: ctx.nWay, prototypes: Float32Array.from(fitPrototypes(ctx, theta)),
+    tau: ctx.tau, nWay: ctx.nWay, prototypes: Float32Array.from(headDirections(head, ctx.nWay, ctx.shape.outDim)),
   });
 }
 
@@ -98,7 +102,7 @@ function shapeOf(layer: LayerSpec, cfg: AdapterConfig): LoraShape {
 /** No adaptation: B = 0, prototypes of the frozen embeddings. */
 export function frozenPrototypes(layer: LayerSpec, cfg: { tau?: number } = {}): FewShotMethod {
   const shape = loraShape(layer, 1, 1);
-  return methodOf('frozen-prototypes', (support, nWay) => {
+  return methodOf('prototypes', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
     return createFittedAdapter(ctx, new Float32Array(thetaSize(shape)));
   });
@@ -109,9 +113,10 @@ export function independentLora(layer: LayerSpec, cfg: TuneConfig & { l2?: numbe
   const shape = shapeOf(layer, cfg);
   const init = initTheta(shape, seededA0(shape, cfg.a0Seed ?? 0));
   const prior = cfg.l2 ? { kind: 'l2' as const, center: init, strength: cfg.l2 } : { kind: 'none' as const };
-  return methodOf('independent-lora', (support, nWay) => {
+  return methodOf('independent', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
-    return createFittedAdapter(ctx, fineTune(init, ctx, { steps: cfg.steps, lr: cfg.lr, prior }).theta);
+    const out = fineTune(init, ctx, { steps: cfg.steps, lr: cfg.lr, headLr: cfg.headLr, prior });
+    return createFittedAdapter(ctx, out.theta, out.head);
   });
 }
 
@@ -127,7 +132,8 @@ export function liftMap(prior: MixturePrior, layer: LayerSpec, cfg: TuneConfig &
   const ind = inducePrior(prior);
   return methodOf('lift-map', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
-    return createFittedAdapter(ctx, adaptMap(ind, ctx, cfg).theta);
+    const out = adaptMap(ind, ctx, cfg);
+    return createFittedAdapter(ctx, out.theta, out.head);
   });
 }
 
@@ -145,8 +151,7 @@ export function liftPosterior(
   const map = liftMap(prior, layer, cfg);
   const withUncertainty = (support: SupportSet, query: readonly Float32Array[], nWay: number, rng: Rng): PosteriorPredictive => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
-    const theta = adaptMap(ind, ctx, cfg).theta;
-    return posteriorPredictive(ind, ctx, theta, cacheRows(layer, query), cfg.posterior ?? {}, rng.fork('lift-posterior'));
+    return posteriorPredictive(ind, ctx, adaptMap(ind, ctx, cfg), cacheRows(layer, query), cfg.posterior ?? {}, rng.fork('lift-posterior'));
   };
   return {
     name: 'lift-posterior',

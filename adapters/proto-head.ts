@@ -52,7 +52,7 @@ export function normalizeRows(Z: Float64Array, n: number, d: number): { Zhat: Fl
 }
 
 /** In place: dv ← (dv − v̂(v̂·dv))/‖v‖ for the row at `off` — backward of normalisation. */
-function normalizeBackward(vhat: Float64Array, vOff: number, nrm: number, dv: Float64Array, dOff: number, d: number): void {
+export function normalizeBackward(vhat: Float64Array, vOff: number, nrm: number, dv: Float64Array, dOff: number, d: number): void {
   const proj = dot64(vhat, dv, d, vOff, dOff);
   for (let j = 0; j < d; j++) dv[dOff + j] = (dv[dOff + j] - vhat[vOff + j] * proj) / nrm;
 }

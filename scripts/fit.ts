@@ -1,12 +1,14 @@
 /**
- * `npm run fit -- --file <tasks.jsonl> [--methods lift-map,prototypes] [--alias prod]`: the CLI
- * side of the task-file format. Creates each task of the file in the registry, fits an adapter
- * with the first method (stored as a new version, optionally aliased), and, when the file has
+ * `npm run fit -- --file <tasks.jsonl> [--methods lift-map,prototypes] [--alias prod] [--zoo <name>]
+ * [--replace]`: the CLI side of the task-file format. Creates each task of the file in the
+ * registry (`--replace` replaces tasks of the same id), fits an adapter with the first method
+ * (stored as a new version, optionally aliased and promoted into a zoo), and, when the file has
  * query lines, scores every listed method on them side by side.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { AlreadyExistsError } from '../registry/errors.ts';
 import { compareMethods } from '../service/compare.ts';
 import { fitAdapter } from '../service/fit.ts';
 import { methodName } from '../service/methods.ts';
@@ -19,9 +21,11 @@ const program = new Command()
   .requiredOption('--file <path>', 'task file (JSON Lines)')
   .option('--methods <list>', 'comma-separated; the first is fitted and stored, all are compared on the queries', 'lift-map')
   .option('--alias <alias>', 'alias to point at the stored adapter version')
+  .option('--zoo <name>', 'promote the stored adapter into this zoo (created on first use)')
+  .option('--replace', 'replace tasks that already exist under the same id (their examples go; fitted adapters are kept)')
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…); default $LIFT_REGISTRY, else data/registry.sqlite')
   .parse();
-const opts = program.opts<{ file: string; methods: string; alias?: string; registry?: string }>();
+const opts = program.opts<{ file: string; methods: string; alias?: string; zoo?: string; replace?: boolean; registry?: string }>();
 
 function readTaskFile(file: string): string {
   try {
@@ -43,10 +47,13 @@ async function main(): Promise<void> {
   }
   const runtime = await Runtime.open({ registryUrl: opts.registry });
   try {
-    const tasks = await createTasksFromFile(runtime, content, undefined, { source: opts.file, baseDir: path.dirname(path.resolve(opts.file)) });
+    const tasks = await createTasksFromFile(runtime, content, undefined, {
+      source: opts.file, baseDir: path.dirname(path.resolve(opts.file)), replace: opts.replace,
+    });
     for (const task of tasks) {
-      const fit = await fitAdapter(runtime, task.id, { method: methods[0], alias: opts.alias });
-      console.log(`task ${task.id}: ${fit.adapter.name} v${fit.adapter.version} (${fit.adapter.id}), ${methods[0]}, fit ${fit.fitMs.toFixed(1)} ms, support accuracy ${(100 * fit.supportAccuracy).toFixed(1)}%`);
+      const fit = await fitAdapter(runtime, task.id, { method: methods[0], alias: opts.alias, zoo: opts.zoo });
+      console.log(`task ${task.id}: ${fit.adapter.name} v${fit.adapter.version} (${fit.adapter.id}), ${fit.adapter.method}, fit ${fit.fitMs.toFixed(1)} ms, support accuracy ${(100 * fit.supportAccuracy).toFixed(1)}%`);
+      if (fit.zoo) console.log(`  zoo ${fit.zoo.zoo.name} v${fit.zoo.version}`);
       if ((task.exampleCounts.query ?? 0) === 0) continue;
       const { rows, querySize } = await compareMethods(runtime, task.id, { methods });
       console.log(`  ${querySize} queries:`);
@@ -60,6 +67,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`fit: ${err instanceof Error ? err.message : String(err)}`);
+  const hint = err instanceof AlreadyExistsError ? ' (re-run with --replace to replace it, or delete it: npm run tasks -- delete <id>)' : '';
+  console.error(`fit: ${err instanceof Error ? err.message : String(err)}${hint}`);
   process.exit(1);
 });

@@ -1,15 +1,15 @@
 /**
  * Posterior samples of θ for LiFT posterior adapters, so the server can report uncertainty for
  * inputs it sees only after fitting. `posteriorPredictive` in adapters/ needs the query at fit
- * time; here adapters' `samplePosterior` chain keeps S samples (θ_s and the support prototypes
- * under θ_s), which are stored with the adapter and averaged (`averagePredictive`) at prediction
- * time. This file only packs and unpacks the sample tensors.
+ * time; here adapters' `samplePosterior` chain keeps S samples θ_s (each with the MAP adapter's
+ * trained head), which are stored with the adapter and averaged (`averagePredictive`) at
+ * prediction time. This file only packs and unpacks the sample tensors.
  *
  * Stored parameters: `posterior_lora_A` [S, r, in], `posterior_lora_B` [S, out, r],
  * `posterior_prototypes` [S, nWay, out]; `extra.posteriorSamples` = S.
  */
 import {
-  averagePredictive, fitPrototypes, prepareSupport, samplePosterior as sampleThetas, type SupportSet,
+  averagePredictive, prepareSupport, samplePosterior as sampleThetas, type SupportSet,
 } from '../adapters/adapt.ts';
 import { packRows } from '../adapters/linalg.ts';
 import { joinTheta, loraShape, splitTheta, type LayerSpec } from '../adapters/lora.ts';
@@ -36,12 +36,13 @@ export function samplePosterior(
 ): PosteriorTensors {
   const shape = loraShape(map.layer, map.rank, map.alpha);
   const ctx = prepareSupport(map.layer, shape, support, map.nWay, map.tau);
-  const thetas = sampleThetas(inducePrior(prior), ctx, joinTheta(map.A, map.B, shape), opts, rng);
+  // The head is a point estimate carried by every sample: the MAP adapter's class directions.
+  const thetas = sampleThetas(inducePrior(prior), ctx, joinTheta(map.A, map.B, shape), map.prototypes, opts, rng);
   const parts = thetas.map((theta) => splitTheta(theta, shape));
   return {
     [POSTERIOR_TENSORS.A]: packRows(parts.map((p) => p.A), shape.rank * shape.inDim),
     [POSTERIOR_TENSORS.B]: packRows(parts.map((p) => p.B), shape.outDim * shape.rank),
-    [POSTERIOR_TENSORS.prototypes]: packRows(thetas.map((theta) => fitPrototypes(ctx, theta)), map.nWay * shape.outDim),
+    [POSTERIOR_TENSORS.prototypes]: packRows(thetas.map(() => map.prototypes), map.nWay * shape.outDim),
   };
 }
 

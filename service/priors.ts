@@ -37,8 +37,12 @@ export async function zoosOfTask(store: RegistryStore, task: Task): Promise<stri
   return names;
 }
 
-/** The zoo a prior was trained from (`config.zoo`), or null for priors trained on a suite file. */
-export const zooOfPrior = (p: PriorSummary): string | null => (typeof p.config.zoo === 'string' ? p.config.zoo : null);
+/**
+ * The zoo a prior was trained from: `config.zoo`, or for a prior trained on a bundled suite the
+ * zoo `npm start` seeds from it, which takes the suite's name (service/seed-zoos.ts).
+ */
+export const zooOfPrior = (p: PriorSummary): string | null =>
+  (typeof p.config.zoo === 'string' ? p.config.zoo : typeof p.config.suite === 'string' ? p.config.suite : null);
 
 async function latestOrNull(store: RegistryStore, baseModelSha: string): Promise<Prior | null> {
   try {

@@ -1,7 +1,8 @@
 /**
- * Progress for long work (model build, feature extraction, training, evaluation): a live bar on a
- * terminal, and a line every 10% when output is a log file or CI, so progress is never silent
- * and logs stay short.
+ * Progress for long work (model build, feature extraction, training, evaluation): a live bar with
+ * an ETA on a terminal, and a line every 10% (with the ETA) when output is a log file or CI, so
+ * progress is never silent and logs stay short. `startPhase` prints "phase k of n" headers for
+ * work made of several such steps.
  */
 import cliProgress from 'cli-progress';
 
@@ -13,7 +14,7 @@ export interface Progress {
 export function startProgress(label: string, total: number): Progress {
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar({
-      format: `${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} {detail}`,
+      format: `${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} ETA {eta_formatted} {detail}`,
       stream: process.stderr,
       hideCursor: true,
     }, cliProgress.Presets.shades_classic);
@@ -25,12 +26,39 @@ export function startProgress(label: string, total: number): Progress {
   return {
     update(done, detail = '') {
       while (total > 0 && done >= (nextTenth * total) / 10) {
-        process.stderr.write(`${label}: ${Math.round((done / total) * 100)}% (${done}/${total}) ${detail}\n`);
+        const eta = done < total ? ` ETA ${formatDuration(((Date.now() - started) * (total - done)) / done)}` : '';
+        process.stderr.write(`${label}: ${Math.round((done / total) * 100)}% (${done}/${total})${eta} ${detail}\n`);
         nextTenth++;
       }
     },
     stop() {
       process.stderr.write(`${label}: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    },
+  };
+}
+
+/** 95 s -> '1 min 35 s'. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/**
+ * Headers of a job made of `count` phases: "[phase k of n] <what>", with the time elapsed so far
+ * and, when the caller knows how long the remaining phases usually take, an ETA.
+ */
+export function startPhases(label: string, count: number) {
+  const started = Date.now();
+  let index = 0;
+  return {
+    next(what: string, remainingMs?: number): void {
+      index++;
+      const elapsed = formatDuration(Date.now() - started);
+      const eta = remainingMs !== undefined ? `, ETA ${formatDuration(remainingMs)}` : '';
+      process.stderr.write(`[${label} phase ${index} of ${count}] ${what} (elapsed ${elapsed}${eta})\n`);
+    },
+    done(): number {
+      return Date.now() - started;
     },
   };
 }

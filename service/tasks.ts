@@ -72,7 +72,16 @@ function checkLabels(body: TaskBody): string[] {
   return labels;
 }
 
-export async function createTask(runtime: Runtime, body: TaskBody): Promise<Task> {
+/** A checked, decoded task body, ready to be written. */
+interface PreparedTask {
+  readonly body: TaskBody;
+  readonly modality: Modality;
+  readonly labels: string[];
+  readonly decoded: DecodedExample[];
+}
+
+/** Every check of `createTask`, with nothing written. */
+async function prepareTask(runtime: Runtime, body: TaskBody): Promise<PreparedTask> {
   if (body.examples.length === 0) throw new ValidationError('examples: expected at least 2 labelled support examples, got none');
   if (body.examples.length > runtime.limits.maxInputs) {
     throw new ValidationError(`examples: expected at most ${runtime.limits.maxInputs} examples per request, got ${body.examples.length}`);
@@ -80,6 +89,10 @@ export async function createTask(runtime: Runtime, body: TaskBody): Promise<Task
   const modality: Modality = body.modality ?? (body.examples[0].image_base64 !== undefined ? 'image' : 'text');
   const labels = checkLabels(body);
   const decoded = await decodeExamples(runtime, body.examples, modality);
+  return { body, modality, labels, decoded };
+}
+
+async function writeTask(runtime: Runtime, { body, modality, labels, decoded }: PreparedTask): Promise<Task> {
   const backbone = await runtime.forModality(modality);
   const task = await runtime.store.createTask({
     id: body.id, name: body.name, modality, baseModel: backbone.baseModel.sha256, labels,
@@ -87,6 +100,10 @@ export async function createTask(runtime: Runtime, body: TaskBody): Promise<Task
   });
   await runtime.featurizer.features(backbone, decoded.map((d) => d.item));
   return task;
+}
+
+export async function createTask(runtime: Runtime, body: TaskBody): Promise<Task> {
+  return writeTask(runtime, await prepareTask(runtime, body));
 }
 
 /** Task-file names become ids: lower case, runs of other characters -> '-'. */
@@ -101,7 +118,7 @@ export function slugOf(name: string): string {
  * on disk, from the CLI); without it (request bodies) they are refused: use image_base64.
  */
 export async function createTasksFromFile(
-  runtime: Runtime, content: string, idOverride?: string, file: { source?: string; baseDir?: string } = {},
+  runtime: Runtime, content: string, idOverride?: string, file: { source?: string; baseDir?: string; replace?: boolean } = {},
 ): Promise<Task[]> {
   let parsed;
   try {
@@ -119,9 +136,15 @@ export async function createTasksFromFile(
         ...(e.text !== undefined ? { text: e.text } : { image_base64: Buffer.from(encodePng(e.image!)).toString('base64') }),
       })),
   }));
-  for (const b of bodies) await assertTaskAbsent(runtime, b.id);
+  // Every task is checked before any is written, so a bad line never leaves a replaced task deleted.
+  const prepared: PreparedTask[] = [];
+  for (const b of bodies) prepared.push(await prepareTask(runtime, b));
+  for (const b of bodies) {
+    if (file.replace) await deleteTaskIfPresent(runtime, b.id);
+    else await assertTaskAbsent(runtime, b.id);
+  }
   const tasks: Task[] = [];
-  for (const b of bodies) tasks.push(await createTask(runtime, b));
+  for (const p of prepared) tasks.push(await writeTask(runtime, p));
   return tasks;
 }
 
@@ -133,6 +156,15 @@ async function assertTaskAbsent(runtime: Runtime, id: string): Promise<void> {
     throw err;
   }
   throw new AlreadyExistsError('task', id);
+}
+
+/** `replace`: the old task and its examples go; adapters fitted on it are kept (as on DELETE). */
+async function deleteTaskIfPresent(runtime: Runtime, id: string): Promise<void> {
+  try {
+    await runtime.store.deleteTask(id);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
 }
 
 export function listTasks(runtime: Runtime, filter: TaskFilter, pageToken?: string, maxResults?: number): Promise<Page<Task>> {

@@ -10,6 +10,7 @@ import { trainLift, type LiftConfig, type LiftResult } from '../adapters/lift.ts
 import { pooledStart } from '../adapters/pooled-start.ts';
 import { initTheta, loraShape, seededA0, splitTheta, type LayerSpec } from '../adapters/lora.ts';
 import { constantSchedule } from '../adapters/diffusions.ts';
+import { createFittedAdapter } from '../adapters/method.ts';
 import { createRng } from '../adapters/rng.ts';
 import { episodicTaskLikelihood, type LabelledSet } from '../adapters/task-likelihood.ts';
 import { loadSuite, type SuiteName } from '../benchmarks/suites.ts';
@@ -142,7 +143,7 @@ export function warmStart(layer: LayerSpec, data: readonly LabelledSet[], cfg: P
  * told not to, the competitors on the same tasks (`meta/<suite>/*`).
  */
 export async function trainPrior(
-  runtime: Runtime, suiteName: SuiteName, cfg: PriorTrainConfig = priorConfigFor(suiteName), withBaselines = true,
+  runtime: Runtime, suiteName: SuiteName, cfg: PriorTrainConfig = priorConfigFor(suiteName), withBaselines = true, runId?: string,
 ): Promise<{ prior: Prior; result: LiftResult; zooIds: string[]; baselines: Record<string, string>; ms: number }> {
   const suite = await loadSuite(suiteName);
   const backbone = await runtime.backbones.forModality(suite.modality);
@@ -150,8 +151,8 @@ export async function trainPrior(
   const started = Date.now();
   const result = runLift(backbone.encoder.layer, data, cfg);
   const ms = Date.now() - started;
-  const prior = await savePrior(runtime.store, backbone.baseModel, suiteName, ids, cfg, result, ms);
-  const zooIds = await saveZoo(runtime.store, backbone, suite, ids, data, cfg, result, prior.id);
+  const prior = await savePrior(runtime.store, backbone.baseModel, suiteName, ids, cfg, result, ms, runId);
+  const zooIds = await saveZoo(runtime.store, backbone, suite, ids, data, cfg, result, prior.id, runId);
   const baselines = withBaselines ? await trainBaselines({
     store: runtime.store, baseModel: backbone.baseModel, suite: suiteName, layer: backbone.encoder.layer,
     ids, data, zoo: result.thetas, priorId: prior.id, classes: suite.split.train,
@@ -161,6 +162,7 @@ export async function trainPrior(
 
 async function savePrior(
   store: RegistryStore, baseModel: BaseModel, suite: string, taskIds: string[], cfg: PriorTrainConfig, result: LiftResult, ms: number,
+  runId?: string,
 ): Promise<Prior> {
   const { prior } = result;
   const flat = (rows: readonly Float32Array[]) => packRows(rows, prior.dim);
@@ -168,25 +170,30 @@ async function savePrior(
     name: priorName(suite), baseModel: baseModel.sha256,
     weights: Float32Array.from(prior.weights), means: flat(prior.means), variances: flat(prior.variances),
     sigma2: prior.sigma2, beta2: prior.beta2, trainingTaskIds: taskIds, seed: cfg.seed,
-    config: { ...cfg, suite, trainMs: ms, kept: result.diagnostics.kept, logLikTrace: result.diagnostics.logLikTrace },
+    config: {
+      ...cfg, suite, trainMs: ms, kept: result.diagnostics.kept, logLikTrace: result.diagnostics.logLikTrace, ...(runId ? { run_id: runId } : {}),
+    },
   })).value;
 }
 
 async function saveZoo(
   store: RegistryStore, backbone: LoadedBackbone<unknown>, suite: Suite, ids: string[], data: readonly LabelledSet[],
-  cfg: PriorTrainConfig, result: LiftResult, priorId: string,
+  cfg: PriorTrainConfig, result: LiftResult, priorId: string, runId?: string,
 ): Promise<string[]> {
   const layer = backbone.encoder.layer;
   const shape = loraShape(layer, cfg.rank, cfg.alpha);
   const stored: string[] = [];
   for (const [i, theta] of result.thetas.entries()) {
     const { A, B } = splitTheta(theta, shape);
+    // The head (prototypes of the task's own examples under θ_i), so the member predicts on its labels.
+    const nWay = suite.trainTasks[i].classes.length;
+    const { prototypes } = createFittedAdapter(prepareSupport(layer, shape, data[i], nWay, cfg.tau), theta);
     const { value } = await store.createAdapterVersion({
       name: `zoo/${suite.name}/${ids[i].replaceAll(":", "-")}`, method: 'zoo', baseModel: backbone.baseModel.sha256,
       labels: suite.trainTasks[i].classes, rank: cfg.rank, alpha: cfg.alpha,
-      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), task_embedding: taskEmbedding(layer, data[i].features) },
-      extra: { tau: cfg.tau, suite: suite.name, trainingTask: ids[i] },
-      trainingConfig: { ...cfg },
+      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), prototypes, task_embedding: taskEmbedding(layer, data[i].features) },
+      extra: { tau: cfg.tau, nWay, suite: suite.name, trainingTask: ids[i] },
+      trainingConfig: { ...cfg, ...(runId ? { run_id: runId } : {}) },
       parents: { priorId },
     });
     stored.push(value.id);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { fineTune, mapObjective, prepareSupport } from '../adapters/adapt.ts';
+import { fineTune, mapObjective, prepareSupport, startHead } from '../adapters/adapt.ts';
 import { constantSchedule } from '../adapters/diffusions.ts';
 import { trainLift, type LiftResult } from '../adapters/lift.ts';
 import { initTheta, loraShape, seededA0 } from '../adapters/lora.ts';
@@ -31,7 +31,7 @@ describe('mixture prior', () => {
     assert.ok(worstFdError((t) => priorNegLogPdf(ind, t).loss, theta, grad, { nCoords: 6 }) <= 1e-4);
   });
 
-  it('MAP objective (LOO support NLL + mixture prior) gradient matches central differences', () => {
+  it('MAP objective (cosine-head support NLL + mixture prior) gradients in θ and W match central differences', () => {
     const ep = makeEpisode(fam, 3, 2, 1, createRng(4));
     const ctx = prepareSupport(fam.layer, shape, ep.support, 3, 10);
     const dim = shape.rank * 32;
@@ -43,8 +43,11 @@ describe('mixture prior', () => {
     };
     const spec = { kind: 'mixture' as const, prior: inducePrior(prior) };
     const theta = Float32Array.from(prior.means[0], (m) => m + 0.05 * r.normal());
-    const { grad } = mapObjective(theta, ctx, spec, new Float64Array(dim));
-    assert.ok(worstFdError((t) => mapObjective(t, ctx, spec).loss, theta, grad, { nCoords: 6 }) <= 1e-4);
+    const head = Float32Array.from(startHead(ctx, theta), (w) => w + 0.1 * r.normal());
+    const headGrad = new Float64Array(head.length);
+    const { grad } = mapObjective(theta, head, ctx, spec, new Float64Array(dim), headGrad);
+    assert.ok(worstFdError((t) => mapObjective(t, head, ctx, spec).loss, theta, grad, { nCoords: 6 }) <= 1e-4);
+    assert.ok(worstFdError((w) => mapObjective(theta, w, ctx, spec).loss, head, headGrad, { nCoords: 6 }) <= 1e-4);
   });
 });
 
@@ -111,7 +114,7 @@ describe('test-time adaptation on a synthetic few-shot family', () => {
     const ctx = prepareSupport(fam.layer, shape, ep.support, 5, 10);
     const init = initTheta(shape, seededA0(shape, 0));
     const prior = { kind: 'l2' as const, center: init, strength: 1 };
-    const before = mapObjective(init, ctx, prior).loss;
+    const before = mapObjective(init, startHead(ctx, init), ctx, prior).loss;
     for (const optimizer of ['adam', 'gd'] as const) {
       const out = fineTune(init, ctx, { steps: 20, lr: optimizer === 'adam' ? 0.01 : 1e-3, optimizer, prior });
       assert.ok(out.loss < before, `${optimizer}: ${out.loss} vs ${before}`);
