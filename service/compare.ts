@@ -9,7 +9,7 @@ import { accuracy, calibrationBins, expectedCalibrationError, negativeLogLikelih
 import { ValidationError } from '../registry/errors.ts';
 import type { Example, JsonObject, RunRefs } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
-import { decodeInput } from './inputs.ts';
+import { decodeInputs } from './inputs.ts';
 import { createMethod, methodContext, methodName, type FitOptions, type MethodName } from './methods.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
 import { recordRun } from './runs.ts';
@@ -84,8 +84,8 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
     return y;
   });
   const items = fromTask
-    ? exampleItems(queryExamples as readonly Example[])
-    : req.query!.map((e, i) => decodeInput(e, task.modality, `query[${i}]`, runtime.limits.maxTextLength));
+    ? await exampleItems(runtime, queryExamples as readonly Example[])
+    : await decodeInputs(runtime, req.query!, task.modality, 'query');
   const query = await runtime.featurizer.features(backbone, items);
   const prior = await resolvePrior(runtime.store, task, req.prior);
   const context = await methodContext(runtime.store, backbone.encoder.layer, prior, req.options);
