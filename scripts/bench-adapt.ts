@@ -1,16 +1,23 @@
 /**
  * Micro-benchmark: milliseconds to adapt one 5-way 5-shot task on a 512→512 tanh layer
  * (W a seeded random orthogonal-ish matrix, features like USE-lite `pooled`), for each
- * test-time method. Prints figures only. Usage: npx tsx scripts/bench-adapt.ts [rank] [steps]
+ * test-time method. Prints figures only. Usage: npm run bench:adapt -- [--rank 8] [--steps 30]
  */
+import { Command } from 'commander';
 import { adaptMap, prepareSupport } from '../adapters/adapt.ts';
 import { loraShape, seededA0, initTheta, thetaSize, type LayerSpec } from '../adapters/lora.ts';
 import { frozenPrototypes, independentLora, liftMap } from '../adapters/method.ts';
 import { inducePrior, type MixturePrior } from '../adapters/mixture-prior.ts';
 import { createRng, type Rng } from '../adapters/rng.ts';
 
-const rank = Number(process.argv[2] ?? 8);
-const steps = Number(process.argv[3] ?? 30);
+import { integerAtLeast } from './cli-options.ts';
+
+const { rank, steps } = new Command('bench:adapt')
+  .description('Milliseconds to adapt one 5-way 5-shot task on a 512->512 layer, per test-time method.')
+  .option('--rank <n>', 'LoRA rank', integerAtLeast(1), 8)
+  .option('--steps <n>', 'fine-tuning steps', integerAtLeast(0), 30)
+  .parse()
+  .opts<{ rank: number; steps: number }>();
 const dim = 512, nWay = 5, shots = 5, queries = 15;
 
 /** Orthogonal-ish: Gaussian /√dim rows, one Gram-Schmidt-free pass (singular values ≈ 1 ± 1). */

@@ -5,10 +5,10 @@
  * and identical predictions.
  */
 import { exportPeft, importPeft, LIFT_METADATA_KEY, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type PeftFiles } from '../registry/peft.ts';
-import { ValidationError } from '../registry/errors.ts';
+import { NotFoundError, ValidationError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import { requireJsonDepth } from '../registry/validate.ts';
-import type { AdapterAlias, AdapterSummary } from '../registry/types.ts';
+import type { AdapterAlias, AdapterSummary, BaseModel } from '../registry/types.ts';
 import { decodeBase64 } from './inputs.ts';
 
 export async function exportAdapter(store: RegistryStore, id: string): Promise<PeftFiles> {
@@ -45,6 +45,17 @@ function baseModelKey(config: Record<string, unknown>): string {
   return key;
 }
 
+/** A base model the file names is a field of the request: an unknown one is a 400 listing ours. */
+async function registeredBaseModel(store: RegistryStore, key: string): Promise<BaseModel> {
+  try {
+    return await store.getBaseModel(key);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    const known = (await store.listBaseModels()).map((m) => `'${m.name}'`).join(', ') || 'none registered';
+    throw new ValidationError(`${PEFT_CONFIG_FILE}: base_model_name_or_path: expected a base model of this registry (${known}, or its sha256), got '${key}'`);
+  }
+}
+
 export async function importAdapter(store: RegistryStore, req: ImportRequest): Promise<ImportResult> {
   if (typeof req.config !== 'string') requireJsonDepth(req.config, PEFT_CONFIG_FILE);
   const configText = typeof req.config === 'string' ? req.config : JSON.stringify(req.config);
@@ -54,7 +65,7 @@ export async function importAdapter(store: RegistryStore, req: ImportRequest): P
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ValidationError(`${PEFT_CONFIG_FILE}: expected a JSON object`);
   requireJsonDepth(config, PEFT_CONFIG_FILE);
-  const baseModel = await store.getBaseModel(baseModelKey(config as Record<string, unknown>));
+  const baseModel = await registeredBaseModel(store, baseModelKey(config as Record<string, unknown>));
   const files = {
     [PEFT_CONFIG_FILE]: new TextEncoder().encode(configText),
     [PEFT_WEIGHTS_FILE]: decodeBase64(req.weightsBase64, PEFT_WEIGHTS_FILE, 'safetensors bytes'),
