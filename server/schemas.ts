@@ -6,12 +6,14 @@
  */
 import { z } from 'zod';
 import { ALIAS_PATTERN, NAME_PATTERN, SLUG_PATTERN } from '../registry/validate.ts';
-import { REQUESTABLE_METHOD_NAMES } from '../service/methods.ts';
+import { METHOD_NAMES, REQUESTABLE_METHOD_NAMES } from '../service/methods.ts';
 
 const slug = z.string().regex(SLUG_PATTERN, 'expected a slug: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
 const adapterName = z.string().regex(NAME_PATTERN, 'expected a name: "/"-separated segments of letters, digits, "._@-", each starting with a letter or digit; 1-128 chars');
 /** A method of the method table (or an alias of one). */
-const method = z.enum(REQUESTABLE_METHOD_NAMES);
+const method = z.enum(REQUESTABLE_METHOD_NAMES, {
+  error: (issue) => `expected one of ${METHOD_NAMES.join(', ')}, got ${JSON.stringify(issue.input) ?? 'nothing'}`.replace(/got "(.*)"$/, "got '$1'"),
+});
 const alias = z.string().regex(ALIAS_PATTERN, 'expected an alias: a letter, then letters, digits, "_", "-"; 1-64 chars');
 
 export const Page = z.object({
