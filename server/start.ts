@@ -8,8 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdapterResolver } from '../service/adapter-refs.ts';
 import { describeConfig, type ServerConfig } from '../service/config.ts';
-import { JOB_HANDLERS } from '../service/job-handlers.ts';
-import { InProcessJobRunner } from '../service/jobs.ts';
+import { openJobRunner } from '../service/job-runners.ts';
 import { Retriever } from '../service/retrieve.ts';
 import { Runtime } from '../service/runtime.ts';
 import { createApp } from './app.ts';
@@ -36,12 +35,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const log = options.log ?? ((m: string) => console.log(m));
   const metrics = new Metrics(config.metricsTopAdapters);
   const runtime = await Runtime.open(config, metrics);
+  const jobs = openJobRunner(runtime, config);
   const context: ServerContext = {
     runtime, metrics, config,
     resolver: new AdapterResolver(runtime.store),
     retriever: new Retriever(runtime),
     batcher: new PredictBatcher(runtime, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
-    jobs: new InProcessJobRunner(runtime, JOB_HANDLERS),
+    jobs: jobs.runner,
     state: { ready: false, shuttingDown: false },
   };
   const server = http.createServer(createApp(context));
@@ -57,6 +57,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
     });
   } catch (err) {
+    await jobs.runner.close();
+    await jobs.close();
     await runtime.close();
     throw err;
   }
@@ -67,6 +69,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await runtime.load();
   } catch (err) {
     server.close();
+    await jobs.runner.close();
+    await jobs.close();
     await runtime.close();
     throw err;
   }
@@ -85,6 +89,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     server.closeAllConnections();
     await stopped;
     await context.jobs.close();
+    await jobs.close();
     await runtime.close();
     log('LiFT zoo stopped');
   })();

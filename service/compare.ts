@@ -4,13 +4,14 @@
  * split, or examples supplied with the request. Nothing is stored. A method that cannot run (e.g.
  * LiFT before a prior exists) gets a row with its error instead of failing the whole table.
  */
-import { createRng } from '../adapters/rng.ts';
 import { accuracy, negativeLogLikelihood } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
 import type { Example } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
 import { decodeInput } from './inputs.ts';
-import { createMethod, methodContext, methodName, type FitOptions } from './methods.ts';
+import type { ScoredQueryResult } from './fitter.ts';
+import { loadMetaArtifacts } from './meta-artifacts.ts';
+import { methodName, type FitOptions, type MethodName } from './methods.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
 import { recordRun } from './runs.ts';
 import type { ExampleBody } from './tasks.ts';
@@ -47,7 +48,8 @@ export interface CompareResult {
   readonly runId: string;
 }
 
-export async function compareMethods(runtime: Runtime, taskId: string, req: CompareRequest): Promise<CompareResult> {
+/** `signal` stops a comparison between (or, in worker threads, during) its methods' fits. */
+export async function compareMethods(runtime: Runtime, taskId: string, req: CompareRequest, signal?: AbortSignal): Promise<CompareResult> {
   const task = await runtime.store.getTask(taskId);
   const names = req.methods.map((m, i) => { try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); } });
   const backbone = await runtime.taskBackbone(task);
@@ -66,25 +68,33 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
     : req.query!.map((e, i) => decodeInput(e, task.modality, `query[${i}]`, runtime.limits.maxTextLength));
   const query = await runtime.featurizer.features(backbone, items);
   const prior = await resolvePrior(runtime.store, task, req.prior);
-  const context = await methodContext(runtime.store, backbone.encoder.layer, prior, req.options);
-  const scoreMethods = (): CompareRow[] => names.map((name): CompareRow => {
+  const artifacts = prior ? await loadMetaArtifacts(runtime.store, prior) : null;
+  // Each method is one job for the runtime's fitter: in the server they run in parallel worker threads.
+  const scoreMethod = async (name: MethodName): Promise<CompareRow> => {
     try {
-      const { method } = createMethod(name, context);
-      const started = performance.now();
-      const probs = method.fitPredict(support, query, task.labels.length, createRng(req.seed ?? 0).fork('fit'));
-      const fitMs = performance.now() - started;
+      const { probs, fitMs } = await runtime.fitter.run({
+        method: name, options: req.options ?? {}, layer: backbone.encoder.layer, prior, artifacts, support, query, nWay: task.labels.length, seed: req.seed ?? 0,
+      }, signal) as ScoredQueryResult;
       return { method: name, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs };
     } catch (err) {
-      if (!(err instanceof Error) || !('code' in err)) throw err;
+      if (!(err instanceof Error) || !('code' in err) || err.name === 'AbortError') throw err;
       return { method: name, accuracy: null, nll: null, fitMs: null, error: err.message };
     }
-  });
+  };
+  // As many methods at once as the fitter runs in parallel; a cancel is seen between them.
+  const scoreMethods = async (): Promise<CompareRow[]> => {
+    const rows: CompareRow[] = new Array(names.length);
+    let next = 0;
+    const lane = async () => { for (let i = next++; i < names.length; i = next++) rows[i] = await scoreMethod(names[i]); };
+    await Promise.all(Array.from({ length: Math.min(names.length, runtime.fitter.concurrency) }, lane));
+    return rows;
+  };
   const runInput = {
     kind: 'compare' as const, name: `compare ${task.id}`, config: { methods: names, ...req.options, seed: req.seed ?? 0, query_size: labels.length },
     refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
   };
   const { value: rows, run } = await recordRun(runtime.store, runInput, async () => {
-    const rows = scoreMethods();
+    const rows = await scoreMethods();
     return { value: rows, metrics: Object.fromEntries(rows.map((r) => [r.method, r.accuracy])) };
   });
   return {

@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import path from 'node:path';
 import { DEFAULT_MODELS_DIR } from './backbones.ts';
+import { defaultFitThreads } from './fitter.ts';
 
 export interface ServerConfig {
   readonly port: number;
@@ -34,6 +35,10 @@ export interface ServerConfig {
   readonly metricsTopAdapters: number;
   /** Grace period for in-flight requests on shutdown, in ms. */
   readonly shutdownTimeoutMs: number;
+  /** Worker threads for fits, comparisons and jobs (0: on the event loop, for debugging only). */
+  readonly fitThreads: number;
+  /** Job queue: null runs jobs in this process's worker threads; `redis://…` queues them for `npm run worker` processes. */
+  readonly queueUrl: string | null;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -51,6 +56,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   featureCacheSize: 20000,
   metricsTopAdapters: 20,
   shutdownTimeoutMs: 10000,
+  fitThreads: defaultFitThreads(),
+  queueUrl: null,
 };
 
 /** Byte sizes: plain integers or with a kb / mb suffix (1024-based). */
@@ -65,6 +72,12 @@ function parseIntSetting(value: string, field: string, min: number): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`${field}: expected an integer >= ${min}, got '${value}'`);
   return n;
+}
+
+function parseQueueUrl(value: string): string | null {
+  if (value === '') return null;
+  if (!/^rediss?:\/\//.test(value)) throw new Error(`queue: expected redis://host:port[/db], got '${value.replace(/\/\/[^@/]*@/, '//…@')}'`);
+  return value;
 }
 
 /** Setting name -> (flag, environment variable, parser). */
@@ -83,6 +96,8 @@ const SETTINGS = {
   featureCacheSize: { flag: '--feature-cache <n>', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseIntSetting(v, 'feature cache', 0) },
   metricsTopAdapters: { flag: '--metrics-top-adapters <n>', env: 'LIFT_METRICS_TOP_ADAPTERS', parse: (v: string) => parseIntSetting(v, 'metrics top adapters', 0) },
   shutdownTimeoutMs: { flag: '--shutdown-timeout-ms <ms>', env: 'LIFT_SHUTDOWN_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'shutdown timeout', 0) },
+  fitThreads: { flag: '--fit-threads <n>', env: 'LIFT_FIT_THREADS', parse: (v: string) => parseIntSetting(v, 'fit threads', 0) },
+  queueUrl: { flag: '--queue <url>', env: 'LIFT_QUEUE', parse: parseQueueUrl },
 } as const satisfies Record<keyof ServerConfig, { flag: string; env: string; parse: (v: string) => unknown }>;
 
 /** Defaults, overridden by environment variables, overridden by flags. Throws naming a bad setting. */
@@ -106,5 +121,6 @@ export function loadConfig(argv: readonly string[] = process.argv, env: NodeJS.P
 
 /** The configuration with secrets masked, for logs and /readyz. */
 export function describeConfig(config: ServerConfig): Record<string, unknown> {
-  return { ...config, apiKey: config.apiKey === null ? null : '***' };
+  const hidePassword = (url: string | null) => url?.replace(/\/\/[^@/]*@/, '//…@') ?? null;
+  return { ...config, apiKey: config.apiKey === null ? null : '***', registryUrl: hidePassword(config.registryUrl), queueUrl: hidePassword(config.queueUrl) };
 }

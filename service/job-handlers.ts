@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../registry/errors.ts';
 import type { JsonObject } from '../registry/types.ts';
+import { compareMethods, type CompareRequest } from './compare.ts';
+import { fitAdapter, type FitRequest } from './fit.ts';
 import type { JobContext, JobHandler, JobHandlers } from './jobs.ts';
 import { trainZooPrior, zooPriorRefs } from './train-zoo-prior.ts';
 
@@ -47,6 +49,38 @@ export const trainPriorJob: JobHandler = async (raw, ctx: JobContext) => {
   };
 };
 
+/**
+ * Fit and compare as jobs: the route validated the request body (FitBody, CompareBody) and built
+ * the same request the synchronous route passes on; here only its outline is checked again.
+ */
+export const FitJobParams = z.strictObject({ task_id: z.string().min(1), request: z.looseObject({ method: z.string().min(1) }) });
+export const CompareJobParams = z.strictObject({ task_id: z.string().min(1), request: z.looseObject({ methods: z.array(z.string().min(1)).min(1) }) });
+
+export const fitJob: JobHandler = async (raw, ctx) => {
+  const p = parseParams(FitJobParams, raw);
+  ctx.report({ phase: 'fitting', phaseIndex: 1, phaseCount: 1, progress: 0 });
+  const r = await fitAdapter(ctx.runtime, p.task_id, p.request as unknown as FitRequest, ctx.signal);
+  // The adapter itself is one GET away (/v1/adapters/{id}); the job keeps what identifies it.
+  return {
+    adapter: { id: r.adapter.id, name: r.adapter.name, version: r.adapter.version, content_hash: r.adapter.contentHash, method: r.adapter.method },
+    created: r.created, fit_ms: r.fitMs, support_accuracy: r.supportAccuracy, alias: r.alias?.alias ?? null, zoo_version: r.zoo?.version ?? null,
+    fit_run_id: r.runId, metrics: { fit_ms: r.fitMs, support_accuracy: r.supportAccuracy }, refs: { task_ids: [p.task_id], adapter_ids: [r.adapter.id] },
+  };
+};
+
+export const compareJob: JobHandler = async (raw, ctx) => {
+  const p = parseParams(CompareJobParams, raw);
+  ctx.report({ phase: 'comparing', phaseIndex: 1, phaseCount: 1, progress: 0 });
+  const r = await compareMethods(ctx.runtime, p.task_id, p.request as unknown as CompareRequest, ctx.signal);
+  return {
+    task_id: r.taskId, support_size: r.supportSize, query_size: r.querySize, query_source: r.querySource, prior_id: r.priorId, compare_run_id: r.runId,
+    rows: r.rows.map((row) => ({ method: row.method, accuracy: row.accuracy, nll: row.nll, fit_ms: row.fitMs, ...(row.error ? { error: row.error } : {}) })),
+    metrics: Object.fromEntries(r.rows.map((row) => [row.method, row.accuracy])), refs: { task_ids: [p.task_id] },
+  };
+};
+
 export const JOB_HANDLERS: JobHandlers = {
   'train-prior': trainPriorJob,
+  fit: fitJob,
+  compare: compareJob,
 };

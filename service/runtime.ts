@@ -14,6 +14,7 @@ import { AdapterHeads, type AdapterHead } from './adapter-heads.ts';
 import { Backbones, type LoadedBackbone } from './backbones.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
+import { InlineFitter, ThreadPoolFitter, type Fitter } from './fitter.ts';
 
 /** Events the server turns into metrics. */
 export interface RuntimeObserver extends FeatureObserver {
@@ -36,6 +37,8 @@ export interface RuntimeOptions extends RuntimeLimits {
   readonly modelsDir: string;
   readonly adapterCacheSize: number;
   readonly featureCacheSize: number;
+  /** Worker threads for fits; 0 fits on the calling thread. */
+  readonly fitThreads: number;
 }
 
 export class Runtime {
@@ -43,12 +46,15 @@ export class Runtime {
   readonly featurizer: Featurizer;
   readonly heads: AdapterHeads;
   readonly limits: RuntimeLimits;
+  /** Where fits run: worker threads in the server, this thread in CLIs. */
+  readonly fitter: Fitter;
 
   constructor(readonly store: RegistryStore, options: Omit<RuntimeOptions, 'registryUrl'>, readonly observer: RuntimeObserver = SILENT_OBSERVER) {
     this.backbones = new Backbones(store, options.modelsDir);
     this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
     this.heads = new AdapterHeads(options.adapterCacheSize);
     this.limits = { maxInputs: options.maxInputs, maxTextLength: options.maxTextLength };
+    this.fitter = options.fitThreads > 0 ? new ThreadPoolFitter(options.fitThreads) : new InlineFitter();
   }
 
   /**
@@ -61,9 +67,9 @@ export class Runtime {
     return new Runtime(await openRegistry(registryUrl), resolved, observer);
   }
 
-  /** Loads every backbone (registering its base model); /readyz is true once this resolves. */
+  /** Loads every backbone (registering its base model) and starts the fit threads; /readyz is true once this resolves. */
   async load(): Promise<void> {
-    await Promise.all([this.backbones.text(), this.backbones.image()]);
+    await Promise.all([this.backbones.text(), this.backbones.image(), this.fitter.warm()]);
   }
 
   forModality(modality: Modality): Promise<LoadedBackbone<unknown>> {
@@ -102,6 +108,7 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    await this.fitter.close();
     await this.backbones.dispose();
     await this.store.close();
   }
