@@ -8,6 +8,7 @@
 import express, { type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { ValidationError } from '../registry/errors.ts';
+import { requireJsonDepth } from '../registry/validate.ts';
 import { requireApiKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { HTTP_ERROR_CODES, HttpError } from './errors.ts';
@@ -40,9 +41,14 @@ function bodyParsers(content: BodyContent, limit: number): RequestHandler[] {
     next(new HttpError(HTTP_ERROR_CODES.unsupportedMediaType,
       `request body: expected Content-Type ${types.join(' or ')}, got ${req.get('content-type') ?? 'none'}`));
   };
+  // Deeply nested JSON would overflow the stack of schema validation; refuse it first.
+  const shallow: RequestHandler = (req, _res, next) => {
+    if (typeof req.body === 'object') requireJsonDepth(req.body, 'request body');
+    next();
+  };
   return [
     accepts,
-    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit })] : []),
+    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit }), shallow] : []),
     ...(textTypes.length ? [express.text({ type: textTypes, limit })] : []),
   ];
 }

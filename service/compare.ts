@@ -4,11 +4,11 @@
  * split, or examples supplied with the request. Nothing is stored. A method that cannot run (e.g.
  * LiFT before a prior exists) gets a row with its error instead of failing the whole table.
  */
-import { accuracy, negativeLogLikelihood } from '../benchmarks/metrics.ts';
+import { accuracy, calibrationBins, expectedCalibrationError, negativeLogLikelihood } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
-import type { Example } from '../registry/types.ts';
+import type { Example, JsonObject, RunRefs } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
-import { decodeInput } from './inputs.ts';
+import { decodeInputs } from './inputs.ts';
 import type { ScoredQueryResult } from './fitter.ts';
 import { loadMetaArtifacts } from './meta-artifacts.ts';
 import { methodName, type FitOptions, type MethodName } from './methods.ts';
@@ -28,6 +28,12 @@ export interface CompareRequest {
   readonly prior?: PriorRef;
 }
 
+/** Confidence bins for a reliability diagram; only bins holding queries are listed. */
+export interface Calibration {
+  readonly ece: number;
+  readonly bins: readonly { lo: number; hi: number; count: number; confidence: number; accuracy: number }[];
+}
+
 export interface CompareRow {
   readonly method: string;
   readonly accuracy: number | null;
@@ -35,7 +41,18 @@ export interface CompareRow {
   readonly nll: number | null;
   /** Fit plus query prediction, in ms. */
   readonly fitMs: number | null;
+  readonly calibration?: Calibration;
   readonly error?: string;
+}
+
+/** Bins of the reliability diagram the console draws per method. */
+export const CALIBRATION_BINS = 10;
+
+export interface CompareHooks {
+  /** Awaited before each method is fitted (a job reports progress and checks cancellation). */
+  readonly beforeMethod?: (index: number, total: number, method: string) => Promise<void>;
+  /** The run already recording this comparison (a job's); without it the comparison records its own. */
+  readonly runId?: string;
 }
 
 export interface CompareResult {
@@ -48,10 +65,14 @@ export interface CompareResult {
   readonly runId: string;
 }
 
-/** `signal` stops a comparison between (or, in worker threads, during) its methods' fits. */
-export async function compareMethods(runtime: Runtime, taskId: string, req: CompareRequest, signal?: AbortSignal): Promise<CompareResult> {
+/** The requested methods by their table names; ValidationError naming the first unknown one. */
+export function checkMethodNames(methods: readonly string[]): MethodName[] {
+  return methods.map((m, i) => { try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); } });
+}
+
+export async function compareMethods(runtime: Runtime, taskId: string, req: CompareRequest, hooks: CompareHooks = {}): Promise<CompareResult & { metrics: JsonObject; refs: RunRefs }> {
   const task = await runtime.store.getTask(taskId);
-  const names = req.methods.map((m, i) => { try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); } });
+  const names = checkMethodNames(req.methods);
   const backbone = await runtime.taskBackbone(task);
   const support = await loadSupport(runtime, task);
   const fromTask = req.query === undefined;
@@ -64,41 +85,61 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
     return y;
   });
   const items = fromTask
-    ? exampleItems(queryExamples as readonly Example[])
-    : req.query!.map((e, i) => decodeInput(e, task.modality, `query[${i}]`, runtime.limits.maxTextLength));
+    ? await exampleItems(runtime, queryExamples as readonly Example[])
+    : await decodeInputs(runtime, req.query!, task.modality, 'query');
   const query = await runtime.featurizer.features(backbone, items);
   const prior = await resolvePrior(runtime.store, task, req.prior);
   const artifacts = prior ? await loadMetaArtifacts(runtime.store, prior) : null;
-  // Each method is one job for the runtime's fitter: in the server they run in parallel worker threads.
+  // Each method is one job for the runtime's fitter: in the server a worker thread, off the event loop.
   const scoreMethod = async (name: MethodName): Promise<CompareRow> => {
     try {
       const { probs, fitMs } = await runtime.fitter.run({
         method: name, options: req.options ?? {}, layer: backbone.encoder.layer, prior, artifacts, support, query, nWay: task.labels.length, seed: req.seed ?? 0,
-      }, signal) as ScoredQueryResult;
-      return { method: name, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs };
+      }) as ScoredQueryResult;
+      const bins = calibrationBins(probs, labels, CALIBRATION_BINS).filter((b) => b.count > 0);
+      return {
+        method: name, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs,
+        calibration: { ece: expectedCalibrationError(probs, labels, CALIBRATION_BINS), bins },
+      };
     } catch (err) {
       if (!(err instanceof Error) || !('code' in err) || err.name === 'AbortError') throw err;
       return { method: name, accuracy: null, nll: null, fitMs: null, error: err.message };
     }
   };
-  // As many methods at once as the fitter runs in parallel; a cancel is seen between them.
   const scoreMethods = async (): Promise<CompareRow[]> => {
-    const rows: CompareRow[] = new Array(names.length);
-    let next = 0;
-    const lane = async () => { for (let i = next++; i < names.length; i = next++) rows[i] = await scoreMethod(names[i]); };
-    await Promise.all(Array.from({ length: Math.min(names.length, runtime.fitter.concurrency) }, lane));
+    const rows: CompareRow[] = [];
+    for (const [i, name] of names.entries()) {
+      await hooks.beforeMethod?.(i, names.length, name);
+      rows.push(await scoreMethod(name));
+    }
     return rows;
   };
+  const refs: RunRefs = { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) };
+  const metricsOf = (rows: CompareRow[]): JsonObject => Object.fromEntries(rows.map((r) => [r.method, r.accuracy]));
   const runInput = {
-    kind: 'compare' as const, name: `compare ${task.id}`, config: { methods: names, ...req.options, seed: req.seed ?? 0, query_size: labels.length },
-    refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
+    kind: 'compare' as const, name: `compare ${task.id}`, config: { methods: names, ...req.options, seed: req.seed ?? 0, query_size: labels.length }, refs,
   };
-  const { value: rows, run } = await recordRun(runtime.store, runInput, async () => {
-    const rows = await scoreMethods();
-    return { value: rows, metrics: Object.fromEntries(rows.map((r) => [r.method, r.accuracy])) };
-  });
+  const { rows, runId } = hooks.runId !== undefined
+    ? { rows: await scoreMethods(), runId: hooks.runId }
+    : await recordRun(runtime.store, runInput, async () => {
+      const rows = await scoreMethods();
+      return { value: rows, metrics: metricsOf(rows) };
+    }).then(({ value, run }) => ({ rows: value, runId: run.id }));
   return {
     taskId: task.id, supportSize: support.labels.length, querySize: labels.length, querySource: fromTask ? 'task' : 'request', rows,
-    priorId: prior?.id ?? null, runId: run.id,
+    priorId: prior?.id ?? null, runId, metrics: metricsOf(rows), refs,
+  };
+}
+
+/** The comparison as the API's JSON (the synchronous reply and a compare job's result alike). */
+export function compareJson(r: CompareResult): JsonObject {
+  return {
+    task_id: r.taskId, support_size: r.supportSize, query_size: r.querySize, query_source: r.querySource,
+    prior_id: r.priorId, run_id: r.runId,
+    rows: r.rows.map((row) => ({
+      method: row.method, accuracy: row.accuracy, nll: row.nll, fit_ms: row.fitMs,
+      ...(row.calibration ? { calibration: { ece: row.calibration.ece, bins: row.calibration.bins.map((b) => ({ ...b })) } } : {}),
+      ...(row.error ? { error: row.error } : {}),
+    })),
   };
 }

@@ -9,7 +9,7 @@ import { ValidationError } from '../registry/errors.ts';
 import type { AdapterAlias, AdapterSummary, Prior, Task, ZooChange } from '../registry/types.ts';
 import { AdapterResolver } from './adapter-refs.ts';
 import type { FittedAdapterResult } from './fitter.ts';
-import { methodName, POSTERIOR_METHODS, type FitOptions, type MethodName } from './methods.ts';
+import { methodName, METHOD_TABLE, type FitOptions, type MethodName } from './methods.ts';
 import { loadMetaArtifacts } from './meta-artifacts.ts';
 import { DEFAULT_POSTERIOR_SAMPLES } from './posterior-samples.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
@@ -52,7 +52,7 @@ export async function loadSupport(runtime: Runtime, task: Task): Promise<Support
   const missing = task.labels.filter((l) => !examples.some((e) => e.label === l));
   if (missing.length > 0) throw new ValidationError(`task '${task.id}': every label needs a support example; none for ${missing.join(', ')}`);
   const backbone = await runtime.taskBackbone(task);
-  const features = await runtime.featurizer.features(backbone, exampleItems(examples));
+  const features = await runtime.featurizer.features(backbone, await exampleItems(runtime, examples));
   return { features, labels: Int32Array.from(examples, (e) => task.labels.indexOf(e.label)) };
 }
 
@@ -82,7 +82,7 @@ async function fitAndStore(
   const backbone = await runtime.taskBackbone(task);
   const support = await loadSupport(runtime, task);
   const nWay = task.labels.length;
-  const samples = POSTERIOR_METHODS.has(name) && prior
+  const samples = METHOD_TABLE[name].uncertainty && prior
     ? { ...DEFAULT_POSTERIOR_SAMPLES, samples: req.posteriorSamples ?? DEFAULT_POSTERIOR_SAMPLES.samples }
     : null;
   // The fit itself runs on the runtime's fitter (a worker thread in the server), off the event loop.

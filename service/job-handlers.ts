@@ -6,9 +6,10 @@
 import { z } from 'zod';
 import { ValidationError } from '../registry/errors.ts';
 import type { JsonObject } from '../registry/types.ts';
-import { compareMethods, type CompareRequest } from './compare.ts';
+import { compareJson, compareMethods } from './compare.ts';
 import { fitAdapter, type FitRequest } from './fit.ts';
 import type { JobContext, JobHandler, JobHandlers } from './jobs.ts';
+import { yieldToEventLoop } from './jobs.ts';
 import { trainZooPrior, zooPriorRefs } from './train-zoo-prior.ts';
 
 export const TrainPriorParams = z.strictObject({
@@ -50,14 +51,39 @@ export const trainPriorJob: JobHandler = async (raw, ctx: JobContext) => {
 };
 
 /**
- * Fit and compare as jobs: the route validated the request body (FitBody, CompareBody) and built
- * the same request the synchronous route passes on; here only its outline is checked again.
+ * A comparison as a job. The route validated the request with its full schema (server/schemas.ts
+ * CompareBody); compareMethods checks methods, queries and prior again, so nested parts pass here.
  */
-export const FitJobParams = z.strictObject({ task_id: z.string().min(1), request: z.looseObject({ method: z.string().min(1) }) });
-export const CompareJobParams = z.strictObject({ task_id: z.string().min(1), request: z.looseObject({ methods: z.array(z.string().min(1)).min(1) }) });
+export const CompareParams = z.strictObject({
+  task_id: z.string().min(1),
+  methods: z.array(z.string().min(1)).min(1).max(16),
+  query: z.array(z.record(z.string(), z.unknown())).optional(),
+  seed: z.number().int().min(0).optional(),
+  prior: z.record(z.string(), z.unknown()).optional(),
+  options: z.record(z.string(), z.number()).optional(),
+});
 
-export const fitJob: JobHandler = async (raw, ctx) => {
-  const p = parseParams(FitJobParams, raw);
+export const compareJob: JobHandler = async (raw, ctx: JobContext) => {
+  const p = parseParams(CompareParams, raw);
+  const r = await compareMethods(ctx.runtime, p.task_id, { methods: p.methods, query: p.query as never, seed: p.seed, prior: p.prior as never, options: p.options }, {
+    runId: ctx.runId,
+    // One phase per method; yielding lets requests (and the cancel) through between fits.
+    beforeMethod: async (i, n, method) => {
+      ctx.report({ phase: method, phaseIndex: i + 1, phaseCount: n, progress: i / n });
+      await yieldToEventLoop(ctx.signal);
+    },
+  });
+  return { ...compareJson(r), metrics: r.metrics, refs: r.refs as JsonObject };
+};
+
+/**
+ * A fit as a job. The route validated the body (FitBody) and built the request the synchronous
+ * route passes on; only its outline is checked again, fitAdapter checks the rest.
+ */
+export const FitParams = z.strictObject({ task_id: z.string().min(1), request: z.looseObject({ method: z.string().min(1) }) });
+
+export const fitJob: JobHandler = async (raw, ctx: JobContext) => {
+  const p = parseParams(FitParams, raw);
   ctx.report({ phase: 'fitting', phaseIndex: 1, phaseCount: 1, progress: 0 });
   const r = await fitAdapter(ctx.runtime, p.task_id, p.request as unknown as FitRequest, ctx.signal);
   // The adapter itself is one GET away (/v1/adapters/{id}); the job keeps what identifies it.
@@ -68,19 +94,8 @@ export const fitJob: JobHandler = async (raw, ctx) => {
   };
 };
 
-export const compareJob: JobHandler = async (raw, ctx) => {
-  const p = parseParams(CompareJobParams, raw);
-  ctx.report({ phase: 'comparing', phaseIndex: 1, phaseCount: 1, progress: 0 });
-  const r = await compareMethods(ctx.runtime, p.task_id, p.request as unknown as CompareRequest, ctx.signal);
-  return {
-    task_id: r.taskId, support_size: r.supportSize, query_size: r.querySize, query_source: r.querySource, prior_id: r.priorId, compare_run_id: r.runId,
-    rows: r.rows.map((row) => ({ method: row.method, accuracy: row.accuracy, nll: row.nll, fit_ms: row.fitMs, ...(row.error ? { error: row.error } : {}) })),
-    metrics: Object.fromEntries(r.rows.map((row) => [row.method, row.accuracy])), refs: { task_ids: [p.task_id] },
-  };
-};
-
 export const JOB_HANDLERS: JobHandlers = {
   'train-prior': trainPriorJob,
-  fit: fitJob,
   compare: compareJob,
+  fit: fitJob,
 };

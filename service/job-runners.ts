@@ -19,7 +19,7 @@ import { QueueJobRunner } from './queue-runner.ts';
 import type { Runtime, RuntimeOptions } from './runtime.ts';
 
 /** What a job thread needs to open its own runtime (plain data: it crosses to the thread). */
-export type JobThreadOptions = Omit<RuntimeOptions, 'fitThreads'>;
+export type JobThreadOptions = Partial<RuntimeOptions>;
 
 /** Messages on a job thread's port: the thread posts the stored job after each change; the runner posts 'cancel'. */
 export type JobThreadMessage = { job: Job } | 'cancel';
@@ -72,7 +72,7 @@ export function openJobRunner(runtime: Runtime, config: ServerConfig): JobRunner
   if (config.fitThreads === 0 || !registryIsShared(config.registryUrl)) {
     return { runner: new LocalJobRunner(runtime, JOB_HANDLERS, inlineJobExecutor(runtime, JOB_HANDLERS)), close: async () => {} };
   }
-  const { registryUrl, modelsDir, adapterCacheSize, featureCacheSize, maxInputs, maxTextLength } = config;
-  const threads = new JobThreads({ registryUrl, modelsDir, adapterCacheSize, featureCacheSize, maxInputs, maxTextLength });
+  // The server's settings are plain data; the thread's runtime takes what it knows of them.
+  const threads = new JobThreads(config);
   return { runner: new LocalJobRunner(runtime, JOB_HANDLERS, threads.executor, 1), close: () => threads.close() };
 }

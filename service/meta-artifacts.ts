@@ -4,6 +4,7 @@
  * starting points (`meta/<suite>/*`). Latest versions win.
  */
 import type { MbcCluster } from '../adapters/mbc.ts';
+import { METHOD_NAMES, METHOD_TABLE } from '../adapters/method-table.ts';
 import type { ZooEntry } from '../adapters/lora-retriever.ts';
 import { NotFoundError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
@@ -77,7 +78,7 @@ export async function loadMetaArtifacts(store: RegistryStore, prior: Prior): Pro
     .filter((a) => a.parents.priorId === prior.id)
     .map((a) => ({ id: a.name, theta: thetaOf(a), embedding: a.parameters.task_embedding }));
   const starts = new Map<string, StoredStart>();
-  for (const method of ['maml-1', 'maml-5', 'fomaml', 'reptile', 'map-hierarchical']) {
+  for (const method of METHOD_NAMES.filter((n) => (METHOD_TABLE[n].stores as readonly string[]).includes('start'))) {
     const a = await latest(metaAdapterName(suite, method));
     if (a) starts.set(method, { id: a.id, theta: thetaOf(a), sigma2: typeof a.extra.sigma2 === 'number' ? a.extra.sigma2 : undefined });
   }

@@ -15,6 +15,7 @@ import { Backbones, type LoadedBackbone } from './backbones.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
 import { InlineFitter, ThreadPoolFitter, type Fitter } from './fitter.ts';
+import { ImageDecoder } from './image-decoder.ts';
 
 /** Events the server turns into metrics. */
 export interface RuntimeObserver extends FeatureObserver {
@@ -29,6 +30,9 @@ export const SILENT_OBSERVER: RuntimeObserver = {
 export interface RuntimeLimits {
   readonly maxInputs: number;
   readonly maxTextLength: number;
+  readonly maxImageSide: number;
+  readonly maxImagePixels: number;
+  readonly maxDecodedBytes: number;
 }
 
 export interface RuntimeOptions extends RuntimeLimits {
@@ -48,12 +52,16 @@ export class Runtime {
   readonly limits: RuntimeLimits;
   /** Where fits run: worker threads in the server, this thread in CLIs. */
   readonly fitter: Fitter;
+  /** Decodes request and stored images off the event loop, within the per-request budget. */
+  readonly images: ImageDecoder;
 
   constructor(readonly store: RegistryStore, options: Omit<RuntimeOptions, 'registryUrl'>, readonly observer: RuntimeObserver = SILENT_OBSERVER) {
     this.backbones = new Backbones(store, options.modelsDir);
     this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
     this.heads = new AdapterHeads(options.adapterCacheSize);
-    this.limits = { maxInputs: options.maxInputs, maxTextLength: options.maxTextLength };
+    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes } = options;
+    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes };
+    this.images = new ImageDecoder({ maxSide: maxImageSide, maxPixels: maxImagePixels, maxDecodedBytes });
     this.fitter = options.fitThreads > 0 ? new ThreadPoolFitter(options.fitThreads) : new InlineFitter();
   }
 
@@ -109,6 +117,7 @@ export class Runtime {
 
   async close(): Promise<void> {
     await this.fitter.close();
+    await this.images.close();
     await this.backbones.dispose();
     await this.store.close();
   }

@@ -4,6 +4,7 @@
  * Each result is stored as adapters named `meta/<suite>/<method>` so the evaluation and the
  * server rebuild the same methods from the registry.
  */
+import { METHOD_NAMES, METHOD_TABLE, type MethodRecord } from '../adapters/method-table.ts';
 import { splitTheta, type LayerSpec } from '../adapters/lora.ts';
 import { mamlTrain, type MetaVariant } from '../adapters/maml.ts';
 import { mapHierarchicalTrain } from '../adapters/map-hierarchical.ts';
@@ -32,12 +33,11 @@ export const DEFAULT_BASELINE_CONFIG: BaselineTrainConfig = {
   metaSteps: 200, outerLr: 0.01, innerLr: 0.01, mbcClusters: 10, mbcSteps: 150, mapSteps: 3000,
 };
 
-export const META_VARIANTS: readonly { name: string; variant: MetaVariant; innerSteps: number }[] = [
-  { name: 'maml-1', variant: 'maml', innerSteps: 1 },
-  { name: 'maml-5', variant: 'maml', innerSteps: 5 },
-  { name: 'fomaml', variant: 'fomaml', innerSteps: 5 },
-  { name: 'reptile', variant: 'reptile', innerSteps: 5 },
-];
+/** The MAML family as the method table describes it (name, variant, inner steps). */
+export const META_VARIANTS: readonly { name: string; variant: MetaVariant; innerSteps: number }[] = METHOD_NAMES.flatMap((name) => {
+  const trainer = (METHOD_TABLE[name] as MethodRecord).metaTrainer;
+  return trainer ? [{ name, ...trainer }] : [];
+});
 
 
 

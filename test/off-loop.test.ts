@@ -72,8 +72,8 @@ describe('work off the event loop', () => {
     assert.match(r.json.error.message, /prior/);
   });
 
-  it('runs a fit as a job with ?async=true: 202, then the stored adapter in the result', async () => {
-    const r = await call('POST', '/v1/tasks/topics/fit?async=true', { method: 'independent', name: 'async-fit' });
+  it('runs a fit as a job with "job": true: 202, then the stored adapter in the result', async () => {
+    const r = await call('POST', '/v1/tasks/topics/fit', { method: 'independent', name: 'async-fit', job: true });
     assert.equal(r.status, 202);
     assert.equal(r.json.job.kind, 'fit');
     const job = await waitForJob(r.json.job.id);
@@ -81,18 +81,18 @@ describe('work off the event loop', () => {
     const adapter = await call('GET', `/v1/adapters/${encodeURIComponent(job.result.adapter.id)}`);
     assert.equal(adapter.status, 200);
     assert.equal(adapter.json.name, 'async-fit');
-    assert.equal((await call('POST', '/v1/tasks/nope/fit?async=true', { method: 'independent' })).status, 404, 'a missing task is refused before queueing');
+    assert.equal((await call('POST', '/v1/tasks/nope/fit', { method: 'independent', job: true })).status, 404, 'a missing task is refused before queueing');
   });
 
   it('runs a compare as a job and cancels a long one', async () => {
-    const quick = await call('POST', '/v1/tasks/topics/compare?async=true', { methods: ['prototypes', 'independent'] });
+    const quick = await call('POST', '/v1/tasks/topics/compare', { methods: ['prototypes', 'independent'], job: true });
     assert.equal(quick.status, 202);
     const done = await waitForJob(quick.json.job.id);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     assert.deepEqual(done.result.rows.map((row: Json) => row.method), ['prototypes', 'independent']);
     assert.ok(done.result.rows.every((row: Json) => row.accuracy >= 0 && row.accuracy <= 1));
 
-    const long = await call('POST', '/v1/tasks/topics/compare?async=true', { methods: ['independent', 'independent', 'independent', 'independent'], steps: 2000, rank: 32 });
+    const long = await call('POST', '/v1/tasks/topics/compare', { methods: ['independent', 'independent', 'independent', 'independent'], steps: 2000, rank: 32, job: true });
     await waitForJob(long.json.job.id, (j) => j.status === 'running');
     const cancel = await call('POST', `/v1/jobs/${long.json.job.id}/cancel`);
     assert.equal(cancel.status, 200);

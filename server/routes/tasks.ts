@@ -3,8 +3,10 @@
  * the task-scoped use cases fit and compare.
  */
 import { z } from 'zod';
-import { compareMethods } from '../../service/compare.ts';
-import { fitAdapter } from '../../service/fit.ts';
+import type { JsonObject } from '../../registry/types.ts';
+import { checkMethodNames, compareMethods } from '../../service/compare.ts';
+import { fitAdapter, type FitRequest } from '../../service/fit.ts';
+import { methodName } from '../../service/methods.ts';
 import { createTask, createTasksFromFile, deleteTask, getTask, listExamples, listTasks } from '../../service/tasks.ts';
 import { formatCompare, formatExample, formatFit, formatPage, formatTask } from '../format.ts';
 import * as R from '../responses.ts';
@@ -12,10 +14,6 @@ import { json, noContent, ok, route } from '../route.ts';
 import { CompareBody, ExampleList, FitBody, IdParams, TaskCreate, TaskFileBody, TaskFileQuery, TaskList } from '../schemas.ts';
 import { E400, E404, E409 } from './errors.ts';
 import { accepted } from './jobs.ts';
-
-/** `?async=true`: answer 202 with a job instead of waiting (GET /v1/jobs/{id} for progress and result). */
-const AsyncQuery = z.object({ async: z.enum(['true', 'false']).optional().describe('true: run as a job and answer 202 at once') });
-const ACCEPTED = { 202: { description: 'accepted as a job (with ?async=true): { job }, Location: /v1/jobs/{id}', schema: R.JobAccepted } };
 
 const NOT_FOUND = E404('no such task');
 
@@ -72,19 +70,22 @@ export const taskRoutes = [
   route({
     method: 'post', path: '/v1/tasks/{id}/fit', operationId: 'fitAdapter', tags: ['adapters'],
     summary: 'Fit an adapter on the task support set and store it as a new version',
-    request: { params: IdParams, query: AsyncQuery, body: { 'application/json': FitBody } },
+    description: 'With `"job": true` the fit runs as a job (202 + Location: /v1/jobs/{id}); the job\'s result names the stored adapter version.',
+    request: { params: IdParams, body: { 'application/json': FitBody } },
     responses: {
       201: { description: 'a new adapter version', schema: R.FitJson },
-      ...ACCEPTED,
       200: { description: 'an identical adapter was already stored', schema: R.FitJson },
+      202: { description: 'the queued fit job', schema: R.JobAccepted },
       ...E400, ...E404('no such task, prior or zoo'), ...E409('LiFT method without a trained prior; adapter cannot join the zoo'),
     },
-    handler: async ({ params, query, body }, { runtime, jobs }) => {
-      const { method, seed, name, alias, posterior_samples, prior, zoo, ...options } = body;
-      const request = { method, options, seed, name, alias, posteriorSamples: posterior_samples, prior, zoo };
-      if (query.async === 'true') {
-        await getTask(runtime, params.id);
-        return accepted(await jobs.submit('fit', { task_id: params.id, request: JSON.parse(JSON.stringify(request)) }));
+    handler: async ({ params, body }, { runtime, jobs }) => {
+      const { method, seed, name, alias, posterior_samples, prior, zoo, job, ...options } = body;
+      const request: FitRequest = { method, options, seed, name, alias, posteriorSamples: posterior_samples, prior, zoo };
+      if (job) {
+        // Answer 404 / 400 now rather than with a failed job later.
+        await runtime.store.getTask(params.id);
+        methodName(method);
+        return accepted(await jobs.submit('fit', { task_id: params.id, request: JSON.parse(JSON.stringify(request)) as JsonObject }));
       }
       const result = await fitAdapter(runtime, params.id, request);
       return json(result.created ? 201 : 200, formatFit(result));
@@ -92,17 +93,22 @@ export const taskRoutes = [
   }),
   route({
     method: 'post', path: '/v1/tasks/{id}/compare', operationId: 'compareMethods', tags: ['adapters'],
-    summary: 'Compare methods on the task: accuracy, NLL, fit ms on a labelled query set',
-    request: { params: IdParams, query: AsyncQuery, body: { 'application/json': CompareBody } },
-    responses: { 200: { description: 'one row per method', schema: R.CompareJson }, ...ACCEPTED, ...E400, ...E404('no such task or prior'), ...E409('the named prior belongs to another base model') },
-    handler: async ({ params, query: q, body }, { runtime, jobs }) => {
-      const { methods, query, seed, prior, ...options } = body;
-      const request = { methods, query, seed, prior, options };
-      if (q.async === 'true') {
-        await getTask(runtime, params.id);
-        return accepted(await jobs.submit('compare', { task_id: params.id, request: JSON.parse(JSON.stringify(request)) }));
+    summary: 'Compare methods on the task: accuracy, NLL, fit ms and calibration on a labelled query set',
+    description: 'With `"job": true` the comparison runs as a job (202 + Location: /v1/jobs/{id}); the job\'s result is the 200 body.',
+    request: { params: IdParams, body: { 'application/json': CompareBody } },
+    responses: {
+      200: { description: 'one row per method', schema: R.CompareJson }, 202: { description: 'the queued compare job', schema: R.JobAccepted },
+      ...E400, ...E404('no such task or prior'), ...E409('the named prior belongs to another base model'),
+    },
+    handler: async ({ params, body }, { runtime, jobs }) => {
+      const { methods, query, seed, prior, job, ...options } = body;
+      if (job) {
+        // Answer 404 / 400 now rather than with a failed job later.
+        await runtime.store.getTask(params.id);
+        checkMethodNames(methods);
+        return accepted(await jobs.submit('compare', { task_id: params.id, methods, query, seed, prior, options } as JsonObject));
       }
-      return ok(formatCompare(await compareMethods(runtime, params.id, request)));
+      return ok(formatCompare(await compareMethods(runtime, params.id, { methods, query, seed, prior, options })));
     },
   }),
 ];
