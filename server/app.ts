@@ -1,10 +1,11 @@
 /**
  * The express application: metrics timing, the routes of the route table (each with its own
- * auth, body parsing and validation, see router.ts), the web console's static files at `/`,
- * then the 404 and the one error middleware. No state lives here; it is all in the
- * `ServerContext` the caller builds (see start.ts).
+ * auth, body parsing and validation, see router.ts), the interactive API docs at /docs, the web
+ * console's static files at `/`, then the 404 and the one error middleware. No state lives here;
+ * it is all in the `ServerContext` the caller builds (see start.ts).
  */
 import express from 'express';
+import { API_DOCS_PATH, apiDocs } from './api-docs.ts';
 import { consoleRoutes } from './console.ts';
 import type { ServerContext } from './context.ts';
 import { errorMiddleware, HTTP_ERROR_CODES, HttpError, routeNotFound } from './errors.ts';
@@ -29,6 +30,7 @@ export function createApp(ctx: ServerContext): express.Express {
   app.use(ctx.metrics.middleware);
   app.use(refuseWhileDraining(ctx));
   app.use(routerFor(ROUTES, ctx));
+  app.use(API_DOCS_PATH, apiDocs());
   app.use(consoleRoutes());
   app.use(routeNotFound);
   app.use(errorMiddleware);

@@ -14,6 +14,7 @@ export const HTTP_ERROR_CODES = {
   tooLarge: 'PAYLOAD_TOO_LARGE',
   malformedJson: 'MALFORMED_REQUEST',
   unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  notAcceptable: 'NOT_ACCEPTABLE',
   routeNotFound: 'ENDPOINT_NOT_FOUND',
   unavailable: 'SERVICE_UNAVAILABLE',
   internal: 'INTERNAL_ERROR',
@@ -28,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [HTTP_ERROR_CODES.tooLarge]: 413,
   [HTTP_ERROR_CODES.malformedJson]: 400,
   [HTTP_ERROR_CODES.unsupportedMediaType]: 415,
+  [HTTP_ERROR_CODES.notAcceptable]: 406,
   [HTTP_ERROR_CODES.routeNotFound]: 404,
   [HTTP_ERROR_CODES.unavailable]: 503,
 };
