@@ -16,6 +16,7 @@ import { DEFAULT_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
 import { InlineFitter, ThreadPoolFitter, type Fitter } from './fitter.ts';
 import { ImageDecoder } from './image-decoder.ts';
+import type { WorkLimits } from './work-bounds.ts';
 
 /** Events the server turns into metrics. */
 export interface RuntimeObserver extends FeatureObserver {
@@ -27,7 +28,7 @@ export const SILENT_OBSERVER: RuntimeObserver = {
   featureLookup: () => {}, backboneRun: () => {}, fitted: () => {}, predicted: () => {},
 };
 
-export interface RuntimeLimits {
+export interface RuntimeLimits extends WorkLimits {
   readonly maxInputs: number;
   readonly maxTextLength: number;
   readonly maxImageSide: number;
@@ -59,8 +60,8 @@ export class Runtime {
     this.backbones = new Backbones(store, options.modelsDir);
     this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
     this.heads = new AdapterHeads(options.adapterCacheSize);
-    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes } = options;
-    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes };
+    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork } = options;
+    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork };
     this.images = new ImageDecoder({ maxSide: maxImageSide, maxPixels: maxImagePixels, maxDecodedBytes });
     this.fitter = options.fitThreads > 0 ? new ThreadPoolFitter(options.fitThreads) : new InlineFitter();
   }
