@@ -16,7 +16,7 @@ import { ValidationError, describeValue } from './errors.ts';
 import { loraTensorLayout } from './lora-layout.ts';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from './safetensors.ts';
 import type { Adapter, AdapterInput, BaseModel, JsonObject } from './types.ts';
-import { requireFinite, requireInt, requireLabels, requireString } from './validate.ts';
+import { requireFinite, requireInt, requireJsonDepth, requireLabels, requireString } from './validate.ts';
 
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -100,6 +100,7 @@ function parseConfig(bytes: Uint8Array | undefined): Record<string, unknown> {
     fail(`${PEFT_CONFIG_FILE} is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) fail(`${PEFT_CONFIG_FILE}: expected a JSON object`);
+  requireJsonDepth(config, PEFT_CONFIG_FILE);
   return config as Record<string, unknown>;
 }
 

@@ -168,6 +168,11 @@ export const CompareJson = z.object({
   prior_id: z.string().nullable().describe('the prior the methods ran under'), run_id: z.string().describe('the compare run'),
   rows: z.array(z.object({
     method: z.string(), accuracy: z.number().nullable(), nll: z.number().nullable(), fit_ms: z.number().nullable(),
+    calibration: z.object({
+      ece: z.number().describe('expected calibration error over the bins'),
+      bins: z.array(z.object({ lo: z.number(), hi: z.number(), count: z.number().int(), confidence: z.number(), accuracy: z.number() }))
+        .describe('equal-width confidence bins (lo, hi] that hold queries: mean max probability and accuracy in each'),
+    }).optional().describe('for a reliability diagram'),
     error: z.string().optional(),
   })),
 }).meta({ id: 'Compare' });

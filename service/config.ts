@@ -22,6 +22,12 @@ export interface ServerConfig {
   readonly maxInputs: number;
   /** Longest accepted text, in characters. */
   readonly maxTextLength: number;
+  /** Longest accepted image side, in pixels (checked from the header, before decoding). */
+  readonly maxImageSide: number;
+  /** Largest accepted image, width x height. */
+  readonly maxImagePixels: number;
+  /** Decoded image bytes (width x height x 3, summed) one request may produce. */
+  readonly maxDecodedBytes: number;
   /** How long the prediction batcher waits for more requests before running, in ms. */
   readonly batchWindowMs: number;
   /** The batcher runs at once when this many inputs are queued. */
@@ -34,6 +40,14 @@ export interface ServerConfig {
   readonly metricsTopAdapters: number;
   /** Grace period for in-flight requests on shutdown, in ms. */
   readonly shutdownTimeoutMs: number;
+  /** Longest a client may take to send a whole request (headers and body), in ms. */
+  readonly requestTimeoutMs: number;
+  /** Longest a client may take to send the request headers, in ms. */
+  readonly headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open, in ms. */
+  readonly keepAliveTimeoutMs: number;
+  /** Most simultaneous connections; further ones are closed at once. */
+  readonly maxConnections: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -45,12 +59,19 @@ export const DEFAULT_CONFIG: ServerConfig = {
   bodyLimitBytes: 10 * 1024 * 1024,
   maxInputs: 256,
   maxTextLength: 2000,
+  maxImageSide: 2048,
+  maxImagePixels: 2048 * 2048,
+  maxDecodedBytes: 64 * 1024 * 1024,
   batchWindowMs: 2,
   maxBatchInputs: 256,
   adapterCacheSize: 2000,
   featureCacheSize: 20000,
   metricsTopAdapters: 20,
   shutdownTimeoutMs: 10000,
+  requestTimeoutMs: 30000,
+  headersTimeoutMs: 10000,
+  keepAliveTimeoutMs: 5000,
+  maxConnections: 1024,
 };
 
 /** Byte sizes: plain integers or with a kb / mb suffix (1024-based). */
@@ -77,12 +98,19 @@ const SETTINGS = {
   bodyLimitBytes: { flag: '--body-limit <size>', env: 'LIFT_BODY_LIMIT', parse: (v: string) => parseByteSize(v, 'body limit') },
   maxInputs: { flag: '--max-inputs <n>', env: 'LIFT_MAX_INPUTS', parse: (v: string) => parseIntSetting(v, 'max inputs', 1) },
   maxTextLength: { flag: '--max-text-length <n>', env: 'LIFT_MAX_TEXT_LENGTH', parse: (v: string) => parseIntSetting(v, 'max text length', 1) },
+  maxImageSide: { flag: '--max-image-side <px>', env: 'LIFT_MAX_IMAGE_SIDE', parse: (v: string) => parseIntSetting(v, 'max image side', 1) },
+  maxImagePixels: { flag: '--max-image-pixels <n>', env: 'LIFT_MAX_IMAGE_PIXELS', parse: (v: string) => parseIntSetting(v, 'max image pixels', 1) },
+  maxDecodedBytes: { flag: '--max-decoded-bytes <size>', env: 'LIFT_MAX_DECODED_BYTES', parse: (v: string) => parseByteSize(v, 'max decoded bytes') },
   batchWindowMs: { flag: '--batch-window-ms <ms>', env: 'LIFT_BATCH_WINDOW_MS', parse: (v: string) => parseIntSetting(v, 'batch window', 0) },
   maxBatchInputs: { flag: '--max-batch-inputs <n>', env: 'LIFT_MAX_BATCH_INPUTS', parse: (v: string) => parseIntSetting(v, 'max batch inputs', 1) },
   adapterCacheSize: { flag: '--adapter-cache <n>', env: 'LIFT_ADAPTER_CACHE', parse: (v: string) => parseIntSetting(v, 'adapter cache', 0) },
   featureCacheSize: { flag: '--feature-cache <n>', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseIntSetting(v, 'feature cache', 0) },
   metricsTopAdapters: { flag: '--metrics-top-adapters <n>', env: 'LIFT_METRICS_TOP_ADAPTERS', parse: (v: string) => parseIntSetting(v, 'metrics top adapters', 0) },
   shutdownTimeoutMs: { flag: '--shutdown-timeout-ms <ms>', env: 'LIFT_SHUTDOWN_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'shutdown timeout', 0) },
+  requestTimeoutMs: { flag: '--request-timeout-ms <ms>', env: 'LIFT_REQUEST_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'request timeout', 1) },
+  headersTimeoutMs: { flag: '--headers-timeout-ms <ms>', env: 'LIFT_HEADERS_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'headers timeout', 1) },
+  keepAliveTimeoutMs: { flag: '--keep-alive-timeout-ms <ms>', env: 'LIFT_KEEP_ALIVE_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'keep-alive timeout', 1) },
+  maxConnections: { flag: '--max-connections <n>', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
 } as const satisfies Record<keyof ServerConfig, { flag: string; env: string; parse: (v: string) => unknown }>;
 
 /** Defaults, overridden by environment variables, overridden by flags. Throws naming a bad setting. */

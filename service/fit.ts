@@ -52,7 +52,7 @@ export async function loadSupport(runtime: Runtime, task: Task): Promise<Support
   const missing = task.labels.filter((l) => !examples.some((e) => e.label === l));
   if (missing.length > 0) throw new ValidationError(`task '${task.id}': every label needs a support example; none for ${missing.join(', ')}`);
   const backbone = await runtime.taskBackbone(task);
-  const features = await runtime.featurizer.features(backbone, exampleItems(examples));
+  const features = await runtime.featurizer.features(backbone, await exampleItems(runtime, examples));
   return { features, labels: Int32Array.from(examples, (e) => task.labels.indexOf(e.label)) };
 }
 

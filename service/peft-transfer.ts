@@ -7,6 +7,7 @@
 import { exportPeft, importPeft, LIFT_METADATA_KEY, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type PeftFiles } from '../registry/peft.ts';
 import { ValidationError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
+import { requireJsonDepth } from '../registry/validate.ts';
 import type { AdapterAlias, AdapterSummary } from '../registry/types.ts';
 import { decodeBase64 } from './inputs.ts';
 
@@ -45,12 +46,14 @@ function baseModelKey(config: Record<string, unknown>): string {
 }
 
 export async function importAdapter(store: RegistryStore, req: ImportRequest): Promise<ImportResult> {
+  if (typeof req.config !== 'string') requireJsonDepth(req.config, PEFT_CONFIG_FILE);
   const configText = typeof req.config === 'string' ? req.config : JSON.stringify(req.config);
   let config: unknown;
   try { config = JSON.parse(configText); } catch (err) {
     throw new ValidationError(`${PEFT_CONFIG_FILE}: expected JSON, got invalid text (${(err as Error).message})`);
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ValidationError(`${PEFT_CONFIG_FILE}: expected a JSON object`);
+  requireJsonDepth(config, PEFT_CONFIG_FILE);
   const baseModel = await store.getBaseModel(baseModelKey(config as Record<string, unknown>));
   const files = {
     [PEFT_CONFIG_FILE]: new TextEncoder().encode(configText),

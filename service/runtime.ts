@@ -14,6 +14,7 @@ import { AdapterHeads, type AdapterHead } from './adapter-heads.ts';
 import { Backbones, type LoadedBackbone } from './backbones.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
+import { ImageDecoder } from './image-decoder.ts';
 
 /** Events the server turns into metrics. */
 export interface RuntimeObserver extends FeatureObserver {
@@ -28,6 +29,9 @@ export const SILENT_OBSERVER: RuntimeObserver = {
 export interface RuntimeLimits {
   readonly maxInputs: number;
   readonly maxTextLength: number;
+  readonly maxImageSide: number;
+  readonly maxImagePixels: number;
+  readonly maxDecodedBytes: number;
 }
 
 export interface RuntimeOptions extends RuntimeLimits {
@@ -43,12 +47,16 @@ export class Runtime {
   readonly featurizer: Featurizer;
   readonly heads: AdapterHeads;
   readonly limits: RuntimeLimits;
+  /** Decodes request and stored images off the event loop, within the per-request budget. */
+  readonly images: ImageDecoder;
 
   constructor(readonly store: RegistryStore, options: Omit<RuntimeOptions, 'registryUrl'>, readonly observer: RuntimeObserver = SILENT_OBSERVER) {
     this.backbones = new Backbones(store, options.modelsDir);
     this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
     this.heads = new AdapterHeads(options.adapterCacheSize);
-    this.limits = { maxInputs: options.maxInputs, maxTextLength: options.maxTextLength };
+    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes } = options;
+    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes };
+    this.images = new ImageDecoder({ maxSide: maxImageSide, maxPixels: maxImagePixels, maxDecodedBytes });
   }
 
   /**
@@ -102,6 +110,7 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    await this.images.close();
     await this.backbones.dispose();
     await this.store.close();
   }

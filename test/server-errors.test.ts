@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../service/config.ts';
 
@@ -159,6 +161,56 @@ describe('server: bad input', () => {
   });
 });
 
+/** A raw request (fetch refuses some of these headers or would encode the body itself). */
+function raw(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; json: Json; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(server.url + path, { method, headers: { ...AUTH, ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: Json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode!, json, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('server: malformed requests get 4xx, never 500', () => {
+  it('answers 400 to a bad % escape in a path parameter', async () => {
+    await expectError(call('GET', '/v1/tasks/%ff'), 400, /percent-encoding/);
+    await expectError(call('GET', '/v1/adapters/by-name/%E0%A4%A/-/aliases'), 400, /percent-encoding/);
+    await expectError(call('DELETE', '/v1/tasks/%'), 400, /percent-encoding/);
+  });
+
+  it('answers 4xx to bodies that do not match their Content-Encoding', async () => {
+    const json = Buffer.from(JSON.stringify(GOOD));
+    const type = { 'content-type': 'application/json' };
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const r = await raw('POST', '/v1/tasks', { ...type, 'content-encoding': encoding }, json);
+      assert.ok(r.status >= 400 && r.status < 500, `${encoding}: ${r.status} ${r.text}`);
+      assert.equal(typeof r.json?.error?.message, 'string', r.text);
+    }
+    const badGzip = Buffer.concat([gzipSync(json).subarray(0, 20), Buffer.from('garbage')]);
+    const r = await raw('POST', '/v1/tasks', { ...type, 'content-encoding': 'gzip' }, badGzip);
+    assert.equal(r.status, 400, r.text);
+    await expectError(Promise.resolve(await raw('POST', '/v1/tasks', { ...type, 'content-encoding': 'zstd-unknown' }, json)), 415, /encoding/);
+  });
+
+  it('refuses JSON nested 5,000 levels deep in task metadata and PEFT configs', async () => {
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+    await expectError(call('POST', '/v1/tasks', `{"id":"deep","metadata":{"x":${deep(5000)}},"examples":[]}`), 400, /nested at most 64 levels/);
+    await expectError(call('POST', '/v1/tasks', `{"id":"deep2","metadata":${deepObject(5000)},"examples":[]}`), 400, /nested at most 64 levels/);
+    await expectError(call('POST', '/v1/adapters/import', `{"adapter_config.json":${deepObject(5000)},"adapter_model.safetensors":"AAAA"}`), 400, /nested at most 64 levels/);
+    await expectError(call('POST', '/v1/adapters/import', { 'adapter_config.json': `{"x":${deep(5000)}}`, 'adapter_model.safetensors': 'AAAA' }), 400, /nested at most 64 levels/);
+    assert.equal((await call('GET', '/v1/tasks/deep')).status, 404);
+  });
+});
+
 describe('server: unexpected errors', () => {
   it('answers an internal failure with a plain 500: no stack, no internal message', async () => {
     const { store } = server.context.runtime;
@@ -179,13 +231,30 @@ describe('server: unexpected errors', () => {
 });
 
 describe('server: shutdown', () => {
-  it('finishes in-flight requests, then stops accepting and reports not ready', async () => {
-    const inflight = call('POST', '/v1/tasks/good/compare', { methods: ['prototypes', 'independent'], query: [ok('a', 'first text')] });
-    await new Promise((r) => setTimeout(r, 5));
+  it('finishes in-flight requests with Connection: close, then stops accepting and reports not ready', async () => {
+    // The body is sent in two parts, so the request is certainly in flight when shutdown starts.
+    const body = Buffer.from(JSON.stringify({ methods: ['prototypes', 'independent'], query: [ok('a', 'first text')] }));
+    const req = http.request(`${server.url}/v1/tasks/good/compare`, {
+      method: 'POST', headers: { ...AUTH, 'content-type': 'application/json', 'content-length': String(body.length) },
+    });
+    const response = new Promise<{ status: number; connection: string | undefined; text: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, text: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+    });
+    req.write(body.subarray(0, 10));
+    while (server.inFlight() === 0) await new Promise((r) => setTimeout(r, 1));
     const closing = server.close();
-    const res = await inflight;
+    await new Promise((r) => setTimeout(r, 20));
+    req.end(body.subarray(10));
+    const res = await response;
     assert.equal(res.status, 200, res.text);
+    assert.equal(res.connection, 'close');
     await closing;
+    assert.equal(server.context.state.shuttingDown, true);
     await assert.rejects(fetch(`${server.url}/healthz`));
   });
 });

@@ -136,7 +136,7 @@ export const adapterRoutes = [
     method: 'get', path: '/v1/adapters/{id}/peft/{file}', operationId: 'exportPeftFile', tags: ['registry'], public: true,
     summary: 'One PEFT file, raw',
     request: { params: PeftFileParams },
-    responses: { 200: { description: 'the file (JSON or safetensors bytes)', type: 'application/octet-stream' }, ...E404('no such adapter or file') },
+    responses: { 200: { description: 'the file: adapter_config.json as JSON, the safetensors as bytes', type: ['application/octet-stream', 'application/json'] }, ...E404('no such adapter or file') },
     handler: async ({ params: { id, file } }, { runtime: { store } }) => {
       if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
         throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);

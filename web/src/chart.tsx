@@ -6,19 +6,23 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { TopLevelSpec } from 'vega-lite';
 
-/** Method colours and naming shared by every chart: one colour per method, LiFT highlighted. */
-export const LIFT_COLOR = '#c2185b';
-const PALETTE = [
-  '#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#17becf', '#bcbd22', '#7f7f7f', '#ff7f0e',
-  '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd', '#31a354', '#756bb1', '#636363', '#e6550d',
+/**
+ * Method colours shared by every chart: one colour per method, LiFT highlighted. LiFT's methods
+ * take the only magentas (and a black outline where drawn); the others take distinct hues
+ * (Tableau 20 without its pinks and reds), dark ones first.
+ */
+const LIFT_COLORS = ['#d6006f', '#7a0045', '#ff5fa2', '#a3005a'];
+const OTHER_COLORS = [
+  '#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#17becf', '#bcbd22', '#7f7f7f',
+  '#aec7e8', '#ffbb78', '#98df8a', '#c5b0d5', '#c49c94', '#9edae5', '#dbdb8d', '#c7c7c7',
 ];
-/** LiFT's methods in shades of the highlight colour, every other method a palette colour of its own. */
-export function methodColors(methods: readonly string[]): { domain: string[]; range: string[] } {
-  const lift = ['#c2185b', '#ad1457', '#880e4f', '#e91e63'];
+
+export function methodColors(methods: readonly { label: string; lift: boolean }[]): { domain: string[]; range: string[] } {
   let l = 0, o = 0;
-  const range = methods.map((m) => (isLift(m) ? lift[l++ % lift.length] : PALETTE[o++ % PALETTE.length]));
-  return { domain: [...methods], range };
+  const range = methods.map((m) => (m.lift ? LIFT_COLORS[l++ % LIFT_COLORS.length] : OTHER_COLORS[o++ % OTHER_COLORS.length]));
+  return { domain: methods.map((m) => m.label), range };
 }
+/** For a method the server does not describe (an old report's row): LiFT by its name. */
 export const isLift = (method: string): boolean => /^lift\b/i.test(method);
 
 export function Chart({ spec, label, class: cls }: { spec: TopLevelSpec; label: string; class?: string }) {

@@ -46,12 +46,16 @@ export interface ZooMember {
   added_version: number; removed_version: number | null;
 }
 
-export interface MethodInfo { name: string; needs_prior: boolean; uncertainty: boolean; family?: string; label?: string }
+export interface MethodInfo {
+  name: string; title?: string; needs_prior: boolean; needs_meta_training?: boolean; uncertainty: boolean; stores?: string[];
+  /** frozen | fine-tuning | meta-learned | lift, where the server reports it. */
+  family?: string;
+}
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export interface Job {
   id: string; kind: string; status: JobStatus; phase: string | null; phase_index: number; phase_count: number;
-  progress: number; eta_ms: number | null; trace: { step: number; loglik: number }[];
+  progress: number; eta_ms: number | null; trace: { step: number; log_lik: number }[];
   params: Record<string, unknown>; result: Record<string, unknown> | null; error: string | null;
   created_at: number; started_at: number | null; finished_at: number | null; run_id: string | null;
 }
@@ -62,7 +66,8 @@ export interface Run {
   started_ms: number; finished_ms: number | null; duration_ms: number | null;
 }
 
-export interface CompareRow { method: string; accuracy: number | null; nll: number | null; fit_ms: number | null; error?: string }
+export interface Calibration { ece: number; bins: { lo: number; hi: number; count: number; confidence: number; accuracy: number }[] }
+export interface CompareRow { method: string; accuracy: number | null; nll: number | null; fit_ms: number | null; calibration?: Calibration; error?: string }
 export interface CompareResult {
   task_id: string; support_size: number; query_size: number; query_source: string; prior_id: string | null; run_id: string;
   rows: CompareRow[];

@@ -1,19 +1,18 @@
 /**
  * Jobs: the list (filter by status and kind), and one job watched live through its server-sent
- * events (falling back to polling when the stream fails), with phase k of n, progress, ETA, the
+ * events (job-watch.ts), with phase k of n, progress, ETA, the
  * log-likelihood trace of a training job, the result, and cancel.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { apiUrl, enc, get, post, query } from '../api.ts';
+import { enc, get, post, query } from '../api.ts';
+import { FINISHED, subscribeJob } from '../job-watch.ts';
 import type { Location } from '../router.ts';
 import { href } from '../router.ts';
 import type { Job, Page } from '../types.ts';
+import { TrainingCurve } from './training-curve.tsx';
 import { duration, ErrorBox, Progress, Section, Show, time, useLoad } from '../ui.tsx';
 
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
-const POLL_MS = 1000;
-
-/** The job, kept current: SSE first; on a stream error, polling every second until it finishes. */
+/** The job, kept current until it finishes (see job-watch.ts). */
 export function useJob(id: string | null): { job: Job | null; error: Error | null } {
   const [job, setJob] = useState<Job | null>(null);
   const [error, setError] = useState<Error | null>(null);
@@ -21,28 +20,15 @@ export function useJob(id: string | null): { job: Job | null; error: Error | nul
     if (id === null) return;
     setJob(null);
     setError(null);
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const j = await get<Job>(`v1/jobs/${enc(id)}`);
-        if (stopped) return;
-        setJob(j);
-        if (!FINISHED.has(j.status)) timer = setTimeout(poll, POLL_MS);
-      } catch (err) { if (!stopped) setError(err as Error); }
-    };
-    const source = typeof EventSource === 'function' ? new EventSource(apiUrl(`v1/jobs/${enc(id)}/events`)) : null;
-    if (source) {
-      source.addEventListener('job', (e) => {
-        const j = JSON.parse((e as MessageEvent).data) as Job;
-        setJob(j);
-        if (FINISHED.has(j.status)) source.close();
-      });
-      source.onerror = () => { source.close(); if (!stopped) void poll(); };
-    } else void poll();
-    return () => { stopped = true; source?.close(); clearTimeout(timer); };
+    return subscribeJob(id, setJob, setError);
   }, [id]);
   return { job, error };
+}
+
+/** The burn-in a training job was asked for, if any. */
+function burnInOf(job: Job): number | null {
+  const b = (job.params.config as Record<string, unknown> | undefined)?.burnIn;
+  return typeof b === 'number' ? b : null;
 }
 
 export function jobLabel(j: Job): string {
@@ -90,23 +76,13 @@ export function JobView({ id }: { id: string }) {
       </Section>
       {job.trace.length > 0 && (
         <Section title="Log-likelihood trace">
-          <TraceTable job={job} />
+          <TrainingCurve points={job.trace.map((p) => ({ step: p.step, logLik: p.log_lik }))} burnIn={burnInOf(job)} label={`Training log-likelihood of job ${job.id}`} />
         </Section>
       )}
       <Section title="Parameters and result">
         <pre class="json">{JSON.stringify({ params: job.params, result: job.result }, null, 2)}</pre>
       </Section>
     </>
-  );
-}
-
-function TraceTable({ job }: { job: Job }) {
-  const last = job.trace.slice(-8);
-  return (
-    <table>
-      <thead><tr><th>Step</th><th>log-likelihood</th></tr></thead>
-      <tbody>{last.map((p) => <tr key={p.step}><td>{p.step}</td><td>{p.loglik.toFixed(4)}</td></tr>)}</tbody>
-    </table>
   );
 }
 

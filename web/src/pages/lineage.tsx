@@ -21,7 +21,7 @@ export function LineageGraph({ lineage, adapterId, zoo }: { lineage: Lineage; ad
   }));
   const edges = lineage.edges.map((e) => ({ from: e.parent_id, to: e.child_id }));
   if (hasZoo) {
-    nodes.push({ key: `zoo:${zoo}`, kind: 'zoo', label: `zoo ${zoo}`, link: href('registry', 'zoos', zoo!), column: 0 });
+    nodes.push({ key: `zoo:${zoo}`, kind: 'zoo', label: zoo!, link: href('registry', 'zoos', zoo!), column: 0 });
     for (const p of lineage.nodes.filter((n) => n.kind === 'prior')) edges.push({ from: `zoo:${zoo}`, to: p.id });
   }
   const columns = new Map<number, Node[]>();
@@ -33,7 +33,7 @@ export function LineageGraph({ lineage, adapterId, zoo }: { lineage: Lineage; ad
   const label = (key: string) => nodes.find((n) => n.key === key)?.label ?? key;
   return (
     <div class="lineage">
-      <svg viewBox={`-2 -2 ${width + 4} ${height + 4}`} width={width + 4} height={height + 4} role="group" aria-label="Lineage graph">
+      <svg viewBox={`-2 -2 ${width + 4} ${height + 4}`} style={{ width: '100%', maxWidth: `${width + 4}px` }} role="group" aria-label="Lineage graph">
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#555" />

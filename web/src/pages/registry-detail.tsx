@@ -10,6 +10,7 @@ import { href, navigate } from '../router.ts';
 import type { Adapter, AdapterDetail, Alias, Example, Items, Job, Lineage, Page, Prior, Run, Task, Zoo, ZooMember, ZooVersion } from '../types.ts';
 import { ErrorBox, imageSrc, num, Section, short, Show, time, useLoad } from '../ui.tsx';
 import { LineageGraph } from './lineage.tsx';
+import { TrainingCurve } from './training-curve.tsx';
 
 const namePath = (name: string): string => name.split('/').map(enc).join('/');
 
@@ -265,34 +266,6 @@ function weightsOf(p: Prior): number[] | null {
 /** A weight below this share is a dead component (it no longer explains any sample). */
 const LIVE_WEIGHT = 1e-3;
 
-export function TrainingCurve({ trace, steps, burnIn, label }: { trace: number[]; steps: number; burnIn: number | null; label: string }) {
-  const values = trace.map((loglik, i) => ({ step: Math.round(((i + 1) * steps) / trace.length), loglik }));
-  const layers: object[] = [
-    { mark: { type: 'line', color: '#1f4e79', point: values.length < 60 }, encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'SGLD-Gibbs step' },
-      y: { field: 'loglik', type: 'quantitative', title: 'mean log p(D_a | θ_a) per window', scale: { zero: false } },
-      tooltip: [{ field: 'step' }, { field: 'loglik', format: '.4f' }],
-    } },
-  ];
-  if (burnIn !== null && burnIn > 0) {
-    layers.unshift(
-      { data: { values: [{ from: 0, to: burnIn }] }, mark: { type: 'rect', color: '#999', opacity: 0.18 }, encoding: { x: { field: 'from', type: 'quantitative' }, x2: { field: 'to' } } },
-      { data: { values: [{ at: burnIn, text: `burn-in ends (step ${burnIn})` }] }, layer: [
-        { mark: { type: 'rule', color: '#444', strokeDash: [4, 3] }, encoding: { x: { field: 'at', type: 'quantitative' } } },
-        { mark: { type: 'text', align: 'left', dx: 4, dy: -6, baseline: 'top', y: 0, color: '#222' }, encoding: { x: { field: 'at', type: 'quantitative' }, text: { field: 'text' } } },
-      ] },
-    );
-  }
-  return (
-    <>
-      <Chart label={label} spec={{ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 'container', height: 220, data: { values }, layer: layers } as never} />
-      <p class="note">Shaded: burn-in, whose samples are discarded; kept samples after it update the mixture by online EM.
-        The log-likelihood can fall while the chain mixes: warm-started task adapters θᵢ fitted their own data, and SGLD-Gibbs
-        pulls them toward the shared φ and adds noise, trading training fit for a prior that transfers to new tasks.</p>
-    </>
-  );
-}
-
 export function PriorDetailView({ id }: { id: string }) {
   const prior = useLoad((s) => get<Prior>(`v1/priors/${enc(id)}`, s), [id]);
   return (
@@ -341,7 +314,7 @@ export function PriorDetailView({ id }: { id: string }) {
           </div>
           <Section title="Training curve">
             {trace.length > 0
-              ? <TrainingCurve trace={trace} steps={steps} burnIn={burnIn} label={`Training log-likelihood of ${p.name}`} />
+              ? <TrainingCurve points={trace.map((logLik, i) => ({ step: Math.round(((i + 1) * steps) / trace.length), logLik }))} burnIn={burnIn} label={`Training log-likelihood of ${p.name}`} />
               : <p class="muted">No trace stored with this prior.</p>}
           </Section>
           <Section title="Training tasks">

@@ -61,14 +61,14 @@ function AdapterList() {
         <>
           <table>
             <caption class="sr-only">Adapters</caption>
-            <thead><tr><th>Name</th><th>Version</th><th>Method</th><th>Task</th><th>Labels</th><th>Created</th></tr></thead>
+            <thead><tr><th>Name</th><th>Version</th><th>Method</th><th>Task</th><th>Labels</th><th class="wide">Created</th></tr></thead>
             <tbody>
               {p.items.map((a) => (
                 <tr key={a.id}>
                   <td><a href={href('registry', 'adapters', a.id)}>{a.name}</a></td>
                   <td>v{a.version}</td><td>{a.method}</td>
                   <td>{a.task_id ? <a href={href('registry', 'tasks', a.task_id)}>{a.task_id}</a> : '—'}</td>
-                  <td>{a.labels.join(', ')}</td><td>{time(a.created_ms)}</td>
+                  <td>{a.labels.join(', ')}</td><td class="wide">{time(a.created_ms)}</td>
                 </tr>
               ))}
             </tbody>
@@ -98,12 +98,12 @@ function TaskList() {
         <>
           <table>
             <caption class="sr-only">Tasks</caption>
-            <thead><tr><th>Id</th><th>Name</th><th>Modality</th><th>Labels</th><th>Support / query</th><th>Created</th></tr></thead>
+            <thead><tr><th>Id</th><th>Name</th><th>Modality</th><th>Labels</th><th>Support / query</th><th class="wide">Created</th></tr></thead>
             <tbody>
               {p.items.map((t) => (
                 <tr key={t.id}>
                   <td><a href={href('registry', 'tasks', t.id)}>{t.id}</a></td><td>{t.name}</td><td>{t.modality}</td>
-                  <td>{t.labels.join(', ')}</td><td>{t.example_counts.support ?? 0} / {t.example_counts.query ?? 0}</td><td>{time(t.created_ms)}</td>
+                  <td>{t.labels.join(', ')}</td><td>{t.example_counts.support ?? 0} / {t.example_counts.query ?? 0}</td><td class="wide">{time(t.created_ms)}</td>
                 </tr>
               ))}
             </tbody>
@@ -125,12 +125,12 @@ function ZooList() {
         <>
           <table>
             <caption class="sr-only">Zoos</caption>
-            <thead><tr><th>Name</th><th>Version</th><th>Members</th><th>Description</th><th>Updated</th></tr></thead>
+            <thead><tr><th>Name</th><th>Version</th><th>Members</th><th>Description</th><th class="wide">Updated</th></tr></thead>
             <tbody>
               {p.items.map((z) => (
                 <tr key={z.name}>
                   <td><a href={href('registry', 'zoos', z.name)}>{z.name}</a></td><td>v{z.version}</td><td>{z.member_count}</td>
-                  <td>{z.description ?? ''}</td><td>{time(z.updated_ms)}</td>
+                  <td>{z.description ?? ''}</td><td class="wide">{time(z.updated_ms)}</td>
                 </tr>
               ))}
             </tbody>
@@ -156,7 +156,7 @@ function PriorList() {
         <>
           <table>
             <caption class="sr-only">Priors</caption>
-            <thead><tr><th>Name</th><th>Version</th><th>Components K</th><th>Dimension</th><th>σ²</th><th>Training tasks</th><th>Created</th></tr></thead>
+            <thead><tr><th>Name</th><th>Version</th><th>Components K</th><th>Dimension</th><th>σ²</th><th>Training tasks</th><th class="wide">Created</th></tr></thead>
             <tbody>
               {p.items.map((pr) => (
                 <tr key={pr.id}>
