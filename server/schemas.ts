@@ -70,6 +70,7 @@ export const FitBody = FitOptions.extend({
   name: adapterName.optional(),
   alias: alias.optional(),
   posterior_samples: z.number().int().min(1).max(64).optional(),
+  job: z.boolean().optional().describe('run as a cancellable job: answer 202 with the job and Location; needed for work above the inline bound (steps x rank x examples)'),
 });
 
 export const AdapterRef = z.strictObject({

@@ -16,6 +16,7 @@ import { recordRun } from './runs.ts';
 import type { ExampleBody } from './tasks.ts';
 import { exampleItems } from './tasks.ts';
 import type { Runtime } from './runtime.ts';
+import { checkWork, type WorkMode } from './work-bounds.ts';
 
 export interface CompareRequest {
   readonly methods: readonly string[];
@@ -52,6 +53,8 @@ export interface CompareHooks {
   readonly beforeMethod?: (index: number, total: number, method: string) => Promise<void>;
   /** The run already recording this comparison (a job's); without it the comparison records its own. */
   readonly runId?: string;
+  /** Inside a request (default) or as a job: which work bound applies (service/work-bounds.ts). */
+  readonly mode?: WorkMode;
 }
 
 export interface CompareResult {
@@ -78,6 +81,7 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
   const queryExamples = fromTask ? await runtime.store.listExamples(task.id, 'query') : req.query!;
   if (queryExamples.length === 0) throw new ValidationError(`query: task '${task.id}' has no query examples; supply labelled query examples in the request`);
   if (queryExamples.length > runtime.limits.maxInputs) throw new ValidationError(`query: expected at most ${runtime.limits.maxInputs} examples, got ${queryExamples.length}`);
+  checkWork(runtime.limits, { options: req.options, examples: support.labels.length + queryExamples.length, methods: names.length }, hooks.mode ?? 'inline');
   const labels = queryExamples.map((e, i) => {
     const y = task.labels.indexOf(e.label);
     if (y < 0) throw new ValidationError(`query[${i}].label: expected one of ${task.labels.join(', ')}, got '${e.label}'`);

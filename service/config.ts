@@ -48,6 +48,10 @@ export interface ServerConfig {
   readonly keepAliveTimeoutMs: number;
   /** Most simultaneous connections; further ones are closed at once. */
   readonly maxConnections: number;
+  /** Largest fit/compare work (steps x rank x examples x methods) answered within a request. */
+  readonly maxInlineWork: number;
+  /** Largest such work one job may run. */
+  readonly maxJobWork: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -72,6 +76,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   headersTimeoutMs: 10000,
   keepAliveTimeoutMs: 5000,
   maxConnections: 1024,
+  maxInlineWork: 500_000,
+  maxJobWork: 20_000_000,
 };
 
 /** Byte sizes: plain integers or with a kb / mb suffix (1024-based). */
@@ -110,6 +116,8 @@ const SETTINGS = {
   requestTimeoutMs: { flag: '--request-timeout-ms <ms>', env: 'LIFT_REQUEST_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'request timeout', 1) },
   headersTimeoutMs: { flag: '--headers-timeout-ms <ms>', env: 'LIFT_HEADERS_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'headers timeout', 1) },
   keepAliveTimeoutMs: { flag: '--keep-alive-timeout-ms <ms>', env: 'LIFT_KEEP_ALIVE_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'keep-alive timeout', 1) },
+  maxInlineWork: { flag: '--max-inline-work <n>', env: 'LIFT_MAX_INLINE_WORK', parse: (v: string) => parseIntSetting(v, 'max inline work', 1) },
+  maxJobWork: { flag: '--max-job-work <n>', env: 'LIFT_MAX_JOB_WORK', parse: (v: string) => parseIntSetting(v, 'max job work', 1) },
   maxConnections: { flag: '--max-connections <n>', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
 } as const satisfies Record<keyof ServerConfig, { flag: string; env: string; parse: (v: string) => unknown }>;
 

@@ -17,6 +17,7 @@ import { recordRun } from './runs.ts';
 import { promoteAdapters } from './zoos.ts';
 import { exampleItems } from './tasks.ts';
 import type { Runtime } from './runtime.ts';
+import { checkWork, type WorkMode } from './work-bounds.ts';
 
 export interface FitRequest {
   readonly method: string;
@@ -32,6 +33,10 @@ export interface FitRequest {
   readonly prior?: PriorRef;
   /** Promote the stored adapter into this zoo (created on first use). */
   readonly zoo?: string;
+  /** Inside a request (default) or as a job: which work bound applies (service/work-bounds.ts). */
+  readonly mode?: WorkMode;
+  /** The run already recording this fit (a job's); without it the fit records its own. */
+  readonly runId?: string;
 }
 
 export interface FitResult {
@@ -64,14 +69,18 @@ export async function fitAdapter(runtime: Runtime, taskId: string, req: FitReque
     kind: 'fit' as const, name: `fit ${task.id} ${name}`, config: { method: name, ...req.options, seed: req.seed ?? 0 },
     refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
   };
-  const { value } = await recordRun(runtime.store, runInput, async (run) => {
-    const fit = await fitAndStore(runtime, task, name, prior, req, run.id);
+  const examples = (await runtime.store.listExamples(task.id, 'support')).length;
+  checkWork(runtime.limits, { options: req.options, examples, methods: 1 }, req.mode ?? 'inline');
+  const fitRun = async (runId: string) => {
+    const fit = await fitAndStore(runtime, task, name, prior, req, runId);
     const change = req.zoo !== undefined ? await promoteAdapters(runtime, new AdapterResolver(runtime.store), req.zoo, [{ id: fit.adapter.id }]) : null;
     return {
-      value: { ...fit, zoo: change, runId: run.id }, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
+      value: { ...fit, zoo: change, runId }, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
       refs: { adapter_ids: [fit.adapter.id], ...(change ? { zoo: { name: change.zoo.name, version: change.version } } : {}) },
     };
-  });
+  };
+  if (req.runId !== undefined) return (await fitRun(req.runId)).value;
+  const { value } = await recordRun(runtime.store, runInput, (run) => fitRun(run.id));
   return value;
 }
 

@@ -15,6 +15,7 @@ import { Backbones, type LoadedBackbone } from './backbones.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
 import { ImageDecoder } from './image-decoder.ts';
+import type { WorkLimits } from './work-bounds.ts';
 
 /** Events the server turns into metrics. */
 export interface RuntimeObserver extends FeatureObserver {
@@ -26,7 +27,7 @@ export const SILENT_OBSERVER: RuntimeObserver = {
   featureLookup: () => {}, backboneRun: () => {}, fitted: () => {}, predicted: () => {},
 };
 
-export interface RuntimeLimits {
+export interface RuntimeLimits extends WorkLimits {
   readonly maxInputs: number;
   readonly maxTextLength: number;
   readonly maxImageSide: number;
@@ -54,8 +55,8 @@ export class Runtime {
     this.backbones = new Backbones(store, options.modelsDir);
     this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
     this.heads = new AdapterHeads(options.adapterCacheSize);
-    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes } = options;
-    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes };
+    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork } = options;
+    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork };
     this.images = new ImageDecoder({ maxSide: maxImageSide, maxPixels: maxImagePixels, maxDecodedBytes });
   }
 

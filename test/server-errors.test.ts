@@ -48,7 +48,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-server-errors-'));
   server = await startServer({
     ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), apiKey: KEY,
-    bodyLimitBytes: 32 * 1024, maxInputs: 8, maxTextLength: 100,
+    bodyLimitBytes: 32 * 1024, maxInputs: 8, maxTextLength: 100, maxInlineWork: 100_000, maxJobWork: 300_000,
   }, { log: () => {} });
   assert.equal((await call('POST', '/v1/tasks', GOOD)).status, 201);
 });
@@ -208,6 +208,28 @@ describe('server: malformed requests get 4xx, never 500', () => {
     await expectError(call('POST', '/v1/adapters/import', `{"adapter_config.json":${deepObject(5000)},"adapter_model.safetensors":"AAAA"}`), 400, /nested at most 64 levels/);
     await expectError(call('POST', '/v1/adapters/import', { 'adapter_config.json': `{"x":${deep(5000)}}`, 'adapter_model.safetensors': 'AAAA' }), 400, /nested at most 64 levels/);
     assert.equal((await call('GET', '/v1/tasks/deep')).status, 404);
+  });
+});
+
+describe('server: work bounds', () => {
+  it('refuses costly fits inline, runs them as cancellable jobs, refuses beyond the job bound', async () => {
+    const costly = { method: 'independent', steps: 1000, rank: 64 };
+    await expectError(call('POST', '/v1/tasks/good/fit', costly), 400, /work: 1000 steps x rank 64 x 2 examples x 1 method\(s\) = 128,000 exceeds the 100,000 units a request may run inline; send "job": true/);
+    await expectError(call('POST', '/v1/tasks/good/compare', { methods: ['independent', 'prototypes'], steps: 2000, rank: 64 }), 400, /exceeds the 100,000 units .* lower steps/);
+    await expectError(call('POST', '/v1/tasks/good/compare', { methods: ['independent', 'prototypes'], steps: 2000, rank: 64, job: true }), 400, /768,000 exceeds the 300,000 units one job may run/);
+    const submitted = await call('POST', '/v1/tasks/good/fit', { ...costly, job: true, name: 'good.costly' });
+    assert.equal(submitted.status, 202, submitted.text);
+    let job = submitted.json.job;
+    while (!['succeeded', 'failed', 'cancelled'].includes(job.status)) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = (await call('GET', `/v1/jobs/${job.id}`)).json;
+    }
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.result.adapter.name, 'good.costly');
+    assert.equal((await call('GET', `/v1/adapters/${job.result.adapter.id}`)).json.rank, 64);
+    const cancelled = await call('POST', '/v1/tasks/good/fit', { ...costly, job: true, name: 'good.cancelled' });
+    const c = await call('POST', `/v1/jobs/${cancelled.json.job.id}/cancel`);
+    assert.ok(c.status === 200 || c.status === 409, c.text);
   });
 });
 
