@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import path from 'node:path';
 import { DEFAULT_MODELS_DIR } from './backbones.ts';
+import { defaultFitThreads } from './fitter.ts';
 
 export interface ServerConfig {
   readonly port: number;
@@ -48,6 +49,10 @@ export interface ServerConfig {
   readonly keepAliveTimeoutMs: number;
   /** Most simultaneous connections; further ones are closed at once. */
   readonly maxConnections: number;
+  /** Worker threads for fits, comparisons and jobs (0: on the event loop, for debugging only). */
+  readonly fitThreads: number;
+  /** Job queue: null runs jobs in this process's worker threads; `redis://…` queues them for `npm run worker` processes. */
+  readonly queueUrl: string | null;
   /** Largest fit/compare work (steps x rank x examples x methods) answered within a request. */
   readonly maxInlineWork: number;
   /** Largest such work one job may run. */
@@ -78,6 +83,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   headersTimeoutMs: 10000,
   keepAliveTimeoutMs: 5000,
   maxConnections: 1024,
+  fitThreads: defaultFitThreads(),
+  queueUrl: null,
   maxInlineWork: 500_000,
   maxJobWork: 20_000_000,
   maxImportRank: 64,
@@ -95,6 +102,12 @@ function parseIntSetting(value: string, field: string, min: number): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`${field}: expected an integer >= ${min}, got '${value}'`);
   return n;
+}
+
+function parseQueueUrl(value: string): string | null {
+  if (value === '') return null;
+  if (!/^rediss?:\/\//.test(value)) throw new Error(`queue: expected redis://host:port[/db], got '${value.replace(/\/\/[^@/]*@/, '//…@')}'`);
+  return value;
 }
 
 /** Setting name -> (flag, environment variable, parser). */
@@ -123,6 +136,8 @@ const SETTINGS = {
   maxJobWork: { flag: '--max-job-work <n>', env: 'LIFT_MAX_JOB_WORK', parse: (v: string) => parseIntSetting(v, 'max job work', 1) },
   maxImportRank: { flag: '--max-import-rank <r>', env: 'LIFT_MAX_IMPORT_RANK', parse: (v: string) => parseIntSetting(v, 'max import rank', 1) },
   maxConnections: { flag: '--max-connections <n>', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
+  fitThreads: { flag: '--fit-threads <n>', env: 'LIFT_FIT_THREADS', parse: (v: string) => parseIntSetting(v, 'fit threads', 0) },
+  queueUrl: { flag: '--queue <url>', env: 'LIFT_QUEUE', parse: parseQueueUrl },
 } as const satisfies Record<keyof ServerConfig, { flag: string; env: string; parse: (v: string) => unknown }>;
 
 /** Defaults, overridden by environment variables, overridden by flags. Throws naming a bad setting. */
@@ -146,5 +161,6 @@ export function loadConfig(argv: readonly string[] = process.argv, env: NodeJS.P
 
 /** The configuration with secrets masked, for logs and /readyz. */
 export function describeConfig(config: ServerConfig): Record<string, unknown> {
-  return { ...config, apiKey: config.apiKey === null ? null : '***' };
+  const hidePassword = (url: string | null) => url?.replace(/\/\/[^@/]*@/, '//…@') ?? null;
+  return { ...config, apiKey: config.apiKey === null ? null : '***', registryUrl: hidePassword(config.registryUrl), queueUrl: hidePassword(config.queueUrl) };
 }
