@@ -57,6 +57,8 @@ export interface ServerConfig {
   readonly maxInlineWork: number;
   /** Largest such work one job may run. */
   readonly maxJobWork: number;
+  /** Largest LoRA rank a PEFT import may carry. */
+  readonly maxImportRank: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -85,6 +87,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   queueUrl: null,
   maxInlineWork: 500_000,
   maxJobWork: 20_000_000,
+  maxImportRank: 64,
 };
 
 /** Byte sizes: plain integers or with a kb / mb suffix (1024-based). */
@@ -131,6 +134,7 @@ const SETTINGS = {
   keepAliveTimeoutMs: { flag: '--keep-alive-timeout-ms <ms>', env: 'LIFT_KEEP_ALIVE_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'keep-alive timeout', 1) },
   maxInlineWork: { flag: '--max-inline-work <n>', env: 'LIFT_MAX_INLINE_WORK', parse: (v: string) => parseIntSetting(v, 'max inline work', 1) },
   maxJobWork: { flag: '--max-job-work <n>', env: 'LIFT_MAX_JOB_WORK', parse: (v: string) => parseIntSetting(v, 'max job work', 1) },
+  maxImportRank: { flag: '--max-import-rank <r>', env: 'LIFT_MAX_IMPORT_RANK', parse: (v: string) => parseIntSetting(v, 'max import rank', 1) },
   maxConnections: { flag: '--max-connections <n>', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
   fitThreads: { flag: '--fit-threads <n>', env: 'LIFT_FIT_THREADS', parse: (v: string) => parseIntSetting(v, 'fit threads', 0) },
   queueUrl: { flag: '--queue <url>', env: 'LIFT_QUEUE', parse: parseQueueUrl },

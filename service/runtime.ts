@@ -34,6 +34,7 @@ export interface RuntimeLimits extends WorkLimits {
   readonly maxImageSide: number;
   readonly maxImagePixels: number;
   readonly maxDecodedBytes: number;
+  readonly maxImportRank: number;
 }
 
 export interface RuntimeOptions extends RuntimeLimits {
@@ -60,8 +61,8 @@ export class Runtime {
     this.backbones = new Backbones(store, options.modelsDir);
     this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
     this.heads = new AdapterHeads(options.adapterCacheSize);
-    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork } = options;
-    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork };
+    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork, maxImportRank } = options;
+    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork, maxImportRank };
     this.images = new ImageDecoder({ maxSide: maxImageSide, maxPixels: maxImagePixels, maxDecodedBytes });
     this.fitter = options.fitThreads > 0 ? new ThreadPoolFitter(options.fitThreads) : new InlineFitter();
   }
