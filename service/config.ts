@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import path from 'node:path';
 import { DEFAULT_MODELS_DIR } from './backbones.ts';
+import { defaultFitThreads } from './fitter.ts';
 
 export interface ServerConfig {
   readonly port: number;
@@ -48,10 +49,16 @@ export interface ServerConfig {
   readonly keepAliveTimeoutMs: number;
   /** Most simultaneous connections; further ones are closed at once. */
   readonly maxConnections: number;
+  /** Worker threads for fits, comparisons and jobs (0: on the event loop, for debugging only). */
+  readonly fitThreads: number;
+  /** Job queue: null runs jobs in this process's worker threads; `redis://…` queues them for `npm run worker` processes. */
+  readonly queueUrl: string | null;
   /** Largest fit/compare work (steps x rank x examples x methods) answered within a request. */
   readonly maxInlineWork: number;
   /** Largest such work one job may run. */
   readonly maxJobWork: number;
+  /** Largest LoRA rank a PEFT import may carry. */
+  readonly maxImportRank: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -76,8 +83,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   headersTimeoutMs: 10000,
   keepAliveTimeoutMs: 5000,
   maxConnections: 1024,
+  fitThreads: defaultFitThreads(),
+  queueUrl: null,
   maxInlineWork: 500_000,
   maxJobWork: 20_000_000,
+  maxImportRank: 64,
 };
 
 /** Byte sizes: plain integers or with a kb / mb suffix (1024-based). */
@@ -92,6 +102,12 @@ function parseIntSetting(value: string, field: string, min: number): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`${field}: expected an integer >= ${min}, got '${value}'`);
   return n;
+}
+
+function parseQueueUrl(value: string): string | null {
+  if (value === '') return null;
+  if (!/^rediss?:\/\//.test(value)) throw new Error(`queue: expected redis://host:port[/db], got '${value.replace(/\/\/[^@/]*@/, '//…@')}'`);
+  return value;
 }
 
 /** Setting name -> (flag, environment variable, parser). */
@@ -118,6 +134,9 @@ const SETTINGS = {
   keepAliveTimeoutMs: { flag: '--keep-alive-timeout-ms <ms>', help: 'idle keep-alive connection timeout', env: 'LIFT_KEEP_ALIVE_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'keep-alive timeout', 1) },
   maxInlineWork: { flag: '--max-inline-work <n>', help: 'largest fit or compare work (steps x rank x examples x methods) answered within a request', env: 'LIFT_MAX_INLINE_WORK', parse: (v: string) => parseIntSetting(v, 'max inline work', 1) },
   maxJobWork: { flag: '--max-job-work <n>', help: 'largest such work one job may run', env: 'LIFT_MAX_JOB_WORK', parse: (v: string) => parseIntSetting(v, 'max job work', 1) },
+  maxImportRank: { flag: '--max-import-rank <r>', help: 'largest LoRA rank a PEFT import may have', env: 'LIFT_MAX_IMPORT_RANK', parse: (v: string) => parseIntSetting(v, 'max import rank', 1) },
+  fitThreads: { flag: '--fit-threads <n>', help: 'worker threads for fits, comparisons and jobs (0: on the event loop, for debugging only)', env: 'LIFT_FIT_THREADS', parse: (v: string) => parseIntSetting(v, 'fit threads', 0) },
+  queueUrl: { flag: '--queue <url>', help: 'redis://… to queue jobs for `npm run worker` processes (default: in-process worker threads)', env: 'LIFT_QUEUE', parse: parseQueueUrl },
   maxConnections: { flag: '--max-connections <n>', help: 'most open connections', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
 } as const satisfies Record<keyof ServerConfig, { flag: string; help: string; env: string; parse: (v: string) => unknown }>;
 
@@ -151,5 +170,6 @@ export function loadConfig(argv: readonly string[] = process.argv, env: NodeJS.P
 
 /** The configuration with secrets masked, for logs and /readyz. */
 export function describeConfig(config: ServerConfig): Record<string, unknown> {
-  return { ...config, apiKey: config.apiKey === null ? null : '***' };
+  const hidePassword = (url: string | null) => url?.replace(/\/\/[^@/]*@/, '//…@') ?? null;
+  return { ...config, apiKey: config.apiKey === null ? null : '***', registryUrl: hidePassword(config.registryUrl), queueUrl: hidePassword(config.queueUrl) };
 }
