@@ -87,6 +87,8 @@ export interface PeftImportOptions {
   readonly labels?: readonly string[];
   readonly method?: string;
   readonly taskId?: string | null;
+  /** Largest accepted rank (default 4096); the server passes its configured cap. */
+  readonly maxRank?: number;
 }
 
 function fail(message: string): never {
@@ -164,7 +166,7 @@ const asObject = (v: unknown): JsonObject | undefined =>
 export function importPeft(files: Readonly<Record<string, Uint8Array | undefined>>, baseModel: BaseModel, options: PeftImportOptions = {}): AdapterInput {
   const config = parseConfig(files[PEFT_CONFIG_FILE]);
   checkConfig(config, baseModel);
-  const rank = requireInt(config.r, 'adapter_config.json r', 1, 4096);
+  const rank = requireInt(config.r, 'adapter_config.json r', 1, options.maxRank ?? 4096);
   const alpha = requireFinite(config.lora_alpha, 'adapter_config.json lora_alpha', { positive: true });
   const meta = asObject(config[LIFT_METADATA_KEY]) ?? {};
   if (meta.base_model_sha256 !== undefined && meta.base_model_sha256 !== baseModel.sha256) {

@@ -17,18 +17,18 @@ import { createRng, type Rng } from '../adapters/rng.ts';
 import { episodicTaskLikelihood } from '../adapters/task-likelihood.ts';
 import { DEFAULT_BUDGET } from '../service/methods.ts';
 import { DEFAULT_PRIOR_CONFIG } from '../service/train-prior.ts';
+import { integerAtLeast } from './cli-options.ts';
 
-const opts = new Command()
-  .name('bench-adapt')
-  .description('Fit time per method (5-way 5-shot, 512→512) and prior sampling time over 200 tasks, at the chosen defaults.')
-  .option('--rank <n>', 'LoRA rank', String(DEFAULT_PRIOR_CONFIG.rank))
-  .option('--steps <n>', 'fine-tuning steps', String(DEFAULT_BUDGET.steps))
-  .option('--prior-tasks <n>', 'tasks of the timed prior (0 skips it)', '200')
-  .option('--prior-steps <n>', 'SGLD-Gibbs steps of the timed prior', String(DEFAULT_PRIOR_CONFIG.steps))
+const opts = new Command('bench:adapt')
+  .description('Fit time per method (5-way 5-shot, 512->512) and prior sampling time over 200 tasks, at the chosen defaults.')
+  .option('--rank <n>', 'LoRA rank', integerAtLeast(1), DEFAULT_PRIOR_CONFIG.rank)
+  .option('--steps <n>', 'fine-tuning steps', integerAtLeast(0), DEFAULT_BUDGET.steps)
+  .option('--prior-tasks <n>', 'tasks of the timed prior (0 skips it)', integerAtLeast(0), 200)
+  .option('--prior-steps <n>', 'SGLD-Gibbs steps of the timed prior', integerAtLeast(2), DEFAULT_PRIOR_CONFIG.steps)
   .parse()
-  .opts<{ rank: string; steps: string; priorTasks: string; priorSteps: string }>();
+  .opts<{ rank: number; steps: number; priorTasks: number; priorSteps: number }>();
 
-const rank = Number(opts.rank), steps = Number(opts.steps);
+const { rank, steps } = opts;
 const dim = 512, nWay = 5, shots = 5, queries = 15;
 
 function randomLayer(rng: Rng): LayerSpec {
@@ -82,7 +82,7 @@ time('independent LoRA fitPredict', () => independentLora(layer, cfg).fitPredict
 time('LiFT-MAP fit (cache + adapt, features seen before)', () => liftMap(prior, layer, cfg).fit(support, nWay, rng));
 time('LiFT-MAP fitPredict (cache + adapt + predict 75)', () => liftMap(prior, layer, cfg).fitPredict(support, query, nWay, rng));
 
-const nTasks = Number(opts.priorTasks), priorSteps = Number(opts.priorSteps);
+const nTasks = opts.priorTasks, priorSteps = opts.priorSteps;
 if (nTasks > 0) {
   const tasks = Array.from({ length: nTasks }, (_, t) => {
     const data = { features: features(60, rng.fork(`task${t}`)), labels: Int32Array.from({ length: 60 }, (_, i) => i % nWay) };

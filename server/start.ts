@@ -9,8 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdapterResolver } from '../service/adapter-refs.ts';
 import { describeConfig, type ServerConfig } from '../service/config.ts';
-import { JOB_HANDLERS } from '../service/job-handlers.ts';
-import { InProcessJobRunner } from '../service/jobs.ts';
+import { openJobRunner } from '../service/job-runners.ts';
 import { Retriever } from '../service/retrieve.ts';
 import { Runtime } from '../service/runtime.ts';
 import { createApp } from './app.ts';
@@ -45,12 +44,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const log = options.log ?? ((m: string) => console.log(m));
   const metrics = new Metrics(config.metricsTopAdapters);
   const runtime = await Runtime.open(config, metrics);
+  const jobs = openJobRunner(runtime, config);
   const context: ServerContext = {
     runtime, metrics, config,
     resolver: new AdapterResolver(runtime.store),
     retriever: new Retriever(runtime),
     batcher: new PredictBatcher(runtime, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
-    jobs: new InProcessJobRunner(runtime, JOB_HANDLERS),
+    jobs: jobs.runner,
     state: { ready: false, shuttingDown: false },
   };
   const server = http.createServer({
@@ -64,6 +64,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
     });
   } catch (err) {
+    await jobs.runner.close();
+    await jobs.close();
     await runtime.close();
     throw err;
   }
@@ -74,6 +76,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await runtime.load();
   } catch (err) {
     server.close();
+    await jobs.runner.close();
+    await jobs.close();
     await runtime.close();
     throw err;
   }
@@ -88,6 +92,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (abandoned > 0) log(`shutdown deadline: ${abandoned} request(s) still running were closed`);
     // Running jobs are cancelled (their state says so); a job that ignores its signal is left behind.
     await Promise.race([context.jobs.close(), new Promise((resolve) => setTimeout(resolve, JOB_STOP_MS).unref())]);
+    await jobs.close();
     await runtime.close();
     log('LiFT zoo stopped');
   })();

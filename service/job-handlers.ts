@@ -96,7 +96,7 @@ export const fitJob: JobHandler = async (raw, ctx: JobContext) => {
   const r = await fitAdapter(ctx.runtime, p.task_id, {
     method: p.method, options: p.options, seed: p.seed, name: p.name, alias: p.alias, posteriorSamples: p.posterior_samples,
     prior: p.prior as never, zoo: p.zoo, mode: 'job', runId: ctx.runId,
-  });
+  }, ctx.signal);
   return {
     adapter: { id: r.adapter.id, name: r.adapter.name, version: r.adapter.version, content_hash: r.adapter.contentHash },
     created: r.created, fit_ms: r.fitMs, support_accuracy: r.supportAccuracy, alias: r.alias?.alias ?? null,
