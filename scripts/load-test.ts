@@ -47,9 +47,13 @@ const opts = new Command().name('load-test').description('Throughput and latency
   .addOption(new Option('--connections <n>', 'concurrent connections').argParser(int('connections')).default(32))
   .addOption(new Option('--adapters <n>', 'distinct adapters in the many-adapter phases').argParser(int('adapters')).default(1000))
   .addOption(new Option('--fits <n>', 'fits per method in the fit-latency phase').argParser(int('fits')).default(10))
+  .addOption(new Option('--rate <n>', 'requests/s of the prediction load while fits run (below saturation, so p99 is latency, not queueing)').argParser(int('rate')).default(300))
+  .addOption(new Option('--phases <list>', 'comma-separated subset of cold,warm,fits,scale').default('cold,warm,fits,scale'))
   .allowExcessArguments(false)
   .parse()
-  .opts<{ duration: number; connections: number; adapters: number; fits: number }>();
+  .opts<{ duration: number; connections: number; adapters: number; fits: number; rate: number; phases: string }>();
+const PHASES = new Set(opts.phases.split(','));
+for (const p of PHASES) if (!['cold', 'warm', 'fits', 'scale'].includes(p)) throw new Error(`--phases: expected cold, warm, fits or scale, got '${p}'`);
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const HEADERS = { 'content-type': 'application/json' };
@@ -141,10 +145,11 @@ async function stop(child: ChildProcess): Promise<void> {
 interface Rate { readonly perSecond: number; readonly p50: number; readonly p99: number; readonly failed: number }
 
 /** autocannon against one or more servers at once (connections split evenly); bodies from `body(i)`. */
-async function drive(bases: readonly string[], body: (i: number) => unknown, duration: number, connections: number): Promise<Rate> {
+async function drive(bases: readonly string[], body: (i: number) => unknown, duration: number, connections: number, rate?: number): Promise<Rate> {
   let next = 0;
   const results = await Promise.all(bases.map((base) => autocannon({
     url: `${base}/v1/predict`, method: 'POST', headers: HEADERS, duration, connections: Math.max(1, Math.floor(connections / bases.length)),
+    ...(rate ? { overallRate: Math.max(1, Math.floor(rate / bases.length)) } : {}),
     requests: [{ setupRequest: (req: Json) => ({ ...req, body: JSON.stringify(body(next++)) }) }],
   })));
   const ok = results.reduce((s, r) => s + r['2xx'], 0);
@@ -193,26 +198,32 @@ async function fitLatency(base: string, method: string, n: number): Promise<stri
   return `${method.padEnd(12)} fit ms p50 ${percentile(server, 50).toFixed(1)} p95 ${percentile(server, 95).toFixed(1)}; HTTP round trip p50 ${percentile(client, 50).toFixed(1)} p95 ${percentile(client, 95).toFixed(1)}`;
 }
 
-/** Predictions while `fitters` clients fit back to back; /healthz polled every 20 ms meanwhile. */
+/**
+ * /healthz polled every 20 ms from a process of its own (this one's event loop is busy driving
+ * the load, which would add its own delays); resolves the slowest answer in ms.
+ */
+function pollHealth(base: string, seconds: number): Promise<number> {
+  const script = `let max = 0; const end = Date.now() + ${seconds * 1000};
+    (async () => { while (Date.now() < end) { const t = performance.now(); await fetch(${JSON.stringify(base)} + '/healthz');
+      max = Math.max(max, performance.now() - t); await new Promise((r) => setTimeout(r, 20)); } console.log(max.toFixed(1)); })();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`health poller exited with ${code}`)))));
+}
+
+/** Predictions at a fixed rate while `fitters` clients fit back to back; /healthz polled meanwhile. */
 async function underFits(base: string, body: (i: number) => unknown, fitters: number): Promise<{ rate: Rate; healthMaxMs: number; fits: number }> {
-  let running = true, fits = 0, healthMaxMs = 0;
+  let running = true, fits = 0;
   const fitLoop = async (k: number) => {
     for (let i = 0; running; i++) {
       await post(base, '/v1/tasks/load-text/fit', { method: 'independent', steps: 300, rank: 8, seed: k * 100_000 + i, name: `load.busy.${k}` });
       fits++;
     }
   };
-  const healthLoop = async () => {
-    while (running) {
-      const t0 = performance.now();
-      await fetch(`${base}/healthz`);
-      healthMaxMs = Math.max(healthMaxMs, performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const loops = [...Array.from({ length: fitters }, (_, k) => fitLoop(k)), healthLoop()];
+  const loops = Array.from({ length: fitters }, (_, k) => fitLoop(k));
   await new Promise((r) => setTimeout(r, 1000)); // let the fit threads fill up
-  const rate = await drive([base], body, opts.duration, opts.connections);
+  const [rate, healthMaxMs] = await Promise.all([drive([base], body, opts.duration, opts.connections, opts.rate), pollHealth(base, opts.duration)]);
   running = false;
   await Promise.all(loops);
   return { rate, healthMaxMs, fits };
@@ -254,35 +265,46 @@ async function main(): Promise<void> {
     const warm = (ids: readonly string[]) => (i: number) => ({ adapter: { id: ids[i % ids.length] }, inputs: [{ text: warmPool[i % warmPool.length] }] });
     await post(a, '/v1/predict', { adapter: { id: source }, inputs: warmPool.map((text) => ({ text })) });
 
-    console.log(`\ncold: every input never seen (${opts.duration} s each, ${opts.connections} connections, 1 input per request)`);
-    const cold1 = await drive([a], cold([source]), opts.duration, opts.connections);
-    console.log(`  text, 1 adapter          ${fmt(cold1)}   = ${pct(cold1.perSecond, backbone)} of the backbone alone (target >= 80%)`);
-    const coldMany = await drive([a], cold(many), opts.duration, opts.connections);
-    console.log(`  text, ${String(many.length).padEnd(4)} adapters     ${fmt(coldMany)}   = ${pct(coldMany.perSecond, cold1.perSecond)} of 1 adapter`);
-    const coldImage = await drive([a], () => ({ adapter: { id: imageAdapter }, inputs: [{ image_base64: images.take().base64 }] }), opts.duration, opts.connections);
-    console.log(`  image, 1 adapter         ${fmt(coldImage)}`);
+    if (PHASES.has('cold')) {
+      console.log(`\ncold: every input never seen (${opts.duration} s each, ${opts.connections} connections, 1 input per request)`);
+      const cold1 = await drive([a], cold([source]), opts.duration, opts.connections);
+      console.log(`  text, 1 adapter          ${fmt(cold1)}   = ${pct(cold1.perSecond, backbone)} of the backbone alone (target >= 80%)`);
+      const coldMany = await drive([a], cold(many), opts.duration, opts.connections);
+      console.log(`  text, ${String(many.length).padEnd(4)} adapters     ${fmt(coldMany)}   = ${pct(coldMany.perSecond, cold1.perSecond)} of 1 adapter`);
+      const coldImage = await drive([a], () => ({ adapter: { id: imageAdapter }, inputs: [{ image_base64: images.take().base64 }] }), opts.duration, opts.connections);
+      console.log(`  image, 1 adapter         ${fmt(coldImage)}`);
+    }
 
-    console.log(`\nwarm: ${warmPool.length} inputs with cached features`);
-    const warm1 = await drive([a], warm([source]), opts.duration, opts.connections);
-    console.log(`  1 adapter                ${fmt(warm1)}`);
-    const warmMany = await drive([a], warm(many), opts.duration, opts.connections);
-    console.log(`  ${String(many.length).padEnd(4)} adapters            ${fmt(warmMany)}   = ${pct(warmMany.perSecond, warm1.perSecond)} of 1 adapter (targets >= 1,000/s and >= 90%)`);
+    if (PHASES.has('warm')) {
+      console.log(`\nwarm: ${warmPool.length} inputs with cached features`);
+      const warm1 = await drive([a], warm([source]), opts.duration, opts.connections);
+      console.log(`  1 adapter                ${fmt(warm1)}`);
+      const warmMany = await drive([a], warm(many), opts.duration, opts.connections);
+      console.log(`  ${String(many.length).padEnd(4)} adapters            ${fmt(warmMany)}   = ${pct(warmMany.perSecond, warm1.perSecond)} of 1 adapter (targets >= 1,000/s and >= 90%)`);
+    }
 
-    console.log('\nserving while fits run at full concurrency (warm predictions, 1 adapter; fits: independent, 300 steps, rank 8):');
-    const idle = await drive([a], warm([source]), opts.duration, opts.connections);
-    const busy = await underFits(a, warm([source]), Math.max(2, os.availableParallelism()));
-    console.log(`  idle                     ${fmt(idle)}`);
-    console.log(`  with fits                ${fmt(busy.rate)}   ${busy.fits} fits done; p99 = ${(busy.rate.p99 / Math.max(1, idle.p99)).toFixed(2)}x idle (target <= 1.5x); slowest /healthz ${busy.healthMaxMs.toFixed(1)} ms (target < 50 ms)`);
+    if (PHASES.has('fits')) {
+      console.log(`\nserving while fits run at full concurrency (warm predictions at ${opts.rate}/s, 1 adapter; fits: independent, 300 steps, rank 8):`);
+      const [idle, idleHealthMs] = await Promise.all([drive([a], warm([source]), opts.duration, opts.connections, opts.rate), pollHealth(a, opts.duration)]);
+      const busy = await underFits(a, warm([source]), Math.max(2, os.availableParallelism()));
+      console.log(`  idle                     ${fmt(idle)}   slowest /healthz ${idleHealthMs.toFixed(1)} ms`);
+      console.log(`  with fits                ${fmt(busy.rate)}   ${busy.fits} fits done; p99 = ${(busy.rate.p99 / Math.max(1, idle.p99)).toFixed(2)}x idle (target <= 1.5x); slowest /healthz ${busy.healthMaxMs.toFixed(1)} ms (target < 50 ms)`);
+    }
 
-    const second = await spawnServer(registry);
-    children.push(second.child);
-    const b = second.url;
-    await post(b, '/v1/predict', { adapter: { id: source }, inputs: warmPool.map((text) => ({ text })) });
-    console.log('\n1 vs 2 server processes (same registry, connections split between them):');
-    const cold2 = await drive([a, b], cold([source]), opts.duration, opts.connections);
-    console.log(`  cold text, 2 processes   ${fmt(cold2)}   = ${(cold2.perSecond / cold1.perSecond).toFixed(2)}x of 1 process`);
-    const warm2 = await drive([a, b], warm([source]), opts.duration, opts.connections);
-    console.log(`  warm, 2 processes        ${fmt(warm2)}   = ${(warm2.perSecond / warm1.perSecond).toFixed(2)}x of 1 process`);
+    if (PHASES.has('scale')) {
+      const cold1 = await drive([a], cold([source]), opts.duration, opts.connections);
+      const warm1 = await drive([a], warm([source]), opts.duration, opts.connections);
+      console.log(`\n1 server process: cold text ${fmt(cold1)}; warm ${fmt(warm1)}`);
+      const second = await spawnServer(registry);
+      children.push(second.child);
+      const b = second.url;
+      await post(b, '/v1/predict', { adapter: { id: source }, inputs: warmPool.map((text) => ({ text })) });
+      console.log('\n1 vs 2 server processes (same registry, connections split between them):');
+      const cold2 = await drive([a, b], cold([source]), opts.duration, opts.connections);
+      console.log(`  cold text, 2 processes   ${fmt(cold2)}   = ${(cold2.perSecond / cold1.perSecond).toFixed(2)}x of 1 process`);
+      const warm2 = await drive([a, b], warm([source]), opts.duration, opts.connections);
+      console.log(`  warm, 2 processes        ${fmt(warm2)}   = ${(warm2.perSecond / warm1.perSecond).toFixed(2)}x of 1 process`);
+    }
     console.log(`\n(never-seen inputs used: ${texts.used} paragraphs, ${images.used} images)`);
   } finally {
     for (const c of children) await stop(c);
