@@ -30,6 +30,10 @@ export interface FitOptions {
   readonly tau?: number;
   /** LiFT-MAP: fine-tune from this many top-ranked prior components. */
   readonly starts?: number;
+  /** LoRA-Retriever: LoRAs retrieved and composed (default 3). */
+  readonly k?: number;
+  /** MBC: which stored clustering (e.g. `c10-mean`, see train-baselines.ts MBC_VARIANTS). */
+  readonly variant?: string;
 }
 
 export interface MethodContext {
@@ -111,16 +115,24 @@ function artifactsOf(ctx: MethodContext, method: string): MetaArtifacts {
   return artifacts;
 }
 
-/** A method fine-tuned from a stored meta-learned start (MAML family, MAP-hierarchical). */
+/**
+ * A method fine-tuned from a stored meta-learned start. The MAML family replays the inner loop it
+ * was meta-trained with (its steps, learning rate and optimiser) unless a request sets steps/lr;
+ * MAP-hierarchical fine-tunes under N(φ, σ²I); the pooled LoRA with the shared budget.
+ */
 function fromStart(name: string) {
   return (ctx: MethodContext): ResolvedMethod => {
-    const cfg = budget(ctx);
     const start = artifactsOf(ctx, name).starts.get(name);
     if (!start) throw new ConflictError(`method '${name}': no meta-learned start is stored for this base model; run npm run train`);
-    const method = name === 'map-hierarchical'
-      ? mapHierarchicalMethod({ phi: start.theta, thetas: [], sigma2: start.sigma2 ?? 1e-3, beta2: 1, lossTrace: [] }, ctx.layer, cfg)
-      : fromInit(name, start.theta, ctx.layer, cfg);
-    return { method, config: { ...cfg, start: start.id }, priorId: null };
+    const shared = budget(ctx);
+    if (name === 'map-hierarchical') {
+      const method = mapHierarchicalMethod({ phi: start.theta, thetas: [], sigma2: start.sigma2 ?? 1e-3, beta2: 1, lossTrace: [] }, ctx.layer, shared);
+      return { method, config: { ...shared, start: start.id }, priorId: null };
+    }
+    if (start.innerSteps === undefined) return { method: fromInit(name, start.theta, ctx.layer, shared), config: { ...shared, start: start.id }, priorId: null };
+    const cfg = { ...shared, steps: ctx.options.steps ?? start.innerSteps, lr: ctx.options.lr ?? start.innerLr ?? shared.lr };
+    const optimizer = start.optimizer ?? 'adam';
+    return { method: fromInit(name, start.theta, ctx.layer, cfg, { optimizer }), config: { ...cfg, optimizer, start: start.id }, priorId: null };
   };
 }
 
@@ -128,15 +140,20 @@ function retriever(compose: 'mixture' | 'fusion', fineTune: boolean) {
   return (ctx: MethodContext): ResolvedMethod => {
     const cfg = budget(ctx);
     const { zoo } = artifactsOf(ctx, 'lora-retriever');
-    return { method: loraRetriever(zoo, ctx.layer, { k: 3, compose, fineTune }, cfg), config: { ...cfg, k: 3, compose, fineTune }, priorId: ctx.prior?.id ?? null };
+    if (zoo.length === 0) throw new ConflictError('LoRA-Retriever: no independently fine-tuned zoo is stored with this prior; run npm run train');
+    const k = ctx.options.k ?? 3;
+    return { method: loraRetriever(zoo, ctx.layer, { k, compose, fineTune }, cfg), config: { ...cfg, k, compose, fineTune, zoo: zoo.length }, priorId: null };
   };
 }
 
 function mbc(route: 'likelihood' | 'arrow') {
   return (ctx: MethodContext): ResolvedMethod => {
     const cfg = budget(ctx);
-    const { clusters } = artifactsOf(ctx, `mbc-${route}`);
-    return { method: mbcMethod(clusters, ctx.layer, { route }, cfg), config: { ...cfg, route, clusters: clusters.length }, priorId: ctx.prior?.id ?? null };
+    const stored = artifactsOf(ctx, `mbc-${route}`).clusters;
+    const variant = ctx.options.variant ?? (stored.has('c10-mean') ? 'c10-mean' : [...stored.keys()][0]);
+    const clusters = variant === undefined ? undefined : stored.get(variant);
+    if (!clusters) throw new ValidationError(`variant: expected one of ${[...stored.keys()].join(', ') || '(none stored; run npm run train)'}, got '${variant}'`);
+    return { method: mbcMethod(clusters, ctx.layer, { route }, cfg), config: { ...cfg, route, variant, clusters: clusters.length }, priorId: null };
   };
 }
 
@@ -163,6 +180,7 @@ const METHODS = {
   'mbc-likelihood': mbc('likelihood'),
   'mbc-arrow': mbc('arrow'),
   'map-hierarchical': fromStart('map-hierarchical'),
+  'pooled-lora': fromStart('pooled-lora'),
   'lift-map': (ctx: MethodContext): ResolvedMethod => {
     const { prior, cfg } = liftConfig(ctx);
     return { method: liftMap(toMixturePrior(prior), ctx.layer, cfg), config: cfg, priorId: prior.id };
