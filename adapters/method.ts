@@ -102,7 +102,7 @@ function shapeOf(layer: LayerSpec, cfg: AdapterConfig): LoraShape {
 /** No adaptation: B = 0, prototypes of the frozen embeddings. */
 export function frozenPrototypes(layer: LayerSpec, cfg: { tau?: number } = {}): FewShotMethod {
   const shape = loraShape(layer, 1, 1);
-  return methodOf('frozen-prototypes', (support, nWay) => {
+  return methodOf('prototypes', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
     return createFittedAdapter(ctx, new Float32Array(thetaSize(shape)));
   });
@@ -113,7 +113,7 @@ export function independentLora(layer: LayerSpec, cfg: TuneConfig & { l2?: numbe
   const shape = shapeOf(layer, cfg);
   const init = initTheta(shape, seededA0(shape, cfg.a0Seed ?? 0));
   const prior = cfg.l2 ? { kind: 'l2' as const, center: init, strength: cfg.l2 } : { kind: 'none' as const };
-  return methodOf('independent-lora', (support, nWay) => {
+  return methodOf('independent', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
     const out = fineTune(init, ctx, { steps: cfg.steps, lr: cfg.lr, headLr: cfg.headLr, prior });
     return createFittedAdapter(ctx, out.theta, out.head);

@@ -38,11 +38,19 @@ export function negativeLogLikelihood(probs: ProbRows, labels: ArrayLike<number>
   return total / probs.length;
 }
 
-/**
- * Expected calibration error: queries binned by confidence (max probability) into `bins` equal
- * bins (k/B, (k+1)/B]; ECE = Σ_b (|b|/n)·|accuracy(b) − mean confidence(b)|.
- */
-export function expectedCalibrationError(probs: ProbRows, labels: ArrayLike<number>, bins = 15): number {
+/** One confidence bin of a reliability diagram: queries whose max probability is in (lo, hi]. */
+export interface CalibrationBin {
+  readonly lo: number;
+  readonly hi: number;
+  readonly count: number;
+  /** Mean max probability in the bin (NaN when empty). */
+  readonly confidence: number;
+  /** Share of the bin's queries predicted right (NaN when empty). */
+  readonly accuracy: number;
+}
+
+/** Queries binned by confidence (max probability) into `bins` equal bins (k/B, (k+1)/B]. */
+export function calibrationBins(probs: ProbRows, labels: ArrayLike<number>, bins = 15): CalibrationBin[] {
   checkShapes(probs, labels);
   const count = new Float64Array(bins);
   const hits = new Float64Array(bins);
@@ -55,9 +63,16 @@ export function expectedCalibrationError(probs: ProbRows, labels: ArrayLike<numb
     confidence[b] += conf;
     if (predicted === labels[i]) hits[b]++;
   }
+  return Array.from({ length: bins }, (_, b) => ({
+    lo: b / bins, hi: (b + 1) / bins, count: count[b], confidence: confidence[b] / count[b], accuracy: hits[b] / count[b],
+  }));
+}
+
+/** Expected calibration error: ECE = Σ_b (|b|/n)·|accuracy(b) − mean confidence(b)| over `calibrationBins`. */
+export function expectedCalibrationError(probs: ProbRows, labels: ArrayLike<number>, bins = 15): number {
   let ece = 0;
-  for (let b = 0; b < bins; b++) {
-    if (count[b] > 0) ece += Math.abs(hits[b] - confidence[b]) / probs.length;
+  for (const b of calibrationBins(probs, labels, bins)) {
+    if (b.count > 0) ece += (b.count * Math.abs(b.accuracy - b.confidence)) / probs.length;
   }
   return ece;
 }

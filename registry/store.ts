@@ -1,7 +1,8 @@
 /**
  * The registry's storage contract, asynchronous so that any engine can implement it: SQLite
- * (`SqliteRegistryStore`; a `:memory:` database gives an in-memory store for tests) and PostgreSQL
- * (`PostgresRegistryStore`). `openRegistry(url)` in open.ts is the only place an engine is chosen.
+ * (`sqlite:<path>`; `sqlite::memory:` gives a throwaway store) and PostgreSQL (`postgres://…`, or
+ * PGlite in process), both by `SqlRegistryStore` (sql-store.ts). `openRegistry(url)` in open.ts is
+ * the only place an engine is chosen; test/store-engines.ts runs every store test on both.
  * A call either resolves or rejects with a domain error from `errors.ts`, on every engine alike.
  *
  * Decisions that callers rely on:

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { HeadOutput } from '../service/adapter-heads.ts';
-import type { CompareResult } from '../service/compare.ts';
+import { compareJson, type CompareResult } from '../service/compare.ts';
 import type { FitResult } from '../service/fit.ts';
 import type { Retrieval } from '../service/retrieve.ts';
 import type {
@@ -106,11 +106,7 @@ export function formatFit(r: FitResult): Json<typeof R.FitJson> {
 }
 
 export function formatCompare(r: CompareResult): Json<typeof R.CompareJson> {
-  return {
-    task_id: r.taskId, support_size: r.supportSize, query_size: r.querySize, query_source: r.querySource,
-    prior_id: r.priorId, run_id: r.runId,
-    rows: r.rows.map((row) => ({ method: row.method, accuracy: row.accuracy, nll: row.nll, fit_ms: row.fitMs, ...(row.error ? { error: row.error } : {}) })),
-  };
+  return compareJson(r) as Json<typeof R.CompareJson>;
 }
 
 export function formatRetrieval(r: Retrieval): Json<typeof R.RetrievalJson> {

@@ -159,6 +159,11 @@ export const CompareJson = z.object({
   prior_id: z.string().nullable().describe('the prior the methods ran under'), run_id: z.string().describe('the compare run'),
   rows: z.array(z.object({
     method: z.string(), accuracy: z.number().nullable(), nll: z.number().nullable(), fit_ms: z.number().nullable(),
+    calibration: z.object({
+      ece: z.number().describe('expected calibration error over the bins'),
+      bins: z.array(z.object({ lo: z.number(), hi: z.number(), count: z.number().int(), confidence: z.number(), accuracy: z.number() }))
+        .describe('equal-width confidence bins (lo, hi] that hold queries: mean max probability and accuracy in each'),
+    }).optional().describe('for a reliability diagram'),
     error: z.string().optional(),
   })),
 }).meta({ id: 'Compare' });
@@ -173,7 +178,13 @@ export const PeftJson = z.object({
   'adapter_model.safetensors': z.string().describe('base64'),
 }).meta({ id: 'PeftExport' });
 
-export const MethodItems = list(z.object({ name: z.string(), needs_prior: z.boolean(), uncertainty: z.boolean() }));
+export const MethodItems = list(z.object({
+  name: z.string(), title: z.string().describe('full name'),
+  needs_prior: z.boolean().describe('fits under a trained LiFT prior'),
+  needs_meta_training: z.boolean().describe('starts from something meta-training stored'),
+  uncertainty: z.boolean().describe('predictions carry posterior uncertainty'),
+  stores: z.array(z.enum(['prior', 'start', 'zoo', 'clusters'])).describe('what meta-training stores for it'),
+}));
 
 export const Health = z.object({ status: z.literal('ok') });
 export const Readiness = z.object({

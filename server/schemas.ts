@@ -97,6 +97,7 @@ export const CompareBody = FitOptions.extend({
   prior: PriorRef.optional(),
   query: z.array(Example.omit({ split: true })).optional().describe("labelled queries; default: the task's query split"),
   seed: z.number().int().min(0).optional(),
+  job: z.boolean().optional().describe('run as a job: answer 202 with the job (phase k of n = method k of n) and Location; its result is this route\'s 200 body'),
 });
 
 export const AdapterList = Page.extend({

@@ -5,12 +5,12 @@
  * LiFT before a prior exists) gets a row with its error instead of failing the whole table.
  */
 import { createRng } from '../adapters/rng.ts';
-import { accuracy, negativeLogLikelihood } from '../benchmarks/metrics.ts';
+import { accuracy, calibrationBins, expectedCalibrationError, negativeLogLikelihood } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
-import type { Example } from '../registry/types.ts';
+import type { Example, JsonObject, RunRefs } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
 import { decodeInput } from './inputs.ts';
-import { createMethod, methodContext, methodName, type FitOptions } from './methods.ts';
+import { createMethod, methodContext, methodName, type FitOptions, type MethodName } from './methods.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
 import { recordRun } from './runs.ts';
 import type { ExampleBody } from './tasks.ts';
@@ -27,6 +27,12 @@ export interface CompareRequest {
   readonly prior?: PriorRef;
 }
 
+/** Confidence bins for a reliability diagram; only bins holding queries are listed. */
+export interface Calibration {
+  readonly ece: number;
+  readonly bins: readonly { lo: number; hi: number; count: number; confidence: number; accuracy: number }[];
+}
+
 export interface CompareRow {
   readonly method: string;
   readonly accuracy: number | null;
@@ -34,7 +40,18 @@ export interface CompareRow {
   readonly nll: number | null;
   /** Fit plus query prediction, in ms. */
   readonly fitMs: number | null;
+  readonly calibration?: Calibration;
   readonly error?: string;
+}
+
+/** Bins of the reliability diagram the console draws per method. */
+export const CALIBRATION_BINS = 10;
+
+export interface CompareHooks {
+  /** Awaited before each method is fitted (a job reports progress and checks cancellation). */
+  readonly beforeMethod?: (index: number, total: number, method: string) => Promise<void>;
+  /** The run already recording this comparison (a job's); without it the comparison records its own. */
+  readonly runId?: string;
 }
 
 export interface CompareResult {
@@ -47,9 +64,14 @@ export interface CompareResult {
   readonly runId: string;
 }
 
-export async function compareMethods(runtime: Runtime, taskId: string, req: CompareRequest): Promise<CompareResult> {
+/** The requested methods by their table names; ValidationError naming the first unknown one. */
+export function checkMethodNames(methods: readonly string[]): MethodName[] {
+  return methods.map((m, i) => { try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); } });
+}
+
+export async function compareMethods(runtime: Runtime, taskId: string, req: CompareRequest, hooks: CompareHooks = {}): Promise<CompareResult & { metrics: JsonObject; refs: RunRefs }> {
   const task = await runtime.store.getTask(taskId);
-  const names = req.methods.map((m, i) => { try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); } });
+  const names = checkMethodNames(req.methods);
   const backbone = await runtime.taskBackbone(task);
   const support = await loadSupport(runtime, task);
   const fromTask = req.query === undefined;
@@ -67,28 +89,56 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
   const query = await runtime.featurizer.features(backbone, items);
   const prior = await resolvePrior(runtime.store, task, req.prior);
   const context = await methodContext(runtime.store, backbone.encoder.layer, prior, req.options);
-  const scoreMethods = (): CompareRow[] => names.map((name): CompareRow => {
+  const scoreMethod = (name: string): CompareRow => {
     try {
       const { method } = createMethod(name, context);
       const started = performance.now();
       const probs = method.fitPredict(support, query, task.labels.length, createRng(req.seed ?? 0).fork('fit'));
       const fitMs = performance.now() - started;
-      return { method: name, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs };
+      const bins = calibrationBins(probs, labels, CALIBRATION_BINS).filter((b) => b.count > 0);
+      return {
+        method: name, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs,
+        calibration: { ece: expectedCalibrationError(probs, labels, CALIBRATION_BINS), bins },
+      };
     } catch (err) {
       if (!(err instanceof Error) || !('code' in err)) throw err;
       return { method: name, accuracy: null, nll: null, fitMs: null, error: err.message };
     }
-  });
-  const runInput = {
-    kind: 'compare' as const, name: `compare ${task.id}`, config: { methods: names, ...req.options, seed: req.seed ?? 0, query_size: labels.length },
-    refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
   };
-  const { value: rows, run } = await recordRun(runtime.store, runInput, async () => {
-    const rows = scoreMethods();
-    return { value: rows, metrics: Object.fromEntries(rows.map((r) => [r.method, r.accuracy])) };
-  });
+  const scoreMethods = async (): Promise<CompareRow[]> => {
+    const rows: CompareRow[] = [];
+    for (const [i, name] of names.entries()) {
+      await hooks.beforeMethod?.(i, names.length, name);
+      rows.push(scoreMethod(name));
+    }
+    return rows;
+  };
+  const refs: RunRefs = { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) };
+  const metricsOf = (rows: CompareRow[]): JsonObject => Object.fromEntries(rows.map((r) => [r.method, r.accuracy]));
+  const runInput = {
+    kind: 'compare' as const, name: `compare ${task.id}`, config: { methods: names, ...req.options, seed: req.seed ?? 0, query_size: labels.length }, refs,
+  };
+  const { rows, runId } = hooks.runId !== undefined
+    ? { rows: await scoreMethods(), runId: hooks.runId }
+    : await recordRun(runtime.store, runInput, async () => {
+      const rows = await scoreMethods();
+      return { value: rows, metrics: metricsOf(rows) };
+    }).then(({ value, run }) => ({ rows: value, runId: run.id }));
   return {
     taskId: task.id, supportSize: support.labels.length, querySize: labels.length, querySource: fromTask ? 'task' : 'request', rows,
-    priorId: prior?.id ?? null, runId: run.id,
+    priorId: prior?.id ?? null, runId, metrics: metricsOf(rows), refs,
+  };
+}
+
+/** The comparison as the API's JSON (the synchronous reply and a compare job's result alike). */
+export function compareJson(r: CompareResult): JsonObject {
+  return {
+    task_id: r.taskId, support_size: r.supportSize, query_size: r.querySize, query_source: r.querySource,
+    prior_id: r.priorId, run_id: r.runId,
+    rows: r.rows.map((row) => ({
+      method: row.method, accuracy: row.accuracy, nll: row.nll, fit_ms: row.fitMs,
+      ...(row.calibration ? { calibration: { ece: row.calibration.ece, bins: row.calibration.bins.map((b) => ({ ...b })) } } : {}),
+      ...(row.error ? { error: row.error } : {}),
+    })),
   };
 }

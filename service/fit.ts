@@ -10,7 +10,7 @@ import { accuracy } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
 import type { AdapterAlias, AdapterSummary, Prior, Task, ZooChange } from '../registry/types.ts';
 import { AdapterResolver } from './adapter-refs.ts';
-import { createMethod, methodContext, methodName, POSTERIOR_METHODS, toMixturePrior, type FitOptions, type MethodName } from './methods.ts';
+import { createMethod, methodContext, methodName, METHOD_TABLE, toMixturePrior, type FitOptions, type MethodName } from './methods.ts';
 import { DEFAULT_POSTERIOR_SAMPLES, samplePosterior } from './posterior-samples.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
 import { recordRun } from './runs.ts';
@@ -85,7 +85,7 @@ async function fitAndStore(
   const rng = createRng(req.seed ?? 0);
   const started = performance.now();
   const fitted = resolved.method.fit(support, nWay, rng.fork('fit'));
-  const samples = POSTERIOR_METHODS.has(name) && prior
+  const samples = METHOD_TABLE[name].uncertainty && prior
     ? { ...DEFAULT_POSTERIOR_SAMPLES, samples: req.posteriorSamples ?? DEFAULT_POSTERIOR_SAMPLES.samples }
     : null;
   const posterior = samples ? samplePosterior(toMixturePrior(prior!), fitted, support, samples, rng.fork('posterior')) : {};

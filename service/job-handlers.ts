@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { ValidationError } from '../registry/errors.ts';
 import type { JsonObject } from '../registry/types.ts';
+import { compareJson, compareMethods } from './compare.ts';
 import type { JobContext, JobHandler, JobHandlers } from './jobs.ts';
+import { yieldToEventLoop } from './jobs.ts';
 import { trainZooPrior, zooPriorRefs } from './train-zoo-prior.ts';
 
 export const TrainPriorParams = z.strictObject({
@@ -47,6 +49,33 @@ export const trainPriorJob: JobHandler = async (raw, ctx: JobContext) => {
   };
 };
 
+/**
+ * A comparison as a job. The route validated the request with its full schema (server/schemas.ts
+ * CompareBody); compareMethods checks methods, queries and prior again, so nested parts pass here.
+ */
+export const CompareParams = z.strictObject({
+  task_id: z.string().min(1),
+  methods: z.array(z.string().min(1)).min(1).max(16),
+  query: z.array(z.record(z.string(), z.unknown())).optional(),
+  seed: z.number().int().min(0).optional(),
+  prior: z.record(z.string(), z.unknown()).optional(),
+  options: z.record(z.string(), z.number()).optional(),
+});
+
+export const compareJob: JobHandler = async (raw, ctx: JobContext) => {
+  const p = parseParams(CompareParams, raw);
+  const r = await compareMethods(ctx.runtime, p.task_id, { methods: p.methods, query: p.query as never, seed: p.seed, prior: p.prior as never, options: p.options }, {
+    runId: ctx.runId,
+    // One phase per method; yielding lets requests (and the cancel) through between fits.
+    beforeMethod: async (i, n, method) => {
+      ctx.report({ phase: method, phaseIndex: i + 1, phaseCount: n, progress: i / n });
+      await yieldToEventLoop(ctx.signal);
+    },
+  });
+  return { ...compareJson(r), metrics: r.metrics, refs: r.refs as JsonObject };
+};
+
 export const JOB_HANDLERS: JobHandlers = {
   'train-prior': trainPriorJob,
+  compare: compareJob,
 };

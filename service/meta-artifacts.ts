@@ -6,6 +6,7 @@
  * LoRAs of each variant. Competitor artifacts are matched to the prior by `extra.trainedWith`.
  */
 import type { MbcCluster } from '../adapters/mbc.ts';
+import { METHOD_NAMES, METHOD_TABLE } from '../adapters/method-table.ts';
 import type { ZooEntry } from '../adapters/lora-retriever.ts';
 import { NotFoundError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
@@ -16,8 +17,11 @@ export const metaAdapterName = (suite: string, method: string): string => `meta/
 /** The registry zoo of a suite's independently fine-tuned per-task LoRAs. */
 export const independentZooName = (suite: string): string => `independent-${suite}`;
 
-/** Names of the meta-learned starts a training run stores. */
-export const START_NAMES = ['maml-1', 'maml-5', 'fomaml', 'reptile', 'map-hierarchical', 'pooled-lora'] as const;
+/** Names of the meta-learned starts a training run stores (records whose `stores` include 'start'). */
+export const START_NAMES = METHOD_NAMES.filter((n) => (METHOD_TABLE[n].stores as readonly string[]).includes('start'));
+
+/** The MBC clustering (train-baselines.ts MBC_VARIANTS) used when a request names none. */
+export const DEFAULT_MBC_VARIANT = 'c10-mean';
 
 export interface StoredStart {
   readonly id: string;

@@ -1,25 +1,21 @@
 /**
- * The table of few-shot methods the server can fit, by name. Each entry turns a request's options
- * (plus, for LiFT, the latest learned prior of the base model) into a `FewShotMethod` from
- * adapters/. Initial version: prototypes, independent LoRA, LiFT-MAP and LiFT posterior.
- *
- * The competitors (MAML family, LoRA-Retriever, MBC, MAP-hierarchical) start from what
- * meta-training stored for the base model, and every adapting method shares one budget.
+ * Methods as the server fits them: the one method table (adapters/method-table.ts) plus what a
+ * request and the registry supply. Here a request's options and the stored prior / meta-training
+ * results become a record's `MethodInputs`: the shared budget (rank, steps, lr), LiFT's settings
+ * taken from its prior, and clear 409s when something a record needs was never trained.
  */
-import type { LayerSpec } from '../adapters/lora.ts';
-import { fromInit } from '../adapters/from-init.ts';
-import { linearProbe } from '../adapters/linear-probe.ts';
-import { loraRetriever } from '../adapters/lora-retriever.ts';
-import { mapHierarchicalMethod } from '../adapters/map-hierarchical.ts';
-import { mbcMethod } from '../adapters/mbc.ts';
 import {
-  frozenPrototypes, independentLora, liftMap, liftPosterior, type FewShotMethod, type TuneConfig,
-} from '../adapters/method.ts';
+  createFromTable, METHOD_NAMES, METHOD_TABLE, type MetaInputs, type MethodKnobs, type MethodName, type MethodRecord,
+} from '../adapters/method-table.ts';
+import type { LayerSpec } from '../adapters/lora.ts';
+import type { FewShotMethod, TuneConfig } from '../adapters/method.ts';
 import type { MixturePrior } from '../adapters/mixture-prior.ts';
 import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { JsonObject, Prior } from '../registry/types.ts';
 import type { RegistryStore } from '../registry/store.ts';
-import { loadMetaArtifacts, type MetaArtifacts } from './meta-artifacts.ts';
+import { DEFAULT_MBC_VARIANT, loadMetaArtifacts, type MetaArtifacts, type StoredStart } from './meta-artifacts.ts';
+
+export { METHOD_NAMES, METHOD_TABLE, type MethodName, type MethodRecord };
 
 /** Per-request fitting options (all optional; defaults below). */
 export interface FitOptions {
@@ -28,11 +24,15 @@ export interface FitOptions {
   readonly steps?: number;
   readonly lr?: number;
   readonly tau?: number;
+  /** Step size of the trained cosine head (default: lr). */
+  readonly headLr?: number;
   /** LiFT-MAP: fine-tune from this many top-ranked prior components. */
   readonly starts?: number;
-  /** LoRA-Retriever: LoRAs retrieved and composed (default 3). */
+  /** LoRA-Retriever: adapters retrieved (default 3). */
   readonly k?: number;
-  /** MBC: which stored clustering (e.g. `c10-mean`, see train-baselines.ts MBC_VARIANTS). */
+  /** Meta-learned starts: fine-tuning optimiser ('gd' = MAML's own inner loop). */
+  readonly optimizer?: 'adam' | 'gd';
+  /** MBC: which stored clustering (e.g. `c10-mean`; train-baselines.ts MBC_VARIANTS). */
   readonly variant?: string;
 }
 
@@ -74,7 +74,7 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
  * LiFT settings: rank, alpha, A0 seed and τ are those the prior was trained with (θ must live in
  * the prior's space), so a request may only choose steps, learning rate and starts.
  */
-function liftConfig(ctx: MethodContext): { prior: Prior; cfg: { rank: number; alpha: number; tau: number; a0Seed: number; steps: number; lr: number; starts: number } } {
+function liftConfig(ctx: MethodContext): { prior: Prior; cfg: TuneConfig & MethodKnobs } {
   const prior = ctx.prior;
   if (prior === null) {
     throw new ConflictError('no LiFT prior has been trained for this base model yet; train one (npm run train) or use method prototypes or independent');
@@ -93,127 +93,85 @@ function liftConfig(ctx: MethodContext): { prior: Prior; cfg: { rank: number; al
     cfg: {
       rank, alpha: num(c.alpha) ?? rank, tau: num(c.tau) ?? DEFAULT_BUDGET.tau, a0Seed: num(c.a0Seed) ?? 0,
       steps: ctx.options.steps ?? DEFAULT_BUDGET.steps, lr: ctx.options.lr ?? DEFAULT_BUDGET.lr, starts: ctx.options.starts ?? DEFAULT_BUDGET.starts,
+      ...defined({ headLr: ctx.options.headLr }),
     },
   };
 }
 
-/** The shared budget: every adapting method gets the same rank, steps and learning rate. */
-function budget(ctx: MethodContext): TuneConfig {
+/** Only the keys whose value is set (so recorded configs list what was chosen). */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The shared budget: every adapting method gets the same rank, steps and learning rate, plus its own knobs. */
+function budget(ctx: MethodContext): TuneConfig & MethodKnobs {
   const c = ctx.prior?.config ?? {};
-  const rank = num(c.rank) ?? ctx.options.rank ?? DEFAULT_BUDGET.rank;
+  const o = ctx.options;
+  const rank = num(c.rank) ?? o.rank ?? DEFAULT_BUDGET.rank;
   return {
-    rank, alpha: num(c.alpha) ?? ctx.options.alpha ?? rank, tau: num(c.tau) ?? ctx.options.tau ?? DEFAULT_BUDGET.tau, a0Seed: num(c.a0Seed) ?? 0,
-    steps: ctx.options.steps ?? DEFAULT_BUDGET.steps, lr: ctx.options.lr ?? DEFAULT_BUDGET.lr,
+    rank, alpha: num(c.alpha) ?? o.alpha ?? rank, tau: num(c.tau) ?? o.tau ?? DEFAULT_BUDGET.tau, a0Seed: num(c.a0Seed) ?? 0,
+    steps: o.steps ?? DEFAULT_BUDGET.steps, lr: o.lr ?? DEFAULT_BUDGET.lr,
+    ...defined({ headLr: o.headLr, k: o.k, optimizer: o.optimizer }),
   };
 }
-
-function artifactsOf(ctx: MethodContext, method: string): MetaArtifacts {
-  const artifacts = ctx.artifacts?.();
-  if (!artifacts) {
-    throw new ConflictError(`method '${method}' needs meta-training results for this base model; train them (npm run train) first`);
-  }
-  return artifacts;
-}
-
-/**
- * A method fine-tuned from a stored meta-learned start. The MAML family replays the inner loop it
- * was meta-trained with (its steps, learning rate and optimiser) unless a request sets steps/lr;
- * MAP-hierarchical fine-tunes under N(φ, σ²I); the pooled LoRA with the shared budget.
- */
-function fromStart(name: string) {
-  return (ctx: MethodContext): ResolvedMethod => {
-    const start = artifactsOf(ctx, name).starts.get(name);
-    if (!start) throw new ConflictError(`method '${name}': no meta-learned start is stored for this base model; run npm run train`);
-    const shared = budget(ctx);
-    if (name === 'map-hierarchical') {
-      const method = mapHierarchicalMethod({ phi: start.theta, thetas: [], sigma2: start.sigma2 ?? 1e-3, beta2: 1, lossTrace: [] }, ctx.layer, shared);
-      return { method, config: { ...shared, start: start.id }, priorId: null };
-    }
-    if (start.innerSteps === undefined) return { method: fromInit(name, start.theta, ctx.layer, shared), config: { ...shared, start: start.id }, priorId: null };
-    const cfg = { ...shared, steps: ctx.options.steps ?? start.innerSteps, lr: ctx.options.lr ?? start.innerLr ?? shared.lr };
-    const optimizer = start.optimizer ?? 'adam';
-    return { method: fromInit(name, start.theta, ctx.layer, cfg, { optimizer }), config: { ...cfg, optimizer, start: start.id }, priorId: null };
-  };
-}
-
-function retriever(compose: 'mixture' | 'fusion', fineTune: boolean) {
-  return (ctx: MethodContext): ResolvedMethod => {
-    const cfg = budget(ctx);
-    const { zoo } = artifactsOf(ctx, 'lora-retriever');
-    if (zoo.length === 0) throw new ConflictError('LoRA-Retriever: no independently fine-tuned zoo is stored with this prior; run npm run train');
-    const k = ctx.options.k ?? 3;
-    return { method: loraRetriever(zoo, ctx.layer, { k, compose, fineTune }, cfg), config: { ...cfg, k, compose, fineTune, zoo: zoo.length }, priorId: null };
-  };
-}
-
-function mbc(route: 'likelihood' | 'arrow') {
-  return (ctx: MethodContext): ResolvedMethod => {
-    const cfg = budget(ctx);
-    const stored = artifactsOf(ctx, `mbc-${route}`).clusters;
-    const variant = ctx.options.variant ?? (stored.has('c10-mean') ? 'c10-mean' : [...stored.keys()][0]);
-    const clusters = variant === undefined ? undefined : stored.get(variant);
-    if (!clusters) throw new ValidationError(`variant: expected one of ${[...stored.keys()].join(', ') || '(none stored; run npm run train)'}, got '${variant}'`);
-    return { method: mbcMethod(clusters, ctx.layer, { route }, cfg), config: { ...cfg, route, variant, clusters: clusters.length }, priorId: null };
-  };
-}
-
-const METHODS = {
-  prototypes: (ctx: MethodContext): ResolvedMethod => {
-    const cfg = { tau: ctx.options.tau ?? DEFAULT_BUDGET.tau };
-    return { method: frozenPrototypes(ctx.layer, cfg), config: cfg, priorId: null };
-  },
-  'linear-probe': (ctx: MethodContext): ResolvedMethod => ({ method: linearProbe(ctx.layer), config: {}, priorId: null }),
-  independent: (ctx: MethodContext): ResolvedMethod => {
-    // Nothing meta-learned to match: a requested rank wins over the prior's.
-    const { rank, alpha } = ctx.options;
-    const cfg = { ...budget(ctx), ...(rank !== undefined ? { rank, alpha: alpha ?? rank } : {}) };
-    return { method: independentLora(ctx.layer, cfg), config: { ...cfg }, priorId: null };
-  },
-  'maml-1': fromStart('maml-1'),
-  'maml-5': fromStart('maml-5'),
-  fomaml: fromStart('fomaml'),
-  reptile: fromStart('reptile'),
-  'lora-retriever-mixture': retriever('mixture', false),
-  'lora-retriever-fusion': retriever('fusion', false),
-  'lora-retriever-mixture-ft': retriever('mixture', true),
-  'lora-retriever-fusion-ft': retriever('fusion', true),
-  'mbc-likelihood': mbc('likelihood'),
-  'mbc-arrow': mbc('arrow'),
-  'map-hierarchical': fromStart('map-hierarchical'),
-  'pooled-lora': fromStart('pooled-lora'),
-  'lift-map': (ctx: MethodContext): ResolvedMethod => {
-    const { prior, cfg } = liftConfig(ctx);
-    return { method: liftMap(toMixturePrior(prior), ctx.layer, cfg), config: cfg, priorId: prior.id };
-  },
-  'lift-posterior': (ctx: MethodContext): ResolvedMethod => {
-    const { prior, cfg } = liftConfig(ctx);
-    return { method: liftPosterior(toMixturePrior(prior), ctx.layer, cfg), config: cfg, priorId: prior.id };
-  },
-} as const satisfies Record<string, (ctx: MethodContext) => ResolvedMethod>;
-
-export type MethodName = keyof typeof METHODS;
-export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
-
-/** Methods whose fit also stores posterior samples, so predictions carry uncertainty. */
-export const POSTERIOR_METHODS: ReadonlySet<string> = new Set<MethodName>(['lift-posterior']);
 
 /** Other names users know methods by. */
 const METHOD_ALIASES: Readonly<Record<string, MethodName>> = Object.freeze({ protonet: 'prototypes' });
 
 export function methodName(requested: string): MethodName {
   const name = METHOD_ALIASES[requested] ?? requested;
-  if (Object.hasOwn(METHODS, name)) return name as MethodName;
+  if (Object.hasOwn(METHOD_TABLE, name)) return name as MethodName;
   throw new ValidationError(`method: expected one of ${METHOD_NAMES.join(', ')}, got '${requested}'`);
 }
 
-/** Builds a method by name; ValidationError listing the valid names for an unknown one. */
-export function createMethod(name: string, ctx: MethodContext): ResolvedMethod {
-  return METHODS[methodName(name)](ctx);
+/** The stored MBC clustering a request picks (default `c10-mean`, else the first stored). */
+function chooseClusters(artifacts: MetaArtifacts, requested: string | undefined): { variant: string; clusters: MetaInputs['clusters'] } | null {
+  const variant = requested ?? (artifacts.clusters.has(DEFAULT_MBC_VARIANT) ? DEFAULT_MBC_VARIANT : [...artifacts.clusters.keys()][0]);
+  if (variant === undefined) return null;
+  const clusters = artifacts.clusters.get(variant);
+  if (!clusters) throw new ValidationError(`variant: expected one of ${[...artifacts.clusters.keys()].join(', ')}, got '${variant}'`);
+  return { variant, clusters };
 }
 
-/** Whether a method needs a trained prior (so callers can skip it when none exists). */
-export function methodNeedsPrior(name: MethodName): boolean {
-  return !['prototypes', 'linear-probe', 'independent'].includes(name);
+/** What meta-training stored that `record` reads; ConflictError naming what is missing. */
+function metaInputsFor(name: MethodName, record: MethodRecord, ctx: MethodContext): (MetaInputs & { variant?: string; starts: ReadonlyMap<string, StoredStart> }) | null {
+  if (!record.stores.some((s) => s !== 'prior')) return null;
+  const artifacts = ctx.artifacts?.();
+  if (!artifacts) throw new ConflictError(`method '${name}' needs meta-training results for this base model; train them (npm run train) first`);
+  const clusters = record.stores.includes('clusters') ? chooseClusters(artifacts, ctx.options.variant) : null;
+  const missing = record.stores.filter((s) =>
+    (s === 'start' && !artifacts.starts.has(name)) || (s === 'zoo' && artifacts.zoo.length === 0) || (s === 'clusters' && clusters === null));
+  if (missing.length > 0) throw new ConflictError(`method '${name}': meta-training stored no ${missing.join(', ')} for this base model; run npm run train`);
+  return { starts: artifacts.starts, zoo: artifacts.zoo, clusters: clusters?.clusters ?? [], ...(clusters ? { variant: clusters.variant } : {}) };
+}
+
+/**
+ * The MAML family replays the inner loop it was meta-trained with (steps, learning rate,
+ * optimiser, stored with its start) unless the request sets them.
+ */
+function ownInnerLoop(start: StoredStart | undefined, o: FitOptions): Partial<TuneConfig & MethodKnobs> {
+  if (start?.innerSteps === undefined) return {};
+  return defined({ steps: o.steps ?? start.innerSteps, lr: o.lr ?? start.innerLr, optimizer: o.optimizer ?? start.optimizer });
+}
+
+/** Builds a method by name; ValidationError listing the valid names for an unknown one. */
+export function createMethod(requested: string, ctx: MethodContext): ResolvedMethod {
+  const name = methodName(requested);
+  const record: MethodRecord = METHOD_TABLE[name];
+  if (record.needsPrior) {
+    const { prior, cfg } = liftConfig(ctx);
+    const inputs = { layer: ctx.layer, cfg, prior: toMixturePrior(prior), meta: null };
+    return { method: createFromTable(name, inputs), config: { ...cfg }, priorId: prior.id };
+  }
+  const meta = metaInputsFor(name, record, ctx);
+  const start = meta ? ctx.artifacts?.()?.starts.get(name) : undefined;
+  const base = { ...budget(ctx), ...ownInnerLoop(start, ctx.options) };
+  const { rank, alpha } = ctx.options;
+  // Nothing meta-learned to match: a requested rank wins over the prior's.
+  const cfg = record.ownRank && rank !== undefined ? { ...base, rank, alpha: alpha ?? rank } : base;
+  const method: FewShotMethod = createFromTable(name, { layer: ctx.layer, cfg, prior: null, meta });
+  const extra = { ...(start ? { start: start.id } : {}), ...(meta?.variant ? { variant: meta.variant, clusters: meta.clusters.length } : {}) };
+  return { method, config: { ...cfg, ...extra }, priorId: meta ? ctx.prior?.id ?? null : null };
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import { prepareSupport, fineTune, type SupportSet } from '../adapters/adapt.ts';
 import { shapeOf, tuneFrom } from '../adapters/from-init.ts';
+import { METHOD_NAMES, METHOD_TABLE, type MethodRecord } from '../adapters/method-table.ts';
 import { taskEmbedding } from '../adapters/lora-retriever.ts';
 import { initTheta, seededA0, splitTheta, type LayerSpec } from '../adapters/lora.ts';
 import { mamlTrain, type MetaVariant } from '../adapters/maml.ts';
@@ -56,13 +57,16 @@ export const DEFAULT_BASELINE_CONFIG: BaselineTrainConfig = {
   zooSteps: 30, zooLr: 0.01, pooledMaxSteps: 2000, pooledLr: 0.01, pooledEvalEvery: 100, pooledPatience: 4,
 };
 
-/** Test-time inner loop of each meta-learner = the one it was meta-trained with. */
-export const META_VARIANTS: readonly { name: string; variant: MetaVariant; innerSteps: number; optimizer: 'gd' | 'adam' }[] = [
-  { name: 'maml-1', variant: 'maml', innerSteps: 1, optimizer: 'gd' },
-  { name: 'maml-5', variant: 'maml', innerSteps: 5, optimizer: 'gd' },
-  { name: 'fomaml', variant: 'fomaml', innerSteps: 5, optimizer: 'gd' },
-  { name: 'reptile', variant: 'reptile', innerSteps: 5, optimizer: 'adam' },
-];
+/**
+ * The MAML family as the method table describes it (name, variant, inner steps), with the
+ * optimiser of its inner loop (Reptile's is Adam, MAML's and FOMAML's plain gradient descent):
+ * test time replays exactly that loop.
+ */
+export const META_VARIANTS: readonly { name: string; variant: MetaVariant; innerSteps: number; optimizer: 'gd' | 'adam' }[] =
+  METHOD_NAMES.flatMap((name) => {
+    const trainer = (METHOD_TABLE[name] as MethodRecord).metaTrainer;
+    return trainer ? [{ name, ...trainer, optimizer: trainer.variant === 'reptile' ? 'adam' as const : 'gd' as const }] : [];
+  });
 
 /** MBC's training-time knobs; each variant is trained and stored, validation picks one. */
 export const MBC_VARIANTS: readonly { name: string; clusters: number; init: 'scratch' | 'mean' }[] = [

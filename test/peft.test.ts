@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
+import { openRegistry } from '../registry/open.ts';
 import { exportPeft, importPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { readSafetensors, writeSafetensors } from '../registry/safetensors.ts';
 import { ValidationError } from '../registry/errors.ts';
@@ -20,7 +20,7 @@ const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_,
 async function setup(t: { after: (fn: () => unknown) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'lift-peft-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const store = SqliteRegistryStore.open(join(dir, 'registry.db'));
+  const store = await openRegistry(`sqlite:${join(dir, 'registry.db')}`);
   t.after(() => store.close());
   const base = (await store.registerBaseModel(BASE)).value;
   const adapter = (await store.createAdapterVersion({

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
+import { openRegistry } from '../registry/open.ts';
+import type { SqlRegistryStore } from '../registry/sql-store.ts';
+import { storeTest } from './store-engines.ts';
 import { applyMigrations, configureConnection, SCHEMA_VERSION } from '../registry/migrations.ts';
 import { contentHash, exampleHash, packTensor, packTensors, unpackTensor, unpackTensors } from '../registry/blobs.ts';
 import { extractWithCache } from '../registry/feature-cache.ts';
@@ -25,11 +27,6 @@ function tempDb(t: { after: (fn: () => void) => void }): string {
   return join(dir, 'registry.db');
 }
 
-/** A store with a ticking clock, so ordering by time is deterministic. */
-function openStore(path: string): SqliteRegistryStore {
-  let clock = 1_700_000_000_000;
-  return SqliteRegistryStore.open(path, { now: () => clock++ });
-}
 
 function ramp(n: number, scale: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => (i - n / 2) * scale);
@@ -71,7 +68,7 @@ test('contentHash ignores key order and survives a JSON round trip, but sees eve
 
 test('opening migrates in a transaction, sets WAL and foreign keys, and refuses newer schemas', async (t) => {
   const path = tempDb(t);
-  openStore(path).close();
+  await (await openRegistry(`sqlite:${path}`)).close();
   const db = new Database(path);
   configureConnection(db);
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
@@ -79,7 +76,7 @@ test('opening migrates in a transaction, sets WAL and foreign keys, and refuses 
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   db.close();
-  assert.throws(() => SqliteRegistryStore.open(path), /newer than this build/);
+  await assert.rejects(openRegistry(`sqlite:${path}`), /newer than this build/);
 
   const scratch = new Database(':memory:');
   assert.throws(() => applyMigrations(scratch, ['CREATE TABLE ok (x)', 'CREATE TABLE half (x); SELECT nonsense FROM missing']));
@@ -87,8 +84,8 @@ test('opening migrates in a transaction, sets WAL and foreign keys, and refuses 
   assert.deepEqual(scratch.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").all(), []);
 });
 
-test('base models: idempotent on identical content, conflict on a changed sha under the same name', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('base models: idempotent on identical content, conflict on a changed sha under the same name', async (c) => {
+  const store = await c.open();
   assert.equal((await store.registerBaseModel(BASE)).created, true);
   const again = await store.registerBaseModel(BASE);
   assert.equal(again.created, false);
@@ -104,8 +101,8 @@ test('base models: idempotent on identical content, conflict on a changed sha un
   await store.close();
 });
 
-test('tasks: examples deduplicated, contradictions rejected, and a failed write leaves nothing behind', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('tasks: examples deduplicated, contradictions rejected, and a failed write leaves nothing behind', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   const support = texts(['a', 'b', 'c'], 'support');
   const task = await store.createTask({ id: 'nouns', modality: 'text', baseModel: 'use-lite', labels: ['a', 'b', 'c'], examples: [...support, support[0]] });
@@ -128,8 +125,8 @@ test('tasks: examples deduplicated, contradictions rejected, and a failed write 
   await store.close();
 });
 
-test('listTasks pages with opaque tokens and filters', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('listTasks pages with opaque tokens and filters', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   for (const id of ['t3', 't1', 't5', 't2', 't4']) await store.createTask({ id, modality: 'text', baseModel: SHA, labels: ['x'] });
   const seen: string[] = [];
@@ -150,8 +147,8 @@ test('listTasks pages with opaque tokens and filters', async (t) => {
   await store.close();
 });
 
-test('feature cache: put/get in order with hit and miss counters; a bad row stores nothing', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('feature cache: put/get in order with hit and miss counters; a bad row stores nothing', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   const [h1, h2, h3] = ['one', 'two', 'three'].map((text) => exampleHash({ text }));
   await store.putFeatures(SHA, [{ hash: h1, features: ramp(D, 1) }, { hash: h2, features: ramp(D, 2) }]);
@@ -166,8 +163,8 @@ test('feature cache: put/get in order with hit and miss counters; a bad row stor
   await store.close();
 });
 
-test('extractWithCache embeds each distinct miss once, in batches; a second pass embeds nothing', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('extractWithCache embeds each distinct miss once, in batches; a second pass embeds nothing', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   const inputs = ['alpha', 'beta', 'gamma', 'alpha', 'delta', 'epsilon'];
   const items = inputs.map((text) => ({ hash: exampleHash({ text }), input: text }));
@@ -192,8 +189,8 @@ test('extractWithCache embeds each distinct miss once, in batches; a second pass
   await store.close();
 });
 
-test('adapters: identical re-upload is idempotent, changed content gets a new version and hash, aliases move', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('adapters: identical re-upload is idempotent, changed content gets a new version and hash, aliases move', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   const v1 = await store.createAdapterVersion(adapterInput());
   assert.equal(v1.created, true);
@@ -228,8 +225,8 @@ test('adapters: identical re-upload is idempotent, changed content gets a new ve
   await store.close();
 });
 
-test('adapters: shapes are checked against the base model placement; search filters and pages', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('adapters: shapes are checked against the base model placement; search filters and pages', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   await assert.rejects(store.createAdapterVersion(adapterInput({ parameters: { lora_A: ramp(R * D, 1), lora_B: ramp(D * R + 1, 1) } })), /expected 8x2 = 16 values \(rank 2/);
   await assert.rejects(store.createAdapterVersion(adapterInput({ parameters: { lora_A: ramp(R * D, 1) } })), /parameters.lora_B/);
@@ -249,8 +246,8 @@ test('adapters: shapes are checked against the base model placement; search filt
   await store.close();
 });
 
-test('lineage follows adapter parents and the prior', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('lineage follows adapter parents and the prior', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   const prior = (await store.createPrior({ name: 'lift', baseModel: SHA, weights: Float32Array.of(1), means: ramp(32, 0.1), variances: new Float32Array(32).fill(0.5), sigma2: 0.1, beta2: 1, seed: 1 })).value;
   const a = (await store.createAdapterVersion(adapterInput({ name: 'fit-a', parents: { priorId: prior.id } }))).value;
@@ -264,14 +261,14 @@ test('lineage follows adapter parents and the prior', async (t) => {
   await store.close();
 });
 
-test('deleting a task cascades to its examples; adapters fitted on it keep working', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('deleting a task cascades to its examples; adapters fitted on it keep working', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   await store.createTask({ id: 'nouns', modality: 'text', baseModel: SHA, labels: ['a', 'b', 'c'], examples: texts(['a', 'b', 'c'], 'support') });
   const adapter = (await store.createAdapterVersion(adapterInput())).value;
   await store.deleteTask('nouns');
   await assert.rejects(store.getTask('nouns'), NotFoundError);
-  assert.equal((store.db.prepare('SELECT COUNT(*) AS n FROM examples').get() as { n: number }).n, 0, 'examples cascaded');
+  assert.equal(Number((await (store as SqlRegistryStore).db.get<{ n: number }>('SELECT COUNT(*) AS n FROM examples'))!.n), 0, 'examples cascaded');
   const kept = await store.getAdapter(adapter.id);
   assert.equal(kept.taskId, 'nouns');
   assert.deepEqual(kept.parameters.lora_A, ramp(R * D, 0.1));
@@ -279,8 +276,8 @@ test('deleting a task cascades to its examples; adapters fitted on it keep worki
   await store.close();
 });
 
-test('priors: validated shapes, idempotent versions, latest per base model, newest-first paging', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('priors: validated shapes, idempotent versions, latest per base model, newest-first paging', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   const input = { name: 'lift-k2', baseModel: 'use-lite', weights: Float32Array.of(0.3, 0.7), means: ramp(2 * 32, 0.01), variances: new Float32Array(64).fill(0.2), sigma2: 0.05, beta2: 1, seed: 7, trainingTaskIds: ['t1', 't2'], config: { K: 2 } };
   const p1 = await store.createPrior(input);
@@ -301,8 +298,8 @@ test('priors: validated shapes, idempotent versions, latest per base model, newe
   await store.close();
 });
 
-test('runs: created running, finished once, listed newest first with filters', async (t) => {
-  const store = openStore(tempDb(t));
+storeTest('runs: created running, finished once, listed newest first with filters', async (c) => {
+  const store = await c.open();
   const r1 = await store.createRun({ kind: 'train', config: { K: 2 } });
   const r2 = await store.createRun({ kind: 'eval', id: 'eval-1' });
   assert.equal(r1.status, 'running');
@@ -318,9 +315,8 @@ test('runs: created running, finished once, listed newest first with filters', a
   await store.close();
 });
 
-test('reopening the SQLite file keeps everything', async (t) => {
-  const path = tempDb(t);
-  const store = openStore(path);
+storeTest('reopening the registry keeps everything', async (c) => {
+  const store = await c.open();
   await store.registerBaseModel(BASE);
   const task = await store.createTask({ id: 'nouns', modality: 'text', baseModel: SHA, labels: ['a', 'b', 'c'], metadata: { source: 'wordnet' }, examples: texts(['a', 'b', 'c'], 'support') });
   const h = exampleHash({ text: 'cached' });
@@ -332,7 +328,7 @@ test('reopening the SQLite file keeps everything', async (t) => {
   const examples = await store.listExamples('nouns');
   await store.close();
 
-  const reopened = openStore(path);
+  const reopened = await c.open();
   assert.deepEqual(await reopened.getTask('nouns'), task);
   assert.deepEqual(await reopened.listExamples('nouns'), examples);
   assert.deepEqual((await reopened.getFeatures(SHA, [h]))[0], ramp(D, 3));
@@ -342,7 +338,8 @@ test('reopening the SQLite file keeps everything', async (t) => {
   assert.equal((await reopened.createAdapterVersion(adapterInput())).created, false, 'content hash recomputed from stored data matches');
   await reopened.close();
 
-  const reader = SqliteRegistryStore.open(path, { readonly: true });
+  if (c.engine !== 'sqlite') return;
+  const reader = await c.open({ readonly: true });
   assert.equal((await reader.getAdapter(adapter.id)).contentHash, adapter.contentHash);
   await assert.rejects(reader.createRun({ kind: 'eval' }), /readonly/);
   await reader.close();

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { SqliteRegistryStore } from '../registry/sqlite-store.ts';
+import type { RegistryStore } from '../registry/store.ts';
+import { storeTest, type EngineCase } from './store-engines.ts';
 import { applyMigrations, MIGRATIONS } from '../registry/migrations.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../registry/errors.ts';
 import type { AdapterInput, BaseModelInput } from '../registry/types.ts';
@@ -14,15 +15,14 @@ const base = (name: string): BaseModelInput => ({
   placement: [{ layer: 'tanh_layer_0', inDim: D, outDim: D, activation: 'tanh' }],
 });
 
-async function openStore(): Promise<SqliteRegistryStore> {
-  let clock = 1_700_000_000_000;
-  const store = SqliteRegistryStore.open(':memory:', { now: () => clock++ });
+async function openStore(c: EngineCase): Promise<RegistryStore> {
+  const store = await c.open();
   await store.registerBaseModel(base('use-lite'));
   await store.registerBaseModel(base('other'));
   return store;
 }
 
-async function adapter(store: SqliteRegistryStore, name: string, taskId: string, baseModel = 'use-lite', fill = 0.1): Promise<string> {
+async function adapter(store: RegistryStore, name: string, taskId: string, baseModel = 'use-lite', fill = 0.1): Promise<string> {
   const input: AdapterInput = {
     name, method: 'independent', baseModel, taskId, labels: ['a', 'b'], rank: R, alpha: R,
     parameters: { lora_A: new Float32Array(R * D).fill(fill), lora_B: new Float32Array(D * R).fill(fill) }, extra: { tau: 10 },
@@ -32,8 +32,8 @@ async function adapter(store: SqliteRegistryStore, name: string, taskId: string,
 
 const emb = (v: number) => new Float32Array(D).fill(v);
 
-test('zoos: each change is a new version; old versions keep their members; same task replaces', async () => {
-  const store = await openStore();
+storeTest('zoos: each change is a new version; old versions keep their members; same task replaces', async (c) => {
+  const store = await openStore(c);
   const a1 = await adapter(store, 't1.independent', 't1');
   const a2 = await adapter(store, 't2.independent', 't2');
   const a1b = await adapter(store, 't1.independent', 't1', 'use-lite', 0.2);
@@ -69,8 +69,8 @@ test('zoos: each change is a new version; old versions keep their members; same 
   await store.close();
 });
 
-test('jobs: queued -> running -> finished with stamped times, appended trace, newest-first paging', async () => {
-  const store = await openStore();
+storeTest('jobs: queued -> running -> finished with stamped times, appended trace, newest-first paging', async (c) => {
+  const store = await openStore(c);
   const j1 = await store.createJob({ kind: 'train-prior', params: { zoo: 'z' } });
   const j2 = await store.createJob({ kind: 'compare', params: {} });
   assert.deepEqual([j1.status, j1.startedMs, j1.progress], ['queued', null, 0]);
@@ -93,8 +93,8 @@ test('jobs: queued -> running -> finished with stamped times, appended trace, ne
   await store.close();
 });
 
-test('runs: refs merge at finish and filter by zoo, prior, adapter and task', async () => {
-  const store = await openStore();
+storeTest('runs: refs merge at finish and filter by zoo, prior, adapter and task', async (c) => {
+  const store = await openStore(c);
   const a = await store.createRun({ kind: 'train', name: 'train-prior', config: { steps: 10 }, refs: { zoo: { name: 'z', version: 2 }, task_ids: ['t1'] }, codeVersion: 'abc' });
   const b = await store.createRun({ kind: 'compare', refs: { task_ids: ['t2'] } });
   await store.finishRun(a.id, { status: 'succeeded', metrics: { loss: 1 }, refs: { prior_ids: ['p1'], task_ids: ['t1', 't3'] } });
@@ -103,7 +103,7 @@ test('runs: refs merge at finish and filter by zoo, prior, adapter and task', as
   assert.deepEqual(got.refs, { zoo: { name: 'z', version: 2 }, task_ids: ['t1', 't3'], prior_ids: ['p1'] });
   assert.equal(got.codeVersion, 'abc');
   assert.equal((await store.getRun(b.id)).error, 'job cancelled');
-  const ids = async (filter: Parameters<SqliteRegistryStore['listRuns']>[0]) => (await store.listRuns(filter)).items.map((r) => r.id);
+  const ids = async (filter: Parameters<RegistryStore['listRuns']>[0]) => (await store.listRuns(filter)).items.map((r) => r.id);
   assert.deepEqual(await ids({ zoo: 'z' }), [a.id]);
   assert.deepEqual(await ids({ priorId: 'p1' }), [a.id]);
   assert.deepEqual(await ids({ taskId: 't2' }), [b.id]);

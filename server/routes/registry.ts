@@ -1,7 +1,7 @@
 /**
  * Read-only registry browsing: base models, priors, and the table of fit methods.
  */
-import { METHOD_NAMES, methodNeedsPrior, POSTERIOR_METHODS } from '../../service/methods.ts';
+import { METHOD_NAMES, METHOD_TABLE } from '../../service/methods.ts';
 import { formatBaseModel, formatPage, formatPrior } from '../format.ts';
 import * as R from '../responses.ts';
 import { ok, route } from '../route.ts';
@@ -40,7 +40,10 @@ export const registryRoutes = [
     summary: 'Fit methods this server offers',
     responses: { 200: { description: 'the methods', schema: R.MethodItems } },
     handler: () => ok({
-      items: METHOD_NAMES.map((name) => ({ name, needs_prior: methodNeedsPrior(name), uncertainty: POSTERIOR_METHODS.has(name) })),
+      items: METHOD_NAMES.map((name) => {
+        const m = METHOD_TABLE[name];
+        return { name, title: m.title, needs_prior: m.needsPrior, needs_meta_training: m.needsMetaTraining, uncertainty: m.uncertainty, stores: [...m.stores] };
+      }),
     }),
   }),
 ];

@@ -3,7 +3,8 @@
  * the task-scoped use cases fit and compare.
  */
 import { z } from 'zod';
-import { compareMethods } from '../../service/compare.ts';
+import type { JsonObject } from '../../registry/types.ts';
+import { checkMethodNames, compareMethods } from '../../service/compare.ts';
 import { fitAdapter } from '../../service/fit.ts';
 import { createTask, createTasksFromFile, deleteTask, getTask, listExamples, listTasks } from '../../service/tasks.ts';
 import { formatCompare, formatExample, formatFit, formatPage, formatTask } from '../format.ts';
@@ -11,6 +12,7 @@ import * as R from '../responses.ts';
 import { json, noContent, ok, route } from '../route.ts';
 import { CompareBody, ExampleList, FitBody, IdParams, TaskCreate, TaskFileBody, TaskFileQuery, TaskList } from '../schemas.ts';
 import { E400, E404, E409 } from './errors.ts';
+import { accepted } from './jobs.ts';
 
 const NOT_FOUND = E404('no such task');
 
@@ -81,11 +83,21 @@ export const taskRoutes = [
   }),
   route({
     method: 'post', path: '/v1/tasks/{id}/compare', operationId: 'compareMethods', tags: ['adapters'],
-    summary: 'Compare methods on the task: accuracy, NLL, fit ms on a labelled query set',
+    summary: 'Compare methods on the task: accuracy, NLL, fit ms and calibration on a labelled query set',
+    description: 'With `"job": true` the comparison runs as a job (202 + Location: /v1/jobs/{id}); the job\'s result is the 200 body.',
     request: { params: IdParams, body: { 'application/json': CompareBody } },
-    responses: { 200: { description: 'one row per method', schema: R.CompareJson }, ...E400, ...E404('no such task or prior'), ...E409('the named prior belongs to another base model') },
-    handler: async ({ params, body }, { runtime }) => {
-      const { methods, query, seed, prior, ...options } = body;
+    responses: {
+      200: { description: 'one row per method', schema: R.CompareJson }, 202: { description: 'the queued compare job', schema: R.JobAccepted },
+      ...E400, ...E404('no such task or prior'), ...E409('the named prior belongs to another base model'),
+    },
+    handler: async ({ params, body }, { runtime, jobs }) => {
+      const { methods, query, seed, prior, job, ...options } = body;
+      if (job) {
+        // Answer 404 / 400 now rather than with a failed job later.
+        await runtime.store.getTask(params.id);
+        checkMethodNames(methods);
+        return accepted(await jobs.submit('compare', { task_id: params.id, methods, query, seed, prior, options } as JsonObject));
+      }
       return ok(formatCompare(await compareMethods(runtime, params.id, { methods, query, seed, prior, options })));
     },
   }),

@@ -10,7 +10,7 @@ import { RUN_KINDS, RUN_STATUSES } from '../types.ts';
 import {
   SLUG_PATTERN, decodePageToken, parseJsonObject, requireMaxResults, requireOneOf, requireString, toJsonText,
 } from '../validate.ts';
-import { inTransaction, isNumberCursor, toPage, type StoreContext } from './context.ts';
+import { inTransaction, isNumberCursor, toPage, type StoreContext } from './connection.ts';
 
 interface RunRow {
   rowid: number; id: string; kind: string; name: string; config: string; status: string; started_ms: number;
@@ -38,56 +38,61 @@ export function mergeRefs(a: RunRefs, b: RunRefs = {}): RunRefs {
   return out as RunRefs;
 }
 
-export function createRun(ctx: StoreContext, input: RunInput): Run {
+export async function createRun(ctx: StoreContext, input: RunInput): Promise<Run> {
   const kind = requireOneOf(input.kind, RUN_KINDS, 'kind');
   const config = toJsonText(input.config, 'config');
   const refs = toJsonText(input.refs as Record<string, unknown> | undefined, 'refs');
   const id = input.id === undefined ? `run_${randomUUID().replaceAll('-', '')}` : requireString(input.id, 'id', SLUG_PATTERN);
   const name = input.name ?? kind;
   if (typeof name !== 'string' || name.length > 200) throw new ValidationError(`name: expected a string of at most 200 characters, got ${typeof name}`);
-  return inTransaction(ctx, 'run', () => {
-    if (ctx.db.prepare('SELECT 1 FROM runs WHERE id = ?').get(id)) throw new AlreadyExistsError('run', id);
-    ctx.db.prepare(`INSERT INTO runs (id, kind, name, config, status, started_ms, finished_ms, metrics, refs, code_version, error)
-      VALUES (?, ?, ?, ?, 'running', ?, NULL, '{}', ?, ?, NULL)`).run(id, kind, name, config, ctx.now(), refs, input.codeVersion ?? null);
-    return getRun(ctx, id);
+  return inTransaction(ctx, 'run', async (tx) => {
+    if (await tx.sql.get('SELECT 1 FROM runs WHERE id = ?', [id])) throw new AlreadyExistsError('run', id);
+    await tx.sql.run(`INSERT INTO runs (id, kind, name, config, status, started_ms, finished_ms, metrics, refs, code_version, error)
+      VALUES (?, ?, ?, ?, 'running', ?, NULL, '{}', ?, ?, NULL)`, [id, kind, name, config, tx.now(), refs, input.codeVersion ?? null]);
+    return getRun(tx, id);
   });
 }
 
-export function getRun(ctx: StoreContext, id: string): Run {
-  const row = ctx.db.prepare('SELECT rowid, * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+export async function getRun(ctx: StoreContext, id: string): Promise<Run> {
+  const row = await ctx.sql.get<RunRow>('SELECT rowid, * FROM runs WHERE id = ?', [id]);
   if (!row) throw new NotFoundError('run', String(id));
   return toRun(row);
 }
 
-export function finishRun(ctx: StoreContext, id: string, result: RunResult): Run {
+export async function finishRun(ctx: StoreContext, id: string, result: RunResult): Promise<Run> {
   const status = requireOneOf(result.status, RUN_STATUSES.filter((s) => s !== 'running'), 'status');
   const metrics = toJsonText(result.metrics, 'metrics');
-  return inTransaction(ctx, 'run', () => {
-    const run = getRun(ctx, id);
+  return inTransaction(ctx, 'run', async (tx) => {
+    await tx.sql.lock(`run:${id}`);
+    const run = await getRun(tx, id);
     if (run.status !== 'running') throw new ConflictError(`run '${id}': expected status 'running' to finish it, got '${run.status}'`);
     const refs = toJsonText(mergeRefs(run.refs, result.refs) as Record<string, unknown>, 'refs');
-    ctx.db.prepare('UPDATE runs SET status = ?, finished_ms = ?, metrics = ?, refs = ?, error = ? WHERE id = ?')
-      .run(status, ctx.now(), metrics, refs, result.error ?? null, id);
-    return getRun(ctx, id);
+    await tx.sql.run('UPDATE runs SET status = ?, finished_ms = ?, metrics = ?, refs = ?, error = ? WHERE id = ?',
+      [status, tx.now(), metrics, refs, result.error ?? null, id]);
+    return getRun(tx, id);
   });
 }
 
-export function listRuns(ctx: StoreContext, filter: RunFilter = {}, pageToken?: string, maxResults?: number): Page<Run> {
+export async function listRuns(ctx: StoreContext, filter: RunFilter = {}, pageToken?: string, maxResults?: number): Promise<Page<Run>> {
   const max = requireMaxResults(maxResults);
   const before = decodePageToken(pageToken, isNumberCursor);
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.kind !== undefined) { where.push('kind = ?'); params.push(requireOneOf(filter.kind, RUN_KINDS, 'filter.kind')); }
   if (filter.status !== undefined) { where.push('status = ?'); params.push(requireOneOf(filter.status, RUN_STATUSES, 'filter.status')); }
-  // refs is JSON text written by this module only; json_each looks inside its id lists.
-  if (filter.zoo !== undefined) { where.push("json_extract(refs, '$.zoo.name') = ?"); params.push(filter.zoo); }
+  // refs is JSON text written by this module only; the engine's JSON functions look inside it.
+  const pg = ctx.sql.dialect === 'postgres';
+  if (filter.zoo !== undefined) {
+    where.push(pg ? "(refs::jsonb -> 'zoo' ->> 'name') = ?" : "json_extract(refs, '$.zoo.name') = ?");
+    params.push(filter.zoo);
+  }
   for (const [value, key] of [[filter.priorId, 'prior_ids'], [filter.adapterId, 'adapter_ids'], [filter.taskId, 'task_ids']] as const) {
     if (value === undefined) continue;
-    where.push(`EXISTS (SELECT 1 FROM json_each(refs, '$.${key}') WHERE value = ?)`);
+    where.push(pg ? `(refs::jsonb -> '${key}') @> jsonb_build_array(?::text)` : `EXISTS (SELECT 1 FROM json_each(refs, '$.${key}') WHERE value = ?)`);
     params.push(value);
   }
   if (before !== undefined) { where.push('rowid < ?'); params.push(before); }
   const sql = `SELECT rowid, * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid DESC LIMIT ?`;
-  const rows = ctx.db.prepare(sql).all(...params, max + 1) as RunRow[];
-  return toPage(rows, max, toRun, (r) => r.rowid);
+  const rows = await ctx.sql.all<RunRow>(sql, [...params, max + 1]);
+  return toPage(rows, max, toRun, (r) => Number(r.rowid));
 }

@@ -7,7 +7,7 @@ import type { BaseModel, BaseModelInput, LoraPlacement } from '../types.ts';
 import { MODALITIES } from '../types.ts';
 import { NAME_PATTERN, SHA256_PATTERN, requireInt, requireOneOf, requireString } from '../validate.ts';
 import type { Created } from '../store.ts';
-import { inTransaction, type StoreContext } from './context.ts';
+import { inTransaction, type StoreContext } from './connection.ts';
 
 interface BaseModelRow {
   sha256: string; name: string; modality: string; feature_dim: number; placement: string; created_ms: number;
@@ -42,14 +42,15 @@ function validatePlacement(value: unknown): LoraPlacement[] {
   });
 }
 
-export function registerBaseModel(ctx: StoreContext, input: BaseModelInput): Created<BaseModel> {
+export async function registerBaseModel(ctx: StoreContext, input: BaseModelInput): Promise<Created<BaseModel>> {
   const name = requireString(input.name, 'name', NAME_PATTERN);
   const sha256 = requireString(input.sha256, 'sha256', SHA256_PATTERN);
   const modality = requireOneOf(input.modality, MODALITIES, 'modality');
   const featureDim = requireInt(input.featureDim, 'featureDim', 1);
   const placement = validatePlacement(input.placement);
-  return inTransaction(ctx, 'base model', () => {
-    const existing = ctx.db.prepare('SELECT * FROM base_models WHERE name = ? OR sha256 = ?').all(name, sha256) as BaseModelRow[];
+  return inTransaction(ctx, 'base model', async (tx) => {
+    await tx.sql.lock('base_models');
+    const existing = await tx.sql.all<BaseModelRow>('SELECT * FROM base_models WHERE name = ? OR sha256 = ?', [name, sha256]);
     for (const row of existing) {
       const same = row.name === name && row.sha256 === sha256 && row.modality === modality
         && row.feature_dim === featureDim && row.placement === JSON.stringify(placement);
@@ -58,20 +59,20 @@ export function registerBaseModel(ctx: StoreContext, input: BaseModelInput): Cre
         `base model '${name}' (sha256 ${sha256.slice(0, 12)}…): conflicts with registered '${row.name}' (sha256 ${row.sha256.slice(0, 12)}…); ` +
         'expected identical fields for a re-registration; register a changed model under a new name');
     }
-    const createdMs = ctx.now();
-    ctx.db.prepare('INSERT INTO base_models (sha256, name, modality, feature_dim, placement, created_ms) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(sha256, name, modality, featureDim, JSON.stringify(placement), createdMs);
+    const createdMs = tx.now();
+    await tx.sql.run('INSERT INTO base_models (sha256, name, modality, feature_dim, placement, created_ms) VALUES (?, ?, ?, ?, ?, ?)',
+      [sha256, name, modality, featureDim, JSON.stringify(placement), createdMs]);
     return { value: { name, modality, sha256, featureDim, placement, createdMs }, created: true };
   });
 }
 
 /** By name or sha256. */
-export function getBaseModel(ctx: StoreContext, nameOrSha: string): BaseModel {
-  const row = ctx.db.prepare('SELECT * FROM base_models WHERE sha256 = ? OR name = ?').get(nameOrSha, nameOrSha) as BaseModelRow | undefined;
+export async function getBaseModel(ctx: StoreContext, nameOrSha: string): Promise<BaseModel> {
+  const row = await ctx.sql.get<BaseModelRow>('SELECT * FROM base_models WHERE sha256 = ? OR name = ?', [nameOrSha, nameOrSha]);
   if (!row) throw new NotFoundError('base model', String(nameOrSha));
   return toBaseModel(row);
 }
 
-export function listBaseModels(ctx: StoreContext): BaseModel[] {
-  return (ctx.db.prepare('SELECT * FROM base_models ORDER BY name').all() as BaseModelRow[]).map(toBaseModel);
+export async function listBaseModels(ctx: StoreContext): Promise<BaseModel[]> {
+  return (await ctx.sql.all<BaseModelRow>('SELECT * FROM base_models ORDER BY name')).map(toBaseModel);
 }

@@ -8,7 +8,7 @@ import { NotFoundError } from '../errors.ts';
 import type { Job, JobFilter, JobKind, JobStatus, JobTracePoint, JobUpdate, JsonObject, Page } from '../types.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../types.ts';
 import { decodePageToken, parseJsonObject, requireMaxResults, requireOneOf, toJsonText } from '../validate.ts';
-import { inTransaction, isNumberCursor, toPage, type StoreContext } from './context.ts';
+import { inTransaction, isNumberCursor, toPage, type StoreContext } from './connection.ts';
 
 interface JobRow {
   rowid: number; id: string; kind: string; status: string; phase: string; phase_index: number; phase_count: number;
@@ -28,26 +28,27 @@ function toJob(row: JobRow): Job {
   };
 }
 
-export function createJob(ctx: StoreContext, input: { kind: JobKind; params: JsonObject }): Job {
+export async function createJob(ctx: StoreContext, input: { kind: JobKind; params: JsonObject }): Promise<Job> {
   const kind = requireOneOf(input.kind, JOB_KINDS, 'kind');
   const params = toJsonText(input.params, 'params');
   const id = `job_${randomUUID().replaceAll('-', '')}`;
-  ctx.db.prepare(`INSERT INTO jobs (id, kind, status, phase, phase_index, phase_count, progress, eta_ms, trace, params, created_ms)
-    VALUES (?, ?, 'queued', 'queued', 0, 1, 0, NULL, '[]', ?, ?)`).run(id, kind, params, ctx.now());
+  await ctx.sql.run(`INSERT INTO jobs (id, kind, status, phase, phase_index, phase_count, progress, eta_ms, trace, params, created_ms)
+    VALUES (?, ?, 'queued', 'queued', 0, 1, 0, NULL, '[]', ?, ?)`, [id, kind, params, ctx.now()]);
   return getJob(ctx, id);
 }
 
-export function getJob(ctx: StoreContext, id: string): Job {
-  const row = ctx.db.prepare('SELECT rowid, * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+export async function getJob(ctx: StoreContext, id: string): Promise<Job> {
+  const row = await ctx.sql.get<JobRow>('SELECT rowid, * FROM jobs WHERE id = ?', [id]);
   if (!row) throw new NotFoundError('job', String(id));
   return toJob(row);
 }
 
 /** Applies an update; entering 'running' stamps started_ms, a finished status stamps finished_ms. */
-export function updateJob(ctx: StoreContext, id: string, update: JobUpdate): Job {
-  return inTransaction(ctx, 'job', () => {
-    const job = getJob(ctx, id);
-    const now = ctx.now();
+export async function updateJob(ctx: StoreContext, id: string, update: JobUpdate): Promise<Job> {
+  return inTransaction(ctx, 'job', async (tx) => {
+    await tx.sql.lock(`job:${id}`);
+    const job = await getJob(tx, id);
+    const now = tx.now();
     const status = update.status ?? job.status;
     const row = {
       id, status: requireOneOf(status, JOB_STATUSES, 'status'),
@@ -61,20 +62,21 @@ export function updateJob(ctx: StoreContext, id: string, update: JobUpdate): Job
       started_ms: job.startedMs ?? (status === 'running' ? now : null),
       finished_ms: job.finishedMs ?? (['succeeded', 'failed', 'cancelled'].includes(status) ? now : null),
     };
-    ctx.db.prepare(`UPDATE jobs SET status = @status, phase = @phase, phase_index = @phase_index, phase_count = @phase_count,
-      progress = @progress, eta_ms = @eta_ms, trace = @trace, result = @result, error = @error, run_id = @run_id,
-      started_ms = @started_ms, finished_ms = @finished_ms WHERE id = @id`).run(row);
-    return getJob(ctx, id);
+    await tx.sql.run(`UPDATE jobs SET status = ?, phase = ?, phase_index = ?, phase_count = ?,
+      progress = ?, eta_ms = ?, trace = ?, result = ?, error = ?, run_id = ?, started_ms = ?, finished_ms = ? WHERE id = ?`,
+    [row.status, row.phase, row.phase_index, row.phase_count, row.progress, row.eta_ms, row.trace, row.result, row.error, row.run_id,
+      row.started_ms, row.finished_ms, id]);
+    return getJob(tx, id);
   });
 }
 
-export function requestJobCancel(ctx: StoreContext, id: string): Job {
-  getJob(ctx, id);
-  ctx.db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(id);
+export async function requestJobCancel(ctx: StoreContext, id: string): Promise<Job> {
+  await getJob(ctx, id);
+  await ctx.sql.run('UPDATE jobs SET cancel_requested = 1 WHERE id = ?', [id]);
   return getJob(ctx, id);
 }
 
-export function listJobs(ctx: StoreContext, filter: JobFilter = {}, pageToken?: string, maxResults?: number): Page<Job> {
+export async function listJobs(ctx: StoreContext, filter: JobFilter = {}, pageToken?: string, maxResults?: number): Promise<Page<Job>> {
   const max = requireMaxResults(maxResults);
   const before = decodePageToken(pageToken, isNumberCursor);
   const where: string[] = [];
@@ -82,7 +84,7 @@ export function listJobs(ctx: StoreContext, filter: JobFilter = {}, pageToken?: 
   if (filter.kind !== undefined) { where.push('kind = ?'); params.push(requireOneOf(filter.kind, JOB_KINDS, 'kind')); }
   if (filter.status !== undefined) { where.push('status = ?'); params.push(requireOneOf(filter.status, JOB_STATUSES, 'status')); }
   if (before !== undefined) { where.push('rowid < ?'); params.push(before); }
-  const rows = ctx.db.prepare(`SELECT rowid, * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid DESC LIMIT ?`)
-    .all(...params, max + 1) as JobRow[];
-  return toPage(rows, max, toJob, (r) => r.rowid);
+  const rows = await ctx.sql.all<JobRow>(`SELECT rowid, * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid DESC LIMIT ?`,
+    [...params, max + 1]);
+  return toPage(rows, max, toJob, (r) => Number(r.rowid));
 }

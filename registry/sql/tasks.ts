@@ -11,7 +11,7 @@ import {
   requireString, toJsonText,
 } from '../validate.ts';
 import { getBaseModel } from './base-models.ts';
-import { inTransaction, isStringCursor, toPage, type StoreContext } from './context.ts';
+import { inTransaction, isStringCursor, toPage, type StoreContext } from './connection.ts';
 
 interface TaskRow {
   id: string; name: string; modality: string; base_model_sha: string; labels: string; metadata: string; created_ms: number;
@@ -20,12 +20,12 @@ interface ExampleRow {
   task_id: string; hash: string; label: string; split: string; text: string | null; image: Buffer | null;
 }
 
-function countExamples(ctx: StoreContext, taskId: string): Task['exampleCounts'] {
-  const rows = ctx.db.prepare('SELECT split, COUNT(*) AS n FROM examples WHERE task_id = ? GROUP BY split').all(taskId) as { split: Split; n: number }[];
-  return Object.fromEntries(rows.map((r) => [r.split, r.n]));
+async function countExamples(ctx: StoreContext, taskId: string): Promise<Task['exampleCounts']> {
+  const rows = await ctx.sql.all<{ split: Split; n: number | string }>('SELECT split, COUNT(*) AS n FROM examples WHERE task_id = ? GROUP BY split', [taskId]);
+  return Object.fromEntries(rows.map((r) => [r.split, Number(r.n)]));
 }
 
-function toTask(ctx: StoreContext, row: TaskRow): Task {
+async function toTask(ctx: StoreContext, row: TaskRow): Promise<Task> {
   return {
     id: row.id,
     name: row.name,
@@ -34,7 +34,7 @@ function toTask(ctx: StoreContext, row: TaskRow): Task {
     labels: JSON.parse(row.labels) as string[],
     metadata: parseJsonObject(row.metadata),
     createdMs: row.created_ms,
-    exampleCounts: countExamples(ctx, row.id),
+    exampleCounts: await countExamples(ctx, row.id),
   };
 }
 
@@ -43,8 +43,8 @@ function toExample(row: ExampleRow): Example {
   return row.text !== null ? { ...base, text: row.text } : { ...base, image: new Uint8Array(row.image!) };
 }
 
-function getTaskRow(ctx: StoreContext, taskId: string): TaskRow {
-  const row = ctx.db.prepare('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow | undefined;
+async function getTaskRow(ctx: StoreContext, taskId: string): Promise<TaskRow> {
+  const row = await ctx.sql.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [taskId]);
   if (!row) throw new NotFoundError('task', String(taskId));
   return row;
 }
@@ -70,56 +70,57 @@ function checkExample(ex: ExampleInputFields, i: number, modality: Modality, lab
 }
 
 /** Inserts examples into an existing task (inside the caller's transaction). */
-function insertExamples(ctx: StoreContext, task: TaskRow, examples: readonly ExampleInputFields[]): { added: number; skipped: number } {
+async function insertExamples(ctx: StoreContext, task: TaskRow, examples: readonly ExampleInputFields[]): Promise<{ added: number; skipped: number }> {
   if (!Array.isArray(examples)) throw new ValidationError(`examples: expected an array, got ${typeof examples}`);
   const labels = new Set(JSON.parse(task.labels) as string[]);
-  const find = ctx.db.prepare('SELECT label, split FROM examples WHERE task_id = ? AND hash = ?');
-  const insert = ctx.db.prepare('INSERT INTO examples (task_id, hash, label, split, text, image) VALUES (?, ?, ?, ?, ?, ?)');
+  await ctx.sql.lock(`task:${task.id}`);
   let added = 0, skipped = 0;
-  examples.forEach((ex, i) => {
+  for (const [i, ex] of examples.entries()) {
     const hash = checkExample(ex, i, task.modality as Modality, labels);
-    const prior = find.get(task.id, hash) as { label: string; split: string } | undefined;
+    const prior = await ctx.sql.get<{ label: string; split: string }>('SELECT label, split FROM examples WHERE task_id = ? AND hash = ?', [task.id, hash]);
     if (prior) {
       if (prior.label !== ex.label || prior.split !== ex.split) {
         throw new ValidationError(`examples[${i}]: same content already in task '${task.id}' as label '${prior.label}' split '${prior.split}', got label '${ex.label}' split '${ex.split}'`);
       }
       skipped++;
-      return;
+      continue;
     }
-    insert.run(task.id, hash, ex.label, ex.split, ex.text ?? null, ex.image ? Buffer.from(ex.image) : null);
+    await ctx.sql.run('INSERT INTO examples (task_id, hash, label, split, text, image) VALUES (?, ?, ?, ?, ?, ?)',
+      [task.id, hash, ex.label, ex.split, ex.text ?? null, ex.image ? Buffer.from(ex.image) : null]);
     added++;
-  });
+  }
   return { added, skipped };
 }
 
-export function createTask(ctx: StoreContext, input: TaskInput): Task {
+export async function createTask(ctx: StoreContext, input: TaskInput): Promise<Task> {
   const id = requireString(input.id, 'id', SLUG_PATTERN);
   const modality = requireOneOf(input.modality, MODALITIES, 'modality');
   const labels = requireLabels(input.labels);
   const metadata = toJsonText(input.metadata, 'metadata');
   const name = input.name === undefined ? id : requireString(input.name, 'name');
-  return inTransaction(ctx, 'task', () => {
-    const base = getBaseModel(ctx, requireString(input.baseModel, 'baseModel'));
+  return inTransaction(ctx, 'task', async (tx) => {
+    const base = await getBaseModel(tx, requireString(input.baseModel, 'baseModel'));
     if (base.modality !== modality) {
       throw new ValidationError(`baseModel: expected a ${modality} model, got '${base.name}' (${base.modality})`);
     }
-    if (ctx.db.prepare('SELECT 1 FROM tasks WHERE id = ?').get(id)) throw new AlreadyExistsError('task', id);
-    const row: TaskRow = { id, name, modality, base_model_sha: base.sha256, labels: JSON.stringify(labels), metadata, created_ms: ctx.now() };
-    ctx.db.prepare('INSERT INTO tasks (id, name, modality, base_model_sha, labels, metadata, created_ms) VALUES (@id, @name, @modality, @base_model_sha, @labels, @metadata, @created_ms)').run(row);
-    insertExamples(ctx, row, input.examples ?? []);
-    return toTask(ctx, row);
+    if (await tx.sql.get('SELECT 1 FROM tasks WHERE id = ?', [id])) throw new AlreadyExistsError('task', id);
+    const row: TaskRow = { id, name, modality, base_model_sha: base.sha256, labels: JSON.stringify(labels), metadata, created_ms: tx.now() };
+    await tx.sql.run('INSERT INTO tasks (id, name, modality, base_model_sha, labels, metadata, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [row.id, row.name, row.modality, row.base_model_sha, row.labels, row.metadata, row.created_ms]);
+    await insertExamples(tx, row, input.examples ?? []);
+    return toTask(tx, row);
   });
 }
 
-export function addExamples(ctx: StoreContext, taskId: string, examples: readonly ExampleInputFields[]): { added: number; skipped: number } {
-  return inTransaction(ctx, 'example', () => insertExamples(ctx, getTaskRow(ctx, taskId), examples));
+export async function addExamples(ctx: StoreContext, taskId: string, examples: readonly ExampleInputFields[]): Promise<{ added: number; skipped: number }> {
+  return inTransaction(ctx, 'example', async (tx) => insertExamples(tx, await getTaskRow(tx, taskId), examples));
 }
 
-export function getTask(ctx: StoreContext, taskId: string): Task {
-  return toTask(ctx, getTaskRow(ctx, taskId));
+export async function getTask(ctx: StoreContext, taskId: string): Promise<Task> {
+  return toTask(ctx, await getTaskRow(ctx, taskId));
 }
 
-export function listTasks(ctx: StoreContext, filter: TaskFilter = {}, pageToken?: string, maxResults?: number): Page<Task> {
+export async function listTasks(ctx: StoreContext, filter: TaskFilter = {}, pageToken?: string, maxResults?: number): Promise<Page<Task>> {
   const max = requireMaxResults(maxResults);
   const after = decodePageToken(pageToken, isStringCursor);
   const where: string[] = [];
@@ -128,22 +129,22 @@ export function listTasks(ctx: StoreContext, filter: TaskFilter = {}, pageToken?
   if (filter.baseModelSha !== undefined) { where.push('base_model_sha = ?'); params.push(filter.baseModelSha); }
   if (after !== undefined) { where.push('id > ?'); params.push(after); }
   const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
-  const rows = ctx.db.prepare(sql).all(...params, max + 1) as TaskRow[];
+  const rows = await ctx.sql.all<TaskRow>(sql, [...params, max + 1]);
   return toPage(rows, max, (r) => toTask(ctx, r), (r) => r.id);
 }
 
-export function listExamples(ctx: StoreContext, taskId: string, split?: Split): Example[] {
-  getTaskRow(ctx, taskId);
+export async function listExamples(ctx: StoreContext, taskId: string, split?: Split): Promise<Example[]> {
+  await getTaskRow(ctx, taskId);
   const rows = split === undefined
-    ? ctx.db.prepare('SELECT * FROM examples WHERE task_id = ? ORDER BY rowid').all(taskId)
-    : ctx.db.prepare('SELECT * FROM examples WHERE task_id = ? AND split = ? ORDER BY rowid').all(taskId, requireOneOf(split, SPLITS, 'split'));
-  return (rows as ExampleRow[]).map(toExample);
+    ? await ctx.sql.all<ExampleRow>('SELECT * FROM examples WHERE task_id = ? ORDER BY rowid', [taskId])
+    : await ctx.sql.all<ExampleRow>('SELECT * FROM examples WHERE task_id = ? AND split = ? ORDER BY rowid', [taskId, requireOneOf(split, SPLITS, 'split')]);
+  return rows.map(toExample);
 }
 
 /** Examples go with the task (ON DELETE CASCADE); adapters keep their taskId as provenance. */
-export function deleteTask(ctx: StoreContext, taskId: string): void {
-  inTransaction(ctx, 'task', () => {
-    const info = ctx.db.prepare('DELETE FROM tasks WHERE id = ?').run(taskId);
-    if (info.changes === 0) throw new NotFoundError('task', String(taskId));
+export async function deleteTask(ctx: StoreContext, taskId: string): Promise<void> {
+  await inTransaction(ctx, 'task', async (tx) => {
+    const changes = await tx.sql.run('DELETE FROM tasks WHERE id = ?', [taskId]);
+    if (changes === 0) throw new NotFoundError('task', String(taskId));
   });
 }

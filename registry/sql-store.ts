@@ -1,11 +1,9 @@
 /**
- * `RegistryStore` on SQLite (better-sqlite3). Opening applies pending migrations in a
- * transaction and sets WAL, foreign keys and a busy timeout (see migrations.ts). Each entity's
- * SQL lives in `sqlite/<entity>.ts`; this class only wires them to one connection and clock.
- * Use ':memory:' as the path for a throwaway in-memory store.
+ * `RegistryStore` over a SQL database: the entity modules in `sql/` hold the queries, written once
+ * for both engines; this class only wires them to one database and clock. The engine behind it
+ * (SQLite via better-sqlite3, PostgreSQL via node-postgres or in-process PGlite) is chosen by
+ * `openRegistry(url)` in open.ts, which also applies that engine's migrations.
  */
-import Database from 'better-sqlite3';
-import { applyMigrations, configureConnection, requireCurrentSchema } from './migrations.ts';
 import type { Created, RegistryStore } from './store.ts';
 import type {
   Adapter, AdapterAlias, AdapterFilter, AdapterInput, AdapterSummary, BaseModel, BaseModelInput, CacheStats,
@@ -13,46 +11,24 @@ import type {
   PriorSummary, Run, RunFilter, RunInput, RunResult, Split, Task, TaskFilter, TaskInput,
   Job, JobFilter, JobKind, JobUpdate, ZooChange, ZooInput, ZooMember, ZooMemberInput, ZooRecord, ZooVersion,
 } from './types.ts';
-import type { StoreContext } from './sqlite/context.ts';
-import * as baseModels from './sqlite/base-models.ts';
-import * as tasks from './sqlite/tasks.ts';
-import * as features from './sqlite/features.ts';
-import * as adapters from './sqlite/adapters.ts';
-import { getLineage } from './sqlite/lineage.ts';
-import * as priors from './sqlite/priors.ts';
-import * as runs from './sqlite/runs.ts';
-import * as zoos from './sqlite/zoos.ts';
-import * as jobs from './sqlite/jobs.ts';
+import type { DatabaseContext, SqlDatabase } from './sql/connection.ts';
+import * as baseModels from './sql/base-models.ts';
+import * as tasks from './sql/tasks.ts';
+import * as features from './sql/features.ts';
+import * as adapters from './sql/adapters.ts';
+import { getLineage } from './sql/lineage.ts';
+import * as priors from './sql/priors.ts';
+import * as runs from './sql/runs.ts';
+import * as zoos from './sql/zoos.ts';
+import * as jobs from './sql/jobs.ts';
 
-export interface SqliteStoreOptions {
-  /** Clock in integer ms; defaults to Date.now. Tests pin it. */
-  readonly now?: () => number;
-  /** How long a writer waits for another process's lock before failing (ms). Default 5000. */
-  readonly busyTimeoutMs?: number;
-  /** Open without writing (no migration; the schema must be current). */
-  readonly readonly?: boolean;
-}
-
-export class SqliteRegistryStore implements RegistryStore {
-  private readonly ctx: StoreContext;
+export class SqlRegistryStore implements RegistryStore {
+  private readonly ctx: DatabaseContext;
   private readonly counters: features.FeatureCounters = { hits: 0, misses: 0 };
 
-  private constructor(readonly db: Database.Database, now: () => number) {
-    this.ctx = { db, now: () => Math.floor(now()) };
-  }
-
-  /** Opens (creating if needed) and migrates the database at `path`. */
-  static open(path: string, options: SqliteStoreOptions = {}): SqliteRegistryStore {
-    const db = new Database(path, { readonly: options.readonly ?? false });
-    try {
-      configureConnection(db, options.busyTimeoutMs);
-      if (options.readonly) requireCurrentSchema(db);
-      else applyMigrations(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    return new SqliteRegistryStore(db, options.now ?? Date.now);
+  /** `db` must already be migrated (see open.ts). */
+  constructor(readonly db: SqlDatabase, now: () => number = Date.now) {
+    this.ctx = { sql: db, now: () => Math.floor(now()) };
   }
 
   async registerBaseModel(input: BaseModelInput): Promise<Created<BaseModel>> { return baseModels.registerBaseModel(this.ctx, input); }
@@ -68,12 +44,12 @@ export class SqliteRegistryStore implements RegistryStore {
     return tasks.listTasks(this.ctx, filter, pageToken, maxResults);
   }
   async listExamples(taskId: string, split?: Split): Promise<readonly Example[]> { return tasks.listExamples(this.ctx, taskId, split); }
-  async deleteTask(taskId: string): Promise<void> { tasks.deleteTask(this.ctx, taskId); }
+  async deleteTask(taskId: string): Promise<void> { return tasks.deleteTask(this.ctx, taskId); }
 
   async getFeatures(baseSha: string, hashes: readonly string[]): Promise<(Float32Array | undefined)[]> {
     return features.getFeatures(this.ctx, this.counters, baseSha, hashes);
   }
-  async putFeatures(baseSha: string, entries: readonly FeatureEntry[]): Promise<void> { features.putFeatures(this.ctx, baseSha, entries); }
+  async putFeatures(baseSha: string, entries: readonly FeatureEntry[]): Promise<void> { return features.putFeatures(this.ctx, baseSha, entries); }
   async getCacheStats(): Promise<CacheStats> { return features.snapshotCounters(this.counters); }
 
   async createAdapterVersion(input: AdapterInput): Promise<Created<Adapter>> { return adapters.createAdapterVersion(this.ctx, input); }
@@ -85,7 +61,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
   async setAlias(name: string, alias: string, version: number): Promise<AdapterAlias> { return adapters.setAlias(this.ctx, name, alias, version); }
   async getByAlias(name: string, alias: string): Promise<Adapter> { return adapters.getByAlias(this.ctx, name, alias); }
-  async deleteAlias(name: string, alias: string): Promise<void> { adapters.deleteAlias(this.ctx, name, alias); }
+  async deleteAlias(name: string, alias: string): Promise<void> { return adapters.deleteAlias(this.ctx, name, alias); }
   async listAliases(name: string): Promise<readonly AdapterAlias[]> { return adapters.listAliases(this.ctx, name); }
   async getLineage(adapterId: string): Promise<Lineage> { return getLineage(this.ctx, adapterId); }
 
@@ -114,7 +90,7 @@ export class SqliteRegistryStore implements RegistryStore {
   async changeZooMembers(name: string, add: readonly ZooMemberInput[], removeAdapterIds?: readonly string[]): Promise<ZooChange> {
     return zoos.changeZooMembers(this.ctx, name, add, removeAdapterIds);
   }
-  async deleteZoo(name: string): Promise<void> { zoos.deleteZoo(this.ctx, name); }
+  async deleteZoo(name: string): Promise<void> { return zoos.deleteZoo(this.ctx, name); }
 
   async createJob(input: { kind: JobKind; params: JsonObject }): Promise<Job> { return jobs.createJob(this.ctx, input); }
   async getJob(id: string): Promise<Job> { return jobs.getJob(this.ctx, id); }
@@ -124,5 +100,5 @@ export class SqliteRegistryStore implements RegistryStore {
     return jobs.listJobs(this.ctx, filter, pageToken, maxResults);
   }
 
-  async close(): Promise<void> { if (this.db.open) this.db.close(); }
+  async close(): Promise<void> { await this.db.close(); }
 }

@@ -13,12 +13,12 @@ import {
 } from '../validate.ts';
 import type { Created } from '../store.ts';
 import { getBaseModel } from './base-models.ts';
-import { inTransaction, isNumberCursor, toPage, type StoreContext } from './context.ts';
+import { inTransaction, isNumberCursor, toPage, type StoreContext } from './connection.ts';
 
 interface PriorRow {
   rowid: number; id: string; name: string; version: number; content_hash: string; base_model_sha: string;
   k: number; d: number; sigma2: number; beta2: number; training_task_ids: string; config: string; seed: number;
-  weights?: Buffer; means?: Buffer; variances?: Buffer; created_ms: number;
+  weights?: Uint8Array; means?: Uint8Array; variances?: Uint8Array; created_ms: number;
 }
 const SUMMARY_COLUMNS = 'rowid, id, name, version, content_hash, base_model_sha, k, d, sigma2, beta2, training_task_ids, config, seed, created_ms';
 
@@ -43,7 +43,7 @@ function checkFinite(name: string, t: Float32Array, positive: boolean): void {
   }
 }
 
-export function createPrior(ctx: StoreContext, input: PriorInput): Created<Prior> {
+export async function createPrior(ctx: StoreContext, input: PriorInput): Promise<Created<Prior>> {
   const name = requireString(input.name, 'name', NAME_PATTERN);
   const weights = requireFloat32(input.weights, 'weights');
   const k = requireInt(weights.length, 'weights.length (K)', 1);
@@ -61,45 +61,48 @@ export function createPrior(ctx: StoreContext, input: PriorInput): Created<Prior
   const seed = requireInt(input.seed, 'seed', 0);
   const trainingTaskIds = requireStringArray(input.trainingTaskIds ?? [], 'trainingTaskIds');
   const config = toJsonText(input.config, 'config');
-  return inTransaction(ctx, 'prior', () => {
-    const base = getBaseModel(ctx, requireString(input.baseModel, 'baseModel'));
-    const contentHash = priorContentHash({ baseModelSha: base.sha256, k, d, weights, means, variances, sigma2, beta2 });
-    const existing = ctx.db.prepare('SELECT rowid, * FROM priors WHERE name = ? AND content_hash = ?').get(name, contentHash) as PriorRow | undefined;
+  const base = await getBaseModel(ctx, requireString(input.baseModel, 'baseModel'));
+  const contentHash = priorContentHash({ baseModelSha: base.sha256, k, d, weights, means, variances, sigma2, beta2 });
+  return inTransaction(ctx, 'prior', async (tx) => {
+    await tx.sql.lock(`prior:${name}`);
+    const existing = await tx.sql.get<PriorRow>('SELECT rowid, * FROM priors WHERE name = ? AND content_hash = ?', [name, contentHash]);
     if (existing) return { value: toPrior(existing), created: false };
-    const { v } = ctx.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM priors WHERE name = ?').get(name) as { v: number };
+    const { v: next } = (await tx.sql.get<{ v: number }>('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM priors WHERE name = ?', [name]))!;
+    const v = Number(next);
     const row = {
       id: versionId('pr', name, v, contentHash), name, version: v, content_hash: contentHash, base_model_sha: base.sha256,
       k, d, sigma2, beta2, training_task_ids: JSON.stringify(trainingTaskIds), config, seed,
-      weights: packTensor(weights), means: packTensor(means), variances: packTensor(variances), created_ms: ctx.now(),
+      weights: packTensor(weights), means: packTensor(means), variances: packTensor(variances), created_ms: tx.now(),
     };
-    const info = ctx.db.prepare(`INSERT INTO priors (id, name, version, content_hash, base_model_sha, k, d, sigma2, beta2, training_task_ids, config, seed, weights, means, variances, created_ms)
-      VALUES (@id, @name, @version, @content_hash, @base_model_sha, @k, @d, @sigma2, @beta2, @training_task_ids, @config, @seed, @weights, @means, @variances, @created_ms)`).run(row);
-    return { value: toPrior({ ...row, rowid: Number(info.lastInsertRowid) }), created: true };
+    await tx.sql.run(`INSERT INTO priors (id, name, version, content_hash, base_model_sha, k, d, sigma2, beta2, training_task_ids, config, seed, weights, means, variances, created_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [row.id, row.name, row.version, row.content_hash, row.base_model_sha, row.k, row.d,
+      row.sigma2, row.beta2, row.training_task_ids, row.config, row.seed, row.weights, row.means, row.variances, row.created_ms]);
+    return { value: toPrior({ ...row, rowid: 0 }), created: true };
   });
 }
 
-function findOne(ctx: StoreContext, where: string, params: unknown[], what: string, key: string): Prior {
-  const row = ctx.db.prepare(`SELECT rowid, * FROM priors WHERE ${where}`).get(...params) as PriorRow | undefined;
+async function findOne(ctx: StoreContext, where: string, params: unknown[], what: string, key: string): Promise<Prior> {
+  const row = await ctx.sql.get<PriorRow>(`SELECT rowid, * FROM priors WHERE ${where}`, params);
   if (!row) throw new NotFoundError(what, key);
   return toPrior(row);
 }
 
-export function getPrior(ctx: StoreContext, id: string): Prior {
+export async function getPrior(ctx: StoreContext, id: string): Promise<Prior> {
   return findOne(ctx, 'id = ?', [id], 'prior', String(id));
 }
 
-export function getPriorVersion(ctx: StoreContext, name: string, version: number): Prior {
+export async function getPriorVersion(ctx: StoreContext, name: string, version: number): Promise<Prior> {
   return findOne(ctx, 'name = ? AND version = ?', [name, version], 'prior version', `${name}@${version}`);
 }
 
-export function getLatestPrior(ctx: StoreContext, baseModel: string, name?: string): Prior {
-  const base = getBaseModel(ctx, baseModel);
+export async function getLatestPrior(ctx: StoreContext, baseModel: string, name?: string): Promise<Prior> {
+  const base = await getBaseModel(ctx, baseModel);
   return name === undefined
     ? findOne(ctx, 'base_model_sha = ? ORDER BY rowid DESC LIMIT 1', [base.sha256], 'prior for base model', base.name)
     : findOne(ctx, 'base_model_sha = ? AND name = ? ORDER BY rowid DESC LIMIT 1', [base.sha256, name], 'prior for base model', `${base.name}/${name}`);
 }
 
-export function listPriors(ctx: StoreContext, filter: PriorFilter = {}, pageToken?: string, maxResults?: number): Page<PriorSummary> {
+export async function listPriors(ctx: StoreContext, filter: PriorFilter = {}, pageToken?: string, maxResults?: number): Promise<Page<PriorSummary>> {
   const max = requireMaxResults(maxResults);
   const before = decodePageToken(pageToken, isNumberCursor);
   const where: string[] = [];
@@ -108,6 +111,6 @@ export function listPriors(ctx: StoreContext, filter: PriorFilter = {}, pageToke
   if (filter.baseModelSha !== undefined) { where.push('base_model_sha = ?'); params.push(filter.baseModelSha); }
   if (before !== undefined) { where.push('rowid < ?'); params.push(before); }
   const sql = `SELECT ${SUMMARY_COLUMNS} FROM priors ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid DESC LIMIT ?`;
-  const rows = ctx.db.prepare(sql).all(...params, max + 1) as PriorRow[];
-  return toPage(rows, max, toSummary, (r) => r.rowid);
+  const rows = await ctx.sql.all<PriorRow>(sql, [...params, max + 1]);
+  return toPage(rows, max, toSummary, (r) => Number(r.rowid));
 }
