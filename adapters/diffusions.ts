@@ -66,3 +66,25 @@ export function isFiniteVec(v: ArrayLike<number>): boolean {
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
   return true;
 }
+
+/**
+ * One step of the θ-update for a Gaussian conditional prior N(centre, σ²I) times a likelihood,
+ * integrated exactly for the prior part (exponential integrator, the likelihood gradient held
+ * fixed over the step). With a = 1/(2σ²) and ε = e^{−aη}:
+ *   θ' = c + ε(θ − c) + (1 − ε)·σ²·g_lik + √(T·σ²(1 − ε²))·ξ.
+ * For small η it is the Langevin step; for any η the prior alone keeps its variance Tσ² (Euler
+ * with η = σ² instead halves each deviation and shrinks the stationary spread's dynamics).
+ */
+export function ouLangevinStep(
+  position: Vec, centre: ArrayLike<number>, sigma2: number, likGrad: ArrayLike<number>, stepSize: number,
+  temperature: number, rng: Rng,
+): Float32Array {
+  const eps = Math.exp(-stepSize / (2 * sigma2));
+  const drift = (1 - eps) * sigma2;
+  const noise = Math.sqrt(temperature * sigma2 * (1 - eps * eps));
+  const out = new Float32Array(position.length);
+  for (let i = 0; i < position.length; i++) {
+    out[i] = centre[i] + eps * (position[i] - centre[i]) + drift * likGrad[i] + (noise === 0 ? 0 : noise * rng.normal());
+  }
+  return out;
+}

@@ -11,7 +11,12 @@ import { constantSchedule, type Schedule } from './diffusions.ts';
 import { check } from './errors.ts';
 import { allFinite } from './linalg.ts';
 import type { MixturePrior } from './mixture-prior.ts';
-import { emStepSize, initOnlineEm, updateOnlineEm, type OnlineEmOptions, type OnlineEmState } from './online-em.ts';
+import {
+  componentSeparation, effectiveSampleSize, project, projectionDirections, thetaSpread,
+} from './chain-diagnostics.ts';
+import {
+  emStepSize, initOnlineEmFromSamples, pruneMixture, updateOnlineEm, type MixtureParams, type OnlineEmOptions, type OnlineEmState,
+} from './online-em.ts';
 import type { Rng } from './rng.ts';
 import { initMixtureGibbs, stepMixtureGibbs, type MixtureGibbsState } from './sgld-gibbs-mixture.ts';
 import { initSgldGibbs, stepSgldGibbs, type SgldGibbsOptions, type TaskLikelihood } from './sgld-gibbs.ts';
@@ -20,8 +25,12 @@ export interface LiftConfig extends Omit<SgldGibbsOptions, 'phiStepSize'> {
   readonly steps: number;
   /** Default: constant 0.1/(n/σ² + 1/β²), a tenth of φ's conditional variance. */
   readonly phiStepSize?: Schedule;
-  /** Online EM over kept φ (K = 1 is the paper's unimodal prior). Defaults: K 1, κ 0.6, t0 2. */
+  /** Online EM over kept φ (K = 1 is the paper's unimodal prior). Defaults: K 1, κ 0.6, t0 2, varFloor 0.1·σ²/n. */
   readonly em?: Partial<OnlineEmOptions>;
+  /** Kept samples that seed EM by k-means++ before online updates (default max(20, 5K)). */
+  readonly emInitSamples?: number;
+  /** Components lighter than this are pruned before the prior is stored (default 0.01). */
+  readonly pruneWeight?: number;
   readonly hierarchy?: { readonly kind: 'single' } | { readonly kind: 'mixture'; readonly K: number; readonly concentration?: number };
   /** Progress callback period in steps (default steps/100). */
   readonly progressEvery?: number;
@@ -44,6 +53,28 @@ export interface LiftDiagnostics {
   readonly rejected: number;
   /** Mixture hierarchy only: final tasks per cluster. */
   readonly clusterCounts?: number[];
+  /** Whether the chain describes a posterior (see chain-diagnostics.ts). */
+  readonly chain: ChainDiagnostics;
+}
+
+/** Stored in the prior's metadata and shown by GET /v1/priors/:id. */
+export interface ChainDiagnostics {
+  /** √(mean_i ‖θ_i − φ‖²), averaged over kept samples. */
+  readonly thetaSpread: number;
+  /** What the model says that spread is in uninformed directions: √(D·σ²). */
+  readonly expectedSpread: number;
+  /** ESS of φ projected on 8 fixed random directions (min and median) and of the spread trace, out of `kept`. */
+  readonly essPhiMin: number;
+  readonly essPhiMedian: number;
+  readonly essSpread: number;
+  /** Components: K asked, live after pruning, their weights and smallest separation (see componentSeparation). */
+  readonly componentsAsked: number;
+  readonly componentsLive: number;
+  readonly weights: number[];
+  readonly separation: number | null;
+  /** Mean component variance s_k over σ². */
+  readonly varianceOverSigma2: number;
+  readonly temperature: number;
 }
 
 export interface LiftResult {
@@ -87,7 +118,38 @@ function makeTracker(cfg: LiftConfig) {
 }
 
 function emOptions(cfg: LiftConfig, n: number, K: number): OnlineEmOptions {
-  return { initVariance: Math.max(cfg.sigma2 / n, 1e-12), regVar: 1e-8, ...cfg.em, K };
+  return { initVariance: Math.max(cfg.sigma2 / n, 1e-12), regVar: 1e-8, varFloor: (0.1 * cfg.sigma2) / n, ...cfg.em, K };
+}
+
+/** Traces kept along the chain for the diagnostics: φ projections and the θ_i spread. */
+function makeSampleTraces(dim: number, rng: Rng) {
+  const dirs = projectionDirections(dim, 8, () => rng.normal());
+  const phiTraces = dirs.map(() => [] as number[]);
+  const spread: number[] = [];
+  return {
+    record(phi: ArrayLike<number>, thetaSpreadNow: number) {
+      dirs.forEach((d, i) => phiTraces[i].push(project(phi, d)));
+      spread.push(thetaSpreadNow);
+    },
+    summary(): Pick<ChainDiagnostics, 'thetaSpread' | 'essPhiMin' | 'essPhiMedian' | 'essSpread'> {
+      const ess = phiTraces.map(effectiveSampleSize).sort((a, b) => a - b);
+      return {
+        thetaSpread: spread.reduce((s, v) => s + v, 0) / Math.max(1, spread.length),
+        essPhiMin: ess[0] ?? 0, essPhiMedian: ess[ess.length >> 1] ?? 0, essSpread: effectiveSampleSize(spread),
+      };
+    },
+  };
+}
+
+/** Component facts of a (pruned) prior. */
+function componentDiagnostics(params: MixtureParams, asked: number, sigma2: number): Pick<ChainDiagnostics, 'componentsAsked' | 'componentsLive' | 'weights' | 'separation' | 'varianceOverSigma2'> {
+  const sep = componentSeparation(params.means, params.variances, sigma2);
+  let v = 0, count = 0;
+  for (const row of params.variances) for (let j = 0; j < row.length; j++) { v += row[j]; count++; }
+  return {
+    componentsAsked: asked, componentsLive: params.weights.length, weights: Array.from(params.weights),
+    separation: Number.isFinite(sep) ? sep : null, varianceOverSigma2: v / Math.max(1, count) / sigma2,
+  };
 }
 
 /** Runs LiFT meta-training from the caller's initial θ_i (A0 / B = 0, or warm-started). */
@@ -127,10 +189,14 @@ export function* liftChain(
 function* trainSingle(
   tasks: readonly TaskLikelihood[], initThetas: readonly Float32Array[], cfg: LiftConfig, rng: Rng,
 ): Generator<LiftProgress, LiftResult> {
-  const emOpts = emOptions(cfg, tasks.length, cfg.em?.K ?? 1);
+  const K = cfg.em?.K ?? 1;
+  const emOpts = emOptions(cfg, tasks.length, K);
+  const initCount = cfg.emInitSamples ?? Math.max(20, 5 * K);
   const tracker = makeTracker(cfg);
   let state = initSgldGibbs(initThetas, cfg);
+  const traces = makeSampleTraces(state.phi.length, rng.fork('diagnostics'));
   let em: OnlineEmState | null = null;
+  const buffer: Float32Array[] = [];
   let kept = 0, rejected = 0;
   const chain = rng.fork('sgld-gibbs'), emRng = rng.fork('online-em');
   for (let t = 1; t <= cfg.steps; t++) {
@@ -138,20 +204,38 @@ function* trainSingle(
     state = out.state;
     rejected += out.info.rejected;
     if (out.info.kept) {
-      em = em ? updateOnlineEm(em, state.phi, emStepSize(em.t, emOpts)) : initOnlineEm(state.phi, emOpts, emRng);
+      if (em) em = updateOnlineEm(em, state.phi, emStepSize(em.t, emOpts));
+      else {
+        buffer.push(state.phi);
+        if (buffer.length >= initCount) em = initOnlineEmFromSamples(buffer.splice(0), emOpts, emRng);
+      }
+      traces.record(state.phi, thetaSpread(state.thetas, state.phi));
       kept++;
     }
     const point = tracker.record(t, out.info.logLik, out.info.stepSize, kept, norm(state.phi));
     if (point) yield point;
   }
-  const params = em!.params;
+  if (!em) em = initOnlineEmFromSamples(buffer.length > 0 ? buffer : [state.phi], emOpts, emRng);
+  const params = pruneMixture(em.params, cfg.pruneWeight ?? 0.01).params;
   return {
     prior: {
       weights: params.weights, means: params.means, variances: params.variances,
       sigma2: cfg.sigma2, beta2: cfg.beta2, dim: state.phi.length,
     },
     thetas: state.thetas.slice(),
-    diagnostics: { steps: cfg.steps, kept, logLikTrace: tracker.logLikTrace, phiNormTrace: tracker.phiNormTrace, rejected },
+    diagnostics: {
+      steps: cfg.steps, kept, logLikTrace: tracker.logLikTrace, phiNormTrace: tracker.phiNormTrace, rejected,
+      chain: chainDiagnostics(traces, params, K, cfg, state.phi.length),
+    },
+  };
+}
+
+function chainDiagnostics(
+  traces: ReturnType<typeof makeSampleTraces>, params: MixtureParams, asked: number, cfg: LiftConfig, dim: number,
+): ChainDiagnostics {
+  return {
+    ...traces.summary(), expectedSpread: Math.sqrt(dim * cfg.sigma2),
+    ...componentDiagnostics(params, asked, cfg.sigma2), temperature: cfg.temperature ?? 1,
   };
 }
 
@@ -164,6 +248,7 @@ function* trainMixture(
   const emOpts = emOptions(cfg, n, 1);
   const tracker = makeTracker(cfg);
   let state: MixtureGibbsState = initMixtureGibbs(initThetas, mopts, rng.fork('mixture-init'));
+  const traces = makeSampleTraces(initThetas[0].length, rng.fork('diagnostics'));
   const moments: (OnlineEmState | null)[] = Array.from({ length: K }, () => null);
   const share = new Float64Array(K);
   let kept = 0;
@@ -175,22 +260,25 @@ function* trainMixture(
       kept++;
       for (let k = 0; k < K; k++) {
         const m = moments[k];
-        moments[k] = m ? updateOnlineEm(m, state.phis[k], emStepSize(m.t, emOpts)) : initOnlineEm(state.phis[k], emOpts, emRng);
+        moments[k] = m ? updateOnlineEm(m, state.phis[k], emStepSize(m.t, emOpts)) : initOnlineEmFromSamples([state.phis[k]], emOpts, emRng);
         share[k] += ((state.counts[k] + concentration / K) / (n + concentration) - share[k]) / kept;
       }
+      // θ_i around their own cluster's φ
+      let sq = 0;
+      state.thetas.forEach((th, i) => { const phi = state.phis[state.z[i]]; for (let j = 0; j < th.length; j++) sq += (th[j] - phi[j]) ** 2; });
+      traces.record(state.phis[0], Math.sqrt(sq / n));
     }
     const point = tracker.record(t, out.info.logLik, out.info.stepSize, kept, state.phis.reduce((s, p) => s + norm(p), 0) / K);
     if (point) yield point;
   }
+  const full: MixtureParams = { weights: share, means: moments.map((m) => m!.params.means[0]), variances: moments.map((m) => m!.params.variances[0]) };
+  const params = pruneMixture(full, cfg.pruneWeight ?? 0.01).params;
   return {
-    prior: {
-      weights: share, means: moments.map((m) => m!.params.means[0]), variances: moments.map((m) => m!.params.variances[0]),
-      sigma2: cfg.sigma2, beta2: cfg.beta2, dim: state.phis[0].length,
-    },
+    prior: { ...params, sigma2: cfg.sigma2, beta2: cfg.beta2, dim: state.phis[0].length },
     thetas: state.thetas.slice(),
     diagnostics: {
       steps: cfg.steps, kept, logLikTrace: tracker.logLikTrace, phiNormTrace: tracker.phiNormTrace, rejected: 0,
-      clusterCounts: Array.from(state.counts),
+      clusterCounts: Array.from(state.counts), chain: chainDiagnostics(traces, params, K, cfg, state.phis[0].length),
     },
   };
 }

@@ -7,6 +7,7 @@
  * followed by an mStep, so no samples are stored. `batchEm` is the offline reference.
  */
 import { check } from './errors.ts';
+import { kMeans } from './cluster-math.ts';
 import { logSumExp } from './linalg.ts';
 import type { Rng } from './rng.ts';
 
@@ -53,8 +54,8 @@ export function eStep(params: MixtureParams, x: ArrayLike<number>): { logProbNor
   return { logProbNorm, logResp: weighted };
 }
 
-/** M-step from sufficient statistics. */
-export function mStep(stats: SufficientStats, regVar: number): MixtureParams & { nk: Float64Array } {
+/** M-step from sufficient statistics; variances are floored at `varFloor` (then regVar added). */
+export function mStep(stats: SufficientStats, regVar: number, varFloor = 0): MixtureParams & { nk: Float64Array } {
   const K = stats.nk.length;
   const nk = Float64Array.from(stats.nk, (v) => v + 10 * EPS);
   let total = 0;
@@ -64,7 +65,7 @@ export function mStep(stats: SufficientStats, regVar: number): MixtureParams & {
   for (let k = 0; k < K; k++) {
     const mu = Float32Array.from(stats.sx[k], (s) => s / nk[k]);
     means.push(mu);
-    variances.push(Float32Array.from(stats.sxx[k], (s, j) => Math.max(s / nk[k] - mu[j] * mu[j], 0) + regVar));
+    variances.push(Float32Array.from(stats.sxx[k], (s, j) => Math.max(s / nk[k] - mu[j] * mu[j], varFloor) + regVar));
   }
   return { weights: Float64Array.from(nk, (v) => v / total), means, variances, nk };
 }
@@ -80,6 +81,8 @@ export interface OnlineEmOptions {
   /** ρ_t = (t + t0)^−κ, κ ∈ (0.5, 1] (defaults κ = 0.6, t0 = 2). */
   readonly kappa?: number;
   readonly t0?: number;
+  /** Lower bound of every variance (default 0): keeps a component from shrinking onto one sample. */
+  readonly varFloor?: number;
 }
 
 export interface OnlineEmState {
@@ -88,6 +91,7 @@ export interface OnlineEmState {
   readonly stats: SufficientStats;
   readonly params: MixtureParams;
   readonly regVar: number;
+  readonly varFloor: number;
 }
 
 /** ρ_t = (t + t0)^−κ. */
@@ -111,7 +115,49 @@ export function initOnlineEm(first: ArrayLike<number>, opts: OnlineEmOptions, rn
     sxx.push(Float64Array.from(mu, (m) => nk[k] * (v0 + m * m)));
   }
   const stats = { nk, sx, sxx };
-  return { t: 1, stats, params: mStep(stats, 0), regVar };
+  return { t: 1, stats, params: mStep(stats, 0), regVar, varFloor: opts.varFloor ?? 0 };
+}
+
+/**
+ * Initialise from the first samples (rows of X [n, D]): k-means with k-means++ seeds puts every
+ * component where samples lie (components started away from the data die), and each cluster's
+ * share, mean and variance (floored) become the starting statistics. K is capped at n.
+ */
+export function initOnlineEmFromSamples(samples: readonly ArrayLike<number>[], opts: OnlineEmOptions, rng: Rng): OnlineEmState {
+  const n = samples.length;
+  check(n >= 1, () => 'online EM: expected at least one sample to initialise from');
+  const D = samples[0].length;
+  const K = Math.min(opts.K, n);
+  const X = new Float64Array(n * D);
+  samples.forEach((x, i) => { for (let j = 0; j < D; j++) X[i * D + j] = x[j]; });
+  const labels = K > 1 ? kMeans(X, n, D, K, rng.fork('kmeans'), { restarts: 3 }).labels : new Int32Array(n);
+  const nk = new Float64Array(K);
+  const sx = Array.from({ length: K }, () => new Float64Array(D));
+  const sxx = Array.from({ length: K }, () => new Float64Array(D));
+  for (let i = 0; i < n; i++) {
+    const k = labels[i];
+    nk[k] += 1 / n;
+    for (let j = 0; j < D; j++) { sx[k][j] += X[i * D + j] / n; sxx[k][j] += (X[i * D + j] ** 2) / n; }
+  }
+  const stats = { nk, sx, sxx };
+  const regVar = opts.regVar ?? 1e-6, varFloor = opts.varFloor ?? 0;
+  return { t: n, stats, params: mStep(stats, regVar, varFloor), regVar, varFloor };
+}
+
+/** Drops components with weight below `minWeight` (the heaviest always stays) and renormalises. */
+export function pruneMixture(params: MixtureParams, minWeight: number): { params: MixtureParams; kept: number[] } {
+  let heaviest = 0;
+  params.weights.forEach((w, k) => { if (w > params.weights[heaviest]) heaviest = k; });
+  const kept = Array.from(params.weights, (w, k) => k).filter((k) => k === heaviest || params.weights[k] >= minWeight);
+  const total = kept.reduce((s, k) => s + params.weights[k], 0);
+  return {
+    params: {
+      weights: Float64Array.from(kept, (k) => params.weights[k] / total),
+      means: kept.map((k) => params.means[k]),
+      variances: kept.map((k) => params.variances[k]),
+    },
+    kept,
+  };
 }
 
 /** One stochastic-approximation EM update with step ρ; returns a new state. */
@@ -130,7 +176,7 @@ export function updateOnlineEm(state: OnlineEmState, sample: ArrayLike<number>, 
     sxx.push(Float64Array.from(b, (s, j) => (1 - rho) * s + rho * r * sample[j] * sample[j]));
   }
   const stats = { nk, sx, sxx };
-  return { t: state.t + 1, stats, params: mStep(stats, state.regVar), regVar: state.regVar };
+  return { ...state, t: state.t + 1, stats, params: mStep(stats, state.regVar, state.varFloor) };
 }
 
 /** Batch EM on stored samples (reference for tests and small offline fits). */

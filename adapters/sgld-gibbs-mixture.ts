@@ -3,11 +3,11 @@
  *   φ_k ~ N(0, β²I),   z_i ~ Cat(π) with π ~ Dirichlet(α0/K) integrated out,   θ_i | z_i=k ~ N(φ_k, σ²I).
  * Per step, for the active task a: Gibbs-draw z_a from
  *   p(z_a = k | ·) ∝ (n_k^{−a} + α0/K)·N(θ_a; φ_k, σ²I),
- * then Langevin-update every φ_k with its cached J_k = (S_k − n_k φ_k)/σ², then θ_a with φ_{z_a},
+ * then draw every φ_k exactly from its Gaussian conditional (cached S_k), then θ_a with φ_{z_a},
  * then swap θ_a in S_{z_a}. Cost per step O(K·dim), independent of the number of tasks.
  */
 import { check } from './errors.ts';
-import { isFiniteVec, langevinStep } from './diffusions.ts';
+import { isFiniteVec, langevinStep, ouLangevinStep } from './diffusions.ts';
 import { logSumExp } from './linalg.ts';
 import type { Rng } from './rng.ts';
 import { isKeptStep, type SgldGibbsOptions, type TaskLikelihood } from './sgld-gibbs.ts';
@@ -88,7 +88,7 @@ export function stepMixtureGibbs(
   const t = state.t + 1;
   const a = rng.fork(`select/${t}`).int(state.thetas.length);
   const T = opts.temperature ?? 1;
-  const eta = opts.stepSize(t), etaPhi = (opts.phiStepSize ?? opts.stepSize)(t);
+  const eta = opts.stepSize(t);
   // z_a | θ_a, φ, z_{−a}
   const z = Int32Array.from(state.z);
   const counts = Int32Array.from(state.counts);
@@ -101,18 +101,19 @@ export function stepMixtureGibbs(
     sums[k] = Float64Array.from(sums[k], (s, j) => s + theta0[j]);
     counts[from]--; counts[k]++; z[a] = k;
   }
-  // φ_k | θ, z  (Langevin, with J_k)
+  // φ_k | θ, z: the exact conjugate draw N(v_k·S_k/σ², v_k·T), v_k = 1/(n_k/σ² + 1/β²)
   const phiRng = rng.fork(`phi/${t}`);
-  const phis = state.phis.map((phi, c) => {
-    const g = Float64Array.from(phi, (p, j) => -p / opts.beta2 + (sums[c][j] - counts[c] * p) / opts.sigma2);
-    const next = langevinStep(phi, g, etaPhi, T, phiRng);
-    return isFiniteVec(next) ? next : phi;
+  const phis = state.phis.map((_, c) => {
+    const v = 1 / (counts[c] / opts.sigma2 + 1 / opts.beta2);
+    const sd = Math.sqrt(v * T);
+    return Float32Array.from(sums[c], (sum) => (v * sum) / opts.sigma2 + sd * phiRng.normal());
   });
   // θ_a | φ_{z_a}, D_a
   const lik = tasks[a].gradLogLik(theta0, rng.fork(`data/${t}`));
   const phi = phis[k];
-  const g = Float64Array.from(theta0, (th, j) => -(th - phi[j]) / opts.sigma2 + tasks[a].size * lik.grad[j]);
-  const next = langevinStep(theta0, g, eta, T, rng.fork(`theta/${t}`));
+  const next = opts.thetaIntegrator === 'euler'
+    ? langevinStep(theta0, Float64Array.from(theta0, (th, j) => -(th - phi[j]) / opts.sigma2 + tasks[a].size * lik.grad[j]), eta, T, rng.fork(`theta/${t}`))
+    : ouLangevinStep(theta0, phi, opts.sigma2, Float64Array.from(lik.grad, (v) => tasks[a].size * v), eta, T, rng.fork(`theta/${t}`));
   const thetas = state.thetas.slice();
   if (isFiniteVec(next)) {
     sums[k] = Float64Array.from(sums[k], (s, j) => s + next[j] - theta0[j]);

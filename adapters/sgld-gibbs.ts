@@ -16,7 +16,7 @@
  */
 import { check } from './errors.ts';
 import {
-  initRmsProp, isFiniteVec, langevinStep, rmsPropPreconditioner, updateRmsProp,
+  initRmsProp, isFiniteVec, langevinStep, ouLangevinStep, rmsPropPreconditioner, updateRmsProp,
   type RmsPropState, type Schedule,
 } from './diffusions.ts';
 import type { Vec } from './linalg.ts';
@@ -45,8 +45,13 @@ export interface SgldGibbsOptions {
   readonly tasksPerStep?: number;
   /** pSGLD: RMSprop-preconditioned updates (default off). */
   readonly preconditioning?: { readonly decay: number; readonly lambda: number } | null;
-  /** 'langevin' (paper) or 'gibbs' — exact conjugate draw of φ | θ (ablation). */
+  /** 'gibbs' (default): exact conjugate draw of φ | θ; 'langevin': the paper's step (ablation). */
   readonly phiUpdate?: 'langevin' | 'gibbs';
+  /**
+   * θ-update integrator: 'exponential' (default; exact for the Gaussian prior part, so any η keeps
+   * the θ_i spread around φ) or 'euler' (the plain Langevin step, stable only for η ≪ σ²).
+   */
+  readonly thetaIntegrator?: 'exponential' | 'euler';
   /** Use the cached J in the φ-gradient (default true); see the file comment. */
   readonly useJ?: boolean;
   /** Steps before samples are kept (default 0). */
@@ -143,7 +148,7 @@ function drawPhiGibbs(state: SgldGibbsState, opts: SgldGibbsOptions, rng: Rng): 
 function updatePhi(
   state: SgldGibbsState, active: readonly number[], opts: SgldGibbsOptions, eta: number, rng: Rng,
 ): { phi: Float32Array; precond: RmsPropState | null; gradNorm: number } {
-  if (opts.phiUpdate === 'gibbs') return { phi: drawPhiGibbs(state, opts, rng), precond: state.precond?.phi ?? null, gradNorm: 0 };
+  if ((opts.phiUpdate ?? 'gibbs') === 'gibbs') return { phi: drawPhiGibbs(state, opts, rng), precond: state.precond?.phi ?? null, gradNorm: 0 };
   const g = phiGradient(state, active, opts);
   const T = opts.temperature ?? 1;
   let precond: RmsPropState | null = null;
@@ -195,7 +200,9 @@ export function stepSgldGibbs(
       precondThetas[a] = updateRmsProp(precondThetas[a], g, opts.preconditioning.decay);
       G = rmsPropPreconditioner(precondThetas[a], opts.preconditioning.lambda);
     }
-    const next = langevinStep(old, g, eta, T, keys.theta, G);
+    const next = G || opts.thetaIntegrator === 'euler'
+      ? langevinStep(old, g, eta, T, keys.theta, G)
+      : ouLangevinStep(old, phi, opts.sigma2, Float64Array.from(lik.grad, (v) => tasks[a].size * v), eta, T, keys.theta);
     if (!isFiniteVec(next)) { rejected++; continue; }
     for (let j = 0; j < next.length; j++) sumTheta[j] += next[j] - old[j];
     thetas[a] = next;

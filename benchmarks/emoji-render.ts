@@ -54,7 +54,8 @@ export function readEmojiTable(): EmojiEntry[] {
 
 function sheetRenderings(entries: readonly EmojiEntry[], style: 'google' | 'twitter'): EmojiRendering[] {
   const sheetPath = join(packageDir('emoji-datasource'), 'img', style, 'sheets', `${EMOJI_SIZE}.png`);
-  const sheet = decodeImage(readFileSync(sheetPath));
+  // A sprite sheet from the package (2108x2108), trusted: beyond the limits for request images.
+  const sheet = decodeImage(readFileSync(sheetPath), { maxSide: 8192, maxPixels: 8192 * 8192 });
   const flag = style === 'google' ? 'has_img_google' : 'has_img_twitter';
   return entries
     .filter((e) => e[flag])

@@ -16,7 +16,7 @@ import { ValidationError, describeValue } from './errors.ts';
 import { loraTensorLayout } from './lora-layout.ts';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from './safetensors.ts';
 import type { Adapter, AdapterInput, BaseModel, JsonObject } from './types.ts';
-import { requireFinite, requireInt, requireLabels, requireString } from './validate.ts';
+import { requireFinite, requireInt, requireJsonDepth, requireLabels, requireString } from './validate.ts';
 
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -87,6 +87,8 @@ export interface PeftImportOptions {
   readonly labels?: readonly string[];
   readonly method?: string;
   readonly taskId?: string | null;
+  /** Largest accepted rank (default 4096); the server passes its configured cap. */
+  readonly maxRank?: number;
 }
 
 function fail(message: string): never {
@@ -100,6 +102,7 @@ function parseConfig(bytes: Uint8Array | undefined): Record<string, unknown> {
     fail(`${PEFT_CONFIG_FILE} is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) fail(`${PEFT_CONFIG_FILE}: expected a JSON object`);
+  requireJsonDepth(config, PEFT_CONFIG_FILE);
   return config as Record<string, unknown>;
 }
 
@@ -163,7 +166,7 @@ const asObject = (v: unknown): JsonObject | undefined =>
 export function importPeft(files: Readonly<Record<string, Uint8Array | undefined>>, baseModel: BaseModel, options: PeftImportOptions = {}): AdapterInput {
   const config = parseConfig(files[PEFT_CONFIG_FILE]);
   checkConfig(config, baseModel);
-  const rank = requireInt(config.r, 'adapter_config.json r', 1, 4096);
+  const rank = requireInt(config.r, 'adapter_config.json r', 1, options.maxRank ?? 4096);
   const alpha = requireFinite(config.lora_alpha, 'adapter_config.json lora_alpha', { positive: true });
   const meta = asObject(config[LIFT_METADATA_KEY]) ?? {};
   if (meta.base_model_sha256 !== undefined && meta.base_model_sha256 !== baseModel.sha256) {

@@ -78,6 +78,23 @@ export function requireFloat32(value: unknown, field: string, length?: number): 
   return value;
 }
 
+/** Deepest accepted nesting of objects and arrays in client JSON (metadata, configs, bodies). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Throws a ValidationError when `value` nests objects/arrays deeper than `max`. Walks with an
+ * explicit stack: recursive validation or JSON.stringify of 5,000 levels overflows the call stack.
+ */
+export function requireJsonDepth(value: unknown, field: string, max = MAX_JSON_DEPTH): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) throw new ValidationError(`${field}: expected JSON nested at most ${max} levels deep, got deeper`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+}
+
 /**
  * A plain JSON object (nested plain objects, arrays, strings, finite numbers, booleans, null).
  * Returns its JSON text. Rejecting non-JSON values here means what is stored reads back equal.
@@ -85,6 +102,7 @@ export function requireFloat32(value: unknown, field: string, length?: number): 
 export function toJsonText(value: unknown, field: string): string {
   if (value === undefined) return '{}';
   if (!isPlainObject(value)) throw new ValidationError(`${field}: expected a JSON object, got ${describeValue(value)}`);
+  requireJsonDepth(value, field);
   checkJson(value, field);
   return JSON.stringify(value);
 }
@@ -124,9 +142,9 @@ export function decodePageToken<T>(token: string | undefined, check: (cursor: un
   try {
     cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw new ValidationError(`pageToken: expected a token returned by a previous page, got ${describeValue(token)}`);
+    throw new ValidationError(`page_token: expected a token returned by a previous page, got ${describeValue(token)}`);
   }
-  if (!check(cursor)) throw new ValidationError(`pageToken: expected a token returned by a previous page, got ${describeValue(token)}`);
+  if (!check(cursor)) throw new ValidationError(`page_token: expected a token returned by a previous page, got ${describeValue(token)}`);
   return cursor;
 }
 

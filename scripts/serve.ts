@@ -1,6 +1,6 @@
 /**
  * Starts the inference server with configuration from flags and environment variables
- * (see docs/api.md). Usage: npx tsx scripts/serve.ts [--port 8080] [--registry data/registry.sqlite] …
+ * (see docs/api.md). Usage: npm run serve -- [--port 8080] [--registry data/registry.sqlite] …
  * Assumes the backbones are built (npm run build:models); `npm start` also trains a default prior.
  */
 import { startServer } from '../server/start.ts';

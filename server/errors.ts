@@ -14,6 +14,7 @@ export const HTTP_ERROR_CODES = {
   tooLarge: 'PAYLOAD_TOO_LARGE',
   malformedJson: 'MALFORMED_REQUEST',
   unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  notAcceptable: 'NOT_ACCEPTABLE',
   routeNotFound: 'ENDPOINT_NOT_FOUND',
   unavailable: 'SERVICE_UNAVAILABLE',
   internal: 'INTERNAL_ERROR',
@@ -28,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [HTTP_ERROR_CODES.tooLarge]: 413,
   [HTTP_ERROR_CODES.malformedJson]: 400,
   [HTTP_ERROR_CODES.unsupportedMediaType]: 415,
+  [HTTP_ERROR_CODES.notAcceptable]: 406,
   [HTTP_ERROR_CODES.routeNotFound]: 404,
   [HTTP_ERROR_CODES.unavailable]: 503,
 };
@@ -44,16 +46,30 @@ export function statusOf(code: string): number | undefined {
   return STATUS_BY_CODE[code];
 }
 
-/** body-parser's own errors (size, JSON syntax, charset) -> our codes. */
-function fromBodyParser(err: { type?: unknown; limit?: unknown; message: string }): HttpError | null {
+interface LibraryError { type?: unknown; limit?: unknown; status?: unknown; statusCode?: unknown; message: string }
+
+/**
+ * Errors from express and body-parser that carry their own 4xx status -> our codes: body size,
+ * JSON syntax, charset and Content-Encoding (unsupported, or a body that does not inflate), a
+ * path parameter with a bad % escape. Their messages are safe to show (`expose`).
+ */
+function fromLibrary(err: LibraryError): HttpError | null {
   if (err.type === 'entity.too.large') return new HttpError(HTTP_ERROR_CODES.tooLarge, `request body: expected at most ${String(err.limit)} bytes, got more`);
   if (err.type === 'entity.parse.failed') return new HttpError(HTTP_ERROR_CODES.malformedJson, `request body: malformed JSON (${err.message})`);
   if (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported') return new HttpError(HTTP_ERROR_CODES.unsupportedMediaType, `request body: ${err.message}`);
+  if (err instanceof URIError) return new HttpError(HTTP_ERROR_CODES.malformedJson, `path: expected valid percent-encoding, got a bad escape (${err.message})`);
+  const status = typeof err.status === 'number' ? err.status : err.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const what = typeof err.type === 'string' && err.type.startsWith('entity.') ? 'request body' : 'request';
+    return status === 413
+      ? new HttpError(HTTP_ERROR_CODES.tooLarge, `${what}: ${err.message}`)
+      : new HttpError(HTTP_ERROR_CODES.malformedJson, `${what}: ${err.message} (expected a body matching its Content-Type and Content-Encoding)`);
+  }
   return null;
 }
 
 export const errorMiddleware: ErrorRequestHandler = (err, req, res, _next) => {
-  const known = err instanceof Error ? (fromBodyParser(err as never) ?? err) : err;
+  const known = err instanceof Error ? (fromLibrary(err as never) ?? err) : err;
   const code = known instanceof Error && 'code' in known && typeof known.code === 'string' ? known.code : undefined;
   const status = code !== undefined ? statusOf(code) : undefined;
   if (status !== undefined && code !== undefined) {

@@ -66,7 +66,23 @@ export function formatPrior(p: PriorSummary): Json<typeof R.PriorJson> {
   return {
     id: p.id, name: p.name, version: p.version, content_hash: p.contentHash, base_model_sha256: p.baseModelSha,
     k: p.k, d: p.d, sigma2: p.sigma2, beta2: p.beta2, training_task_ids: [...p.trainingTaskIds], config: p.config,
-    seed: p.seed, created_ms: p.createdMs,
+    seed: p.seed, created_ms: p.createdMs, diagnostics: formatPriorDiagnostics(p.config.diagnostics),
+  };
+}
+
+const finite = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** The chain / mixture diagnostics training stored in the prior's config, snake_case; null when absent. */
+function formatPriorDiagnostics(d: unknown): Json<typeof R.PriorJson>['diagnostics'] {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return null;
+  const o = d as Record<string, unknown>;
+  return {
+    theta_spread: finite(o.thetaSpread), expected_spread: finite(o.expectedSpread),
+    ess_phi_min: finite(o.essPhiMin), ess_phi_median: finite(o.essPhiMedian), ess_spread: finite(o.essSpread),
+    components_asked: finite(o.componentsAsked), components_live: finite(o.componentsLive),
+    weights: Array.isArray(o.weights) ? o.weights.map(finite) : [],
+    separation: typeof o.separation === 'number' ? o.separation : null,
+    variance_over_sigma2: finite(o.varianceOverSigma2), temperature: finite(o.temperature),
   };
 }
 

@@ -8,6 +8,8 @@ import type { RequestHandler } from 'express';
 import client from 'prom-client';
 import type { RuntimeObserver } from '../service/runtime.ts';
 
+const REDUNDANT_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** Counts per adapter id; top N get their own label at scrape time. */
 class TopAdapters {
   private readonly counts = new Map<string, number>();
@@ -67,7 +69,11 @@ export class Metrics implements RuntimeObserver {
         for (const [adapter, n] of top.snapshot()) this.inc({ adapter }, n);
       },
     });
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'lift_process_' });
+    // Default names (process_*, nodejs_*), which stock Node.js dashboards and alerts expect.
+    client.collectDefaultMetrics({ register: this.registry });
+    // Except three gauges named like counters (prom-client issue #283), which promtool rejects;
+    // each is the sum over `type` of the gauge of the same name without `_total`.
+    for (const name of REDUNDANT_TOTAL_GAUGES) this.registry.removeSingleMetric(name);
   }
 
   /** Times every request; the label is the matched route template (or 'unmatched'). */

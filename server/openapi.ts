@@ -1,7 +1,8 @@
 /**
  * /openapi.json, generated from the route table by zod-openapi: paths, operation ids, request
  * parameters and bodies, and responses per status all come from the routes' own schemas. The
- * errors every route can meet by its nature (401 without the key, 413/415 for bodies) are added
+ * errors every route can meet by its nature (406 for an Accept header that rules out the response
+ * type, 401 without the key, 413/415 for bodies) are added
  * here, so no route has to repeat them. docs/api.md is the prose companion.
  */
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
@@ -9,6 +10,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { ErrorBody } from './responses.ts';
 import type { ResponseSpec, Route } from './route.ts';
 import { ROUTES } from './route-table.ts';
+import { mediaTypes, successTypes } from './router.ts';
 
 const TAGS = [
   { name: 'tasks', description: 'Few-shot tasks and their examples' },
@@ -23,7 +25,9 @@ const errorResponse = (description: string): ResponseSpec => ({ description, sch
 /** The 4xx a route meets by its nature, beside those it documents itself. */
 function implicitErrors(route: Route): Record<number, ResponseSpec> {
   const { request = {} } = route;
-  const out: Record<number, ResponseSpec> = {};
+  const out: Record<number, ResponseSpec> = {
+    406: errorResponse(`the Accept header rules out ${successTypes(route).join(' and ')}`),
+  };
   if (request.params || request.query || request.body) out[400] = errorResponse('invalid input; the message names the field');
   if (!route.public) out[401] = errorResponse('missing or wrong API key (when the server has one)');
   if (request.body) {
@@ -50,8 +54,7 @@ function operation(route: Route): ZodOpenApiOperationObject {
     } : {}),
     responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)).map(([status, r]) => [status, {
       description: r.description,
-      ...(r.schema ? { content: { [r.type ?? 'application/json']: { schema: r.schema } } }
-        : r.type ? { content: { [r.type]: { schema: { type: 'string' } } } } : {}),
+      ...(r.schema || r.type ? { content: Object.fromEntries(mediaTypes(r).map((t) => [t, { schema: r.schema ?? { type: 'string' } }])) } : {}),
     }])),
   } as ZodOpenApiOperationObject;
 }

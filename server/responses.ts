@@ -69,6 +69,15 @@ export const PriorJson = z.object({
   id: z.string(), name: z.string(), version: z.number().int(), content_hash: sha256, base_model_sha256: sha256,
   k: z.number().int(), d: z.number().int(), sigma2: z.number(), beta2: z.number(),
   training_task_ids: z.array(z.string()), config: json, seed: z.number().int(), created_ms: ms,
+  diagnostics: z.object({
+    theta_spread: z.number().describe('√(mean_i ‖θ_i − φ‖²) over kept samples'),
+    expected_spread: z.number().describe('√(D·σ²), what the model expects in directions the data does not pin down'),
+    ess_phi_min: z.number().describe('effective sample size of φ (min over 8 random projections)'),
+    ess_phi_median: z.number(), ess_spread: z.number().describe('effective sample size of the θ_i spread trace'),
+    components_asked: z.number().int(), components_live: z.number().int().describe('mixture components left after pruning'),
+    weights: z.array(z.number()), separation: z.number().nullable().describe('smallest distance between component means in units of the prior spread'),
+    variance_over_sigma2: z.number().describe('mean component variance s_k over σ²'), temperature: z.number(),
+  }).nullable().describe('what training measured about its chain and mixture (null for priors stored before these were kept)'),
 }).meta({ id: 'Prior' });
 export const PriorPage = page(PriorJson);
 

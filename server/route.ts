@@ -25,8 +25,8 @@ export interface ResponseSpec {
   readonly description: string;
   /** Omitted: no body (204), or a body the `type` describes (e.g. raw bytes). */
   readonly schema?: z.ZodType;
-  /** Media type of the body; default application/json. */
-  readonly type?: string;
+  /** Media type of the body, or the types the handler chooses among; default application/json. */
+  readonly type?: string | readonly [string, ...string[]];
 }
 
 type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;

@@ -1,6 +1,6 @@
 /**
- * The route table -> express routing. Each route becomes one chain: API key (unless public),
- * body parsing for the media types it declares (415 for any other), validation of params, query
+ * The route table -> express routing. Each route becomes one chain: content negotiation (406
+ * when the Accept header rules out the route's response type), API key (unless public), body parsing for the media types it declares (415 for any other), validation of params, query
  * and body by their schemas (400 naming the field), the handler, and the reply. Under the test
  * runner every reply is also checked against the schema documented for its status, so the
  * OpenAPI document cannot drift from what the server sends.
@@ -8,10 +8,11 @@
 import express, { type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { ValidationError } from '../registry/errors.ts';
+import { requireJsonDepth } from '../registry/validate.ts';
 import { requireApiKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { HTTP_ERROR_CODES, HttpError } from './errors.ts';
-import type { BodyContent, Reply, Route } from './route.ts';
+import type { BodyContent, Reply, ResponseSpec, Route } from './route.ts';
 import { formatIssues } from './validate.ts';
 
 const CHECK_RESPONSES = process.env.NODE_TEST_CONTEXT !== undefined;
@@ -40,11 +41,34 @@ function bodyParsers(content: BodyContent, limit: number): RequestHandler[] {
     next(new HttpError(HTTP_ERROR_CODES.unsupportedMediaType,
       `request body: expected Content-Type ${types.join(' or ')}, got ${req.get('content-type') ?? 'none'}`));
   };
+  // Deeply nested JSON would overflow the stack of schema validation; refuse it first.
+  const shallow: RequestHandler = (req, _res, next) => {
+    if (typeof req.body === 'object') requireJsonDepth(req.body, 'request body');
+    next();
+  };
   return [
     accepts,
-    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit })] : []),
+    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit }), shallow] : []),
     ...(textTypes.length ? [express.text({ type: textTypes, limit })] : []),
   ];
+}
+
+/** A response's media types; JSON unless it says otherwise. */
+export const mediaTypes = (r: ResponseSpec): readonly string[] => (r.type === undefined ? ['application/json'] : typeof r.type === 'string' ? [r.type] : r.type);
+
+/** The media types of the route's success responses. */
+export function successTypes(route: Route): string[] {
+  const types = Object.entries(route.responses).filter(([status]) => status.startsWith('2')).flatMap(([, r]) => mediaTypes(r));
+  return [...new Set(types.length ? types : ['application/json'])];
+}
+
+/** 406 when the request's Accept header rules out every type the route answers with. */
+function acceptable(route: Route): RequestHandler {
+  const types = successTypes(route);
+  return (req, _res, next) => {
+    if (req.headers.accept === undefined || req.accepts(types)) return next();
+    next(new HttpError(HTTP_ERROR_CODES.notAcceptable, `Accept: expected ${types.join(' or ')} to be acceptable, got '${req.headers.accept}'`));
+  };
 }
 
 function parsePart(part: 'params' | 'query' | 'body', schema: z.ZodType, value: unknown): unknown {
@@ -72,7 +96,8 @@ function send(res: Response, route: Route, reply: Reply): void {
   if (CHECK_RESPONSES) checkReply(route, reply);
   res.status(reply.status);
   if (reply.headers) res.set(reply.headers);
-  const type = route.responses[reply.status]?.type;
+  const spec = route.responses[reply.status];
+  const type = spec?.type === undefined ? undefined : mediaTypes(spec)[0];
   if (reply.body === undefined) res.end();
   else if (type === undefined || isJsonType(type)) res.json(reply.body);
   else {
@@ -93,6 +118,7 @@ function chain(route: Route, ctx: ServerContext): RequestHandler[] {
     if (reply !== undefined) send(res, route, reply);
   };
   return [
+    acceptable(route),
     ...(route.public ? [] : [requireApiKey(ctx.config.apiKey)]),
     ...(request.body ? bodyParsers(request.body, ctx.config.bodyLimitBytes) : []),
     handle,

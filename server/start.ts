@@ -1,27 +1,35 @@
 /**
  * Starting and stopping the server. `startServer(config)` opens the registry, loads the
- * backbones, listens, and returns a handle whose `close()` shuts down gracefully: stop accepting,
- * let in-flight requests finish (up to `shutdownTimeoutMs`), run any queued predictions, then
- * close the backbones and the registry. With `handleSignals`, SIGTERM/SIGINT trigger it.
+ * backbones, listens, and returns a handle whose `close()` shuts down gracefully: run any queued
+ * predictions, drain connections (server/drain.ts: `Connection: close`, 503 for late requests,
+ * idle sockets closed, in-flight requests finished up to `shutdownTimeoutMs`), cancel running
+ * jobs, then close the backbones and the registry. With `handleSignals`, SIGTERM/SIGINT trigger it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdapterResolver } from '../service/adapter-refs.ts';
 import { describeConfig, type ServerConfig } from '../service/config.ts';
-import { JOB_HANDLERS } from '../service/job-handlers.ts';
-import { InProcessJobRunner } from '../service/jobs.ts';
+import { openJobRunner } from '../service/job-runners.ts';
 import { Retriever } from '../service/retrieve.ts';
 import { Runtime } from '../service/runtime.ts';
 import { createApp } from './app.ts';
+import { ConnectionDrain } from './drain.ts';
 import type { ServerContext } from './context.ts';
 import { Metrics } from './metrics.ts';
 import { PredictBatcher } from './predict-batcher.ts';
+
+/** Time to read requests already on the wire to idle keep-alive sockets before closing them. */
+const DRAIN_SETTLE_MS = 250;
+/** How long cancelled jobs get to stop after the HTTP drain. */
+const JOB_STOP_MS = 2000;
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8080 */
   readonly url: string;
   readonly port: number;
   readonly context: ServerContext;
+  /** Requests whose response is not finished yet. */
+  inFlight(): number;
   /** Graceful shutdown; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -36,27 +44,28 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const log = options.log ?? ((m: string) => console.log(m));
   const metrics = new Metrics(config.metricsTopAdapters);
   const runtime = await Runtime.open(config, metrics);
+  const jobs = openJobRunner(runtime, config);
   const context: ServerContext = {
     runtime, metrics, config,
     resolver: new AdapterResolver(runtime.store),
     retriever: new Retriever(runtime),
     batcher: new PredictBatcher(runtime, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
-    jobs: new InProcessJobRunner(runtime, JOB_HANDLERS),
+    jobs: jobs.runner,
     state: { ready: false, shuttingDown: false },
   };
-  const server = http.createServer(createApp(context));
-  let inFlight = 0;
-  const idle: (() => void)[] = [];
-  server.on('request', (_req, res) => {
-    inFlight++;
-    res.once('close', () => { if (--inFlight === 0) idle.splice(0).forEach((f) => f()); });
-  });
+  const server = http.createServer({
+    requestTimeout: config.requestTimeoutMs, headersTimeout: config.headersTimeoutMs, keepAliveTimeout: config.keepAliveTimeoutMs,
+  }, createApp(context));
+  server.maxConnections = config.maxConnections;
+  const drain = new ConnectionDrain(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
     });
   } catch (err) {
+    await jobs.runner.close();
+    await jobs.close();
     await runtime.close();
     throw err;
   }
@@ -67,6 +76,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await runtime.load();
   } catch (err) {
     server.close();
+    await jobs.runner.close();
+    await jobs.close();
     await runtime.close();
     throw err;
   }
@@ -76,15 +87,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => closing ??= (async () => {
     context.state.shuttingDown = true;
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
     context.batcher.flush();
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
-    await Promise.race([drained, timeout]);
-    server.closeAllConnections();
-    await stopped;
-    await context.jobs.close();
+    const { abandoned } = await drain.drain({ settleMs: DRAIN_SETTLE_MS, deadlineMs: config.shutdownTimeoutMs });
+    if (abandoned > 0) log(`shutdown deadline: ${abandoned} request(s) still running were closed`);
+    // Running jobs are cancelled (their state says so); a job that ignores its signal is left behind.
+    await Promise.race([context.jobs.close(), new Promise((resolve) => setTimeout(resolve, JOB_STOP_MS).unref())]);
+    await jobs.close();
     await runtime.close();
     log('LiFT zoo stopped');
   })();
@@ -97,5 +105,5 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       });
     }
   }
-  return { url, port, context, close };
+  return { url, port, context, inFlight: () => drain.inFlight, close };
 }

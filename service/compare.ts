@@ -4,18 +4,20 @@
  * split, or examples supplied with the request. Nothing is stored. A method that cannot run (e.g.
  * LiFT before a prior exists) gets a row with its error instead of failing the whole table.
  */
-import { createRng } from '../adapters/rng.ts';
 import { accuracy, calibrationBins, expectedCalibrationError, negativeLogLikelihood } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
 import type { Example, JsonObject, RunRefs } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
-import { decodeInput } from './inputs.ts';
-import { createMethod, methodContext, methodName, type FitOptions, type MethodName } from './methods.ts';
+import { decodeInputs } from './inputs.ts';
+import type { ScoredQueryResult } from './fitter.ts';
+import { loadMetaArtifacts } from './meta-artifacts.ts';
+import { methodName, type FitOptions, type MethodName } from './methods.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
 import { recordRun } from './runs.ts';
 import type { ExampleBody } from './tasks.ts';
 import { exampleItems } from './tasks.ts';
 import type { Runtime } from './runtime.ts';
+import { checkWork, type WorkMode } from './work-bounds.ts';
 
 export interface CompareRequest {
   readonly methods: readonly string[];
@@ -52,6 +54,8 @@ export interface CompareHooks {
   readonly beforeMethod?: (index: number, total: number, method: string) => Promise<void>;
   /** The run already recording this comparison (a job's); without it the comparison records its own. */
   readonly runId?: string;
+  /** Inside a request (default) or as a job: which work bound applies (service/work-bounds.ts). */
+  readonly mode?: WorkMode;
 }
 
 export interface CompareResult {
@@ -78,30 +82,31 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
   const queryExamples = fromTask ? await runtime.store.listExamples(task.id, 'query') : req.query!;
   if (queryExamples.length === 0) throw new ValidationError(`query: task '${task.id}' has no query examples; supply labelled query examples in the request`);
   if (queryExamples.length > runtime.limits.maxInputs) throw new ValidationError(`query: expected at most ${runtime.limits.maxInputs} examples, got ${queryExamples.length}`);
+  checkWork(runtime.limits, { options: req.options, examples: support.labels.length + queryExamples.length, methods: names.length }, hooks.mode ?? 'inline');
   const labels = queryExamples.map((e, i) => {
     const y = task.labels.indexOf(e.label);
     if (y < 0) throw new ValidationError(`query[${i}].label: expected one of ${task.labels.join(', ')}, got '${e.label}'`);
     return y;
   });
   const items = fromTask
-    ? exampleItems(queryExamples as readonly Example[])
-    : req.query!.map((e, i) => decodeInput(e, task.modality, `query[${i}]`, runtime.limits.maxTextLength));
+    ? await exampleItems(runtime, queryExamples as readonly Example[])
+    : await decodeInputs(runtime, req.query!, task.modality, 'query');
   const query = await runtime.featurizer.features(backbone, items);
   const prior = await resolvePrior(runtime.store, task, req.prior);
-  const context = await methodContext(runtime.store, backbone.encoder.layer, prior, req.options);
-  const scoreMethod = (name: string): CompareRow => {
+  const artifacts = prior ? await loadMetaArtifacts(runtime.store, prior) : null;
+  // Each method is one job for the runtime's fitter: in the server a worker thread, off the event loop.
+  const scoreMethod = async (name: MethodName): Promise<CompareRow> => {
     try {
-      const { method } = createMethod(name, context);
-      const started = performance.now();
-      const probs = method.fitPredict(support, query, task.labels.length, createRng(req.seed ?? 0).fork('fit'));
-      const fitMs = performance.now() - started;
+      const { probs, fitMs } = await runtime.fitter.run({
+        method: name, options: req.options ?? {}, layer: backbone.encoder.layer, prior, artifacts, support, query, nWay: task.labels.length, seed: req.seed ?? 0,
+      }) as ScoredQueryResult;
       const bins = calibrationBins(probs, labels, CALIBRATION_BINS).filter((b) => b.count > 0);
       return {
         method: name, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs,
         calibration: { ece: expectedCalibrationError(probs, labels, CALIBRATION_BINS), bins },
       };
     } catch (err) {
-      if (!(err instanceof Error) || !('code' in err)) throw err;
+      if (!(err instanceof Error) || !('code' in err) || err.name === 'AbortError') throw err;
       return { method: name, accuracy: null, nll: null, fitMs: null, error: err.message };
     }
   };
@@ -109,7 +114,7 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
     const rows: CompareRow[] = [];
     for (const [i, name] of names.entries()) {
       await hooks.beforeMethod?.(i, names.length, name);
-      rows.push(scoreMethod(name));
+      rows.push(await scoreMethod(name));
     }
     return rows;
   };

@@ -5,18 +5,19 @@
  * the prior as parent. Storing is idempotent: identical content returns the existing version.
  */
 import type { SupportSet } from '../adapters/adapt.ts';
-import { createRng } from '../adapters/rng.ts';
-import { accuracy } from '../benchmarks/metrics.ts';
 import { ValidationError } from '../registry/errors.ts';
 import type { AdapterAlias, AdapterSummary, Prior, Task, ZooChange } from '../registry/types.ts';
 import { AdapterResolver } from './adapter-refs.ts';
-import { createMethod, methodContext, methodName, METHOD_TABLE, toMixturePrior, type FitOptions, type MethodName } from './methods.ts';
-import { DEFAULT_POSTERIOR_SAMPLES, samplePosterior } from './posterior-samples.ts';
+import type { FittedAdapterResult } from './fitter.ts';
+import { methodName, METHOD_TABLE, type FitOptions, type MethodName } from './methods.ts';
+import { loadMetaArtifacts } from './meta-artifacts.ts';
+import { DEFAULT_POSTERIOR_SAMPLES } from './posterior-samples.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
 import { recordRun } from './runs.ts';
 import { promoteAdapters } from './zoos.ts';
 import { exampleItems } from './tasks.ts';
 import type { Runtime } from './runtime.ts';
+import { checkWork, type WorkMode } from './work-bounds.ts';
 
 export interface FitRequest {
   readonly method: string;
@@ -32,6 +33,10 @@ export interface FitRequest {
   readonly prior?: PriorRef;
   /** Promote the stored adapter into this zoo (created on first use). */
   readonly zoo?: string;
+  /** Inside a request (default) or as a job: which work bound applies (service/work-bounds.ts). */
+  readonly mode?: WorkMode;
+  /** The run already recording this fit (a job's); without it the fit records its own. */
+  readonly runId?: string;
 }
 
 export interface FitResult {
@@ -52,11 +57,12 @@ export async function loadSupport(runtime: Runtime, task: Task): Promise<Support
   const missing = task.labels.filter((l) => !examples.some((e) => e.label === l));
   if (missing.length > 0) throw new ValidationError(`task '${task.id}': every label needs a support example; none for ${missing.join(', ')}`);
   const backbone = await runtime.taskBackbone(task);
-  const features = await runtime.featurizer.features(backbone, exampleItems(examples));
+  const features = await runtime.featurizer.features(backbone, await exampleItems(runtime, examples));
   return { features, labels: Int32Array.from(examples, (e) => task.labels.indexOf(e.label)) };
 }
 
-export async function fitAdapter(runtime: Runtime, taskId: string, req: FitRequest): Promise<FitResult> {
+/** `signal` stops the fit before anything is stored. */
+export async function fitAdapter(runtime: Runtime, taskId: string, req: FitRequest, signal?: AbortSignal): Promise<FitResult> {
   const task = await runtime.store.getTask(taskId);
   const name = methodName(req.method);
   const prior = await resolvePrior(runtime.store, task, req.prior);
@@ -64,34 +70,38 @@ export async function fitAdapter(runtime: Runtime, taskId: string, req: FitReque
     kind: 'fit' as const, name: `fit ${task.id} ${name}`, config: { method: name, ...req.options, seed: req.seed ?? 0 },
     refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
   };
-  const { value } = await recordRun(runtime.store, runInput, async (run) => {
-    const fit = await fitAndStore(runtime, task, name, prior, req, run.id);
+  const examples = (await runtime.store.listExamples(task.id, 'support')).length;
+  checkWork(runtime.limits, { options: req.options, examples, methods: 1 }, req.mode ?? 'inline');
+  const fitRun = async (runId: string) => {
+    const fit = await fitAndStore(runtime, task, name, prior, req, runId, signal);
     const change = req.zoo !== undefined ? await promoteAdapters(runtime, new AdapterResolver(runtime.store), req.zoo, [{ id: fit.adapter.id }]) : null;
     return {
-      value: { ...fit, zoo: change, runId: run.id }, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
+      value: { ...fit, zoo: change, runId }, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
       refs: { adapter_ids: [fit.adapter.id], ...(change ? { zoo: { name: change.zoo.name, version: change.version } } : {}) },
     };
-  });
+  };
+  if (req.runId !== undefined) return (await fitRun(req.runId)).value;
+  const { value } = await recordRun(runtime.store, runInput, (run) => fitRun(run.id));
   return value;
 }
 
 async function fitAndStore(
-  runtime: Runtime, task: Task, name: MethodName, prior: Prior | null, req: FitRequest, runId: string,
+  runtime: Runtime, task: Task, name: MethodName, prior: Prior | null, req: FitRequest, runId: string, signal?: AbortSignal,
 ): Promise<Omit<FitResult, 'zoo' | 'runId'>> {
   const backbone = await runtime.taskBackbone(task);
   const support = await loadSupport(runtime, task);
-  const resolved = createMethod(name, await methodContext(runtime.store, backbone.encoder.layer, prior, req.options));
   const nWay = task.labels.length;
-  const rng = createRng(req.seed ?? 0);
-  const started = performance.now();
-  const fitted = resolved.method.fit(support, nWay, rng.fork('fit'));
   const samples = METHOD_TABLE[name].uncertainty && prior
     ? { ...DEFAULT_POSTERIOR_SAMPLES, samples: req.posteriorSamples ?? DEFAULT_POSTERIOR_SAMPLES.samples }
     : null;
-  const posterior = samples ? samplePosterior(toMixturePrior(prior!), fitted, support, samples, rng.fork('posterior')) : {};
-  const fitMs = performance.now() - started;
+  // The fit itself runs on the runtime's fitter (a worker thread in the server), off the event loop.
+  const resolved = await runtime.fitter.run({
+    method: name, options: req.options ?? {}, layer: backbone.encoder.layer, prior, artifacts: prior ? await loadMetaArtifacts(runtime.store, prior) : null,
+    support, nWay, seed: req.seed ?? 0, ...(samples ? { posterior: samples } : {}),
+  }, signal) as FittedAdapterResult;
+  signal?.throwIfAborted();
+  const { adapter: fitted, fitMs, supportAccuracy } = resolved;
   runtime.observer.fitted(name, fitMs);
-  const supportAccuracy = accuracy(fitted.predict(support.features), support.labels);
   const { value, created } = await runtime.store.createAdapterVersion({
     name: req.name ?? `${task.id}.${name}`,
     method: name,
@@ -100,7 +110,7 @@ async function fitAndStore(
     labels: task.labels,
     rank: fitted.rank,
     alpha: fitted.alpha,
-    parameters: { lora_A: fitted.A, lora_B: fitted.B, prototypes: fitted.prototypes, ...posterior },
+    parameters: { lora_A: fitted.A, lora_B: fitted.B, prototypes: fitted.prototypes, ...fitted.posterior },
     extra: { tau: fitted.tau, nWay, ...(samples ? { posteriorSamples: samples.samples } : {}) },
     metrics: { support_accuracy: supportAccuracy, fit_ms: fitMs, support_size: support.labels.length },
     trainingConfig: { ...resolved.config, seed: req.seed ?? 0, ...(samples ? { posterior: { ...samples } } : {}), run_id: runId },

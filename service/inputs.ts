@@ -4,10 +4,11 @@
  * (exact text; decoded RGB pixels for images), so features computed while training the zoo are
  * reused by the server and the same picture sent as PNG or JPEG-identical pixels shares a row.
  */
-import { decodeImage, type RgbImage } from '../backbone/image.ts';
+import type { RgbImage } from '../backbone/image.ts';
 import { hashImage, hashText } from '../benchmarks/content-hash.ts';
 import { ValidationError } from '../registry/errors.ts';
 import type { Modality } from '../registry/types.ts';
+import type { ImageDecoder, ImageField } from './image-decoder.ts';
 
 /** One input in a request: exactly one of `text` / `image_base64`. */
 export interface InputBody {
@@ -30,15 +31,6 @@ export function decodeBase64(value: string, field: string, what = 'PNG or JPEG b
   return new Uint8Array(Buffer.from(body, 'base64'));
 }
 
-/** Image bytes -> RGB; ValidationError naming `field` for undecodable bytes. */
-export function decodeImageField(bytes: Uint8Array, field: string): RgbImage {
-  try {
-    return decodeImage(bytes);
-  } catch (err) {
-    throw new ValidationError(`${field}: ${(err as Error).message}`);
-  }
-}
-
 export function textItem(text: string): FeatureItem {
   return { hash: hashText(text), input: text };
 }
@@ -47,18 +39,41 @@ export function imageItem(image: RgbImage): FeatureItem {
   return { hash: hashImage(image), input: image };
 }
 
-/** Checks one input against the modality and limits and decodes it. */
-export function decodeInput(body: InputBody, modality: Modality, field: string, maxTextLength: number): FeatureItem {
-  const hasText = body.text !== undefined, hasImage = body.image_base64 !== undefined;
-  if (hasText === hasImage) {
-    throw new ValidationError(`${field}: expected exactly one of text or image_base64, got ${hasText ? 'both' : 'neither'}`);
-  }
-  if (modality === 'text') {
-    if (!hasText) throw new ValidationError(`${field}: expected text for a text adapter or task, got image_base64`);
-    return textItem(checkText(body.text!, `${field}.text`, maxTextLength));
-  }
-  if (!hasImage) throw new ValidationError(`${field}: expected image_base64 for an image adapter or task, got text`);
-  return imageItem(decodeImageField(decodeBase64(body.image_base64!, `${field}.image_base64`), `${field}.image_base64`));
+/** What decoding needs from the runtime: the text limit and the image decoder (with its budget). */
+export interface InputDecoding {
+  readonly limits: { readonly maxTextLength: number };
+  readonly images: ImageDecoder;
+}
+
+/** Image bytes of a request -> feature items, decoded off the event loop within the budget. */
+export async function imageItems(rt: InputDecoding, images: readonly ImageField[]): Promise<FeatureItem[]> {
+  return (await rt.images.decode(images)).map(({ image, hash }) => ({ hash, input: image }));
+}
+
+/**
+ * Checks each input against the modality and limits and decodes it (`${field}[i]` in errors).
+ * Texts are checked here; images go to the decoder together, so the budget covers the request.
+ */
+export async function decodeInputs(rt: InputDecoding, bodies: readonly InputBody[], modality: Modality, field: string): Promise<FeatureItem[]> {
+  const images: ImageField[] = [];
+  const items = bodies.map((body, i): FeatureItem | number => {
+    const name = `${field}[${i}]`;
+    const hasText = body.text !== undefined, hasImage = body.image_base64 !== undefined;
+    if (hasText === hasImage) {
+      throw new ValidationError(`${name}: expected exactly one of text or image_base64, got ${hasText ? 'both' : 'neither'}`);
+    }
+    if (modality === 'text') {
+      if (!hasText) throw new ValidationError(`${name}: expected text for a text adapter or task, got image_base64`);
+      return textItem(checkText(body.text!, `${name}.text`, rt.limits.maxTextLength));
+    }
+    if (!hasImage) throw new ValidationError(`${name}: expected image_base64 for an image adapter or task, got text`);
+    const image = { bytes: decodeBase64(body.image_base64!, `${name}.image_base64`), field: `${name}.image_base64` };
+    rt.images.check(image);
+    images.push(image);
+    return images.length - 1;
+  });
+  const decoded = await imageItems(rt, images);
+  return items.map((item) => (typeof item === 'number' ? decoded[item] : item));
 }
 
 export function checkText(text: string, field: string, maxTextLength: number): string {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ValidationError } from '../registry/errors.ts';
 import type { JsonObject } from '../registry/types.ts';
 import { compareJson, compareMethods } from './compare.ts';
+import { fitAdapter } from './fit.ts';
 import type { JobContext, JobHandler, JobHandlers } from './jobs.ts';
 import { yieldToEventLoop } from './jobs.ts';
 import { trainZooPrior, zooPriorRefs } from './train-zoo-prior.ts';
@@ -65,7 +66,7 @@ export const CompareParams = z.strictObject({
 export const compareJob: JobHandler = async (raw, ctx: JobContext) => {
   const p = parseParams(CompareParams, raw);
   const r = await compareMethods(ctx.runtime, p.task_id, { methods: p.methods, query: p.query as never, seed: p.seed, prior: p.prior as never, options: p.options }, {
-    runId: ctx.runId,
+    runId: ctx.runId, mode: 'job',
     // One phase per method; yielding lets requests (and the cancel) through between fits.
     beforeMethod: async (i, n, method) => {
       ctx.report({ phase: method, phaseIndex: i + 1, phaseCount: n, progress: i / n });
@@ -75,7 +76,36 @@ export const compareJob: JobHandler = async (raw, ctx: JobContext) => {
   return { ...compareJson(r), metrics: r.metrics, refs: r.refs as JsonObject };
 };
 
+/** A fit as a job (work above the inline bound); the route validated the body with FitBody. */
+export const FitParams = z.strictObject({
+  task_id: z.string().min(1),
+  method: z.string().min(1),
+  options: z.record(z.string(), z.number()).optional(),
+  seed: z.number().int().min(0).optional(),
+  name: z.string().min(1).optional(),
+  alias: z.string().min(1).optional(),
+  posterior_samples: z.number().int().min(1).optional(),
+  prior: z.record(z.string(), z.unknown()).optional(),
+  zoo: z.string().min(1).optional(),
+});
+
+export const fitJob: JobHandler = async (raw, ctx: JobContext) => {
+  const p = parseParams(FitParams, raw);
+  ctx.report({ phase: 'fit', phaseIndex: 1, phaseCount: 1, progress: 0 });
+  await yieldToEventLoop(ctx.signal);
+  const r = await fitAdapter(ctx.runtime, p.task_id, {
+    method: p.method, options: p.options, seed: p.seed, name: p.name, alias: p.alias, posteriorSamples: p.posterior_samples,
+    prior: p.prior as never, zoo: p.zoo, mode: 'job', runId: ctx.runId,
+  }, ctx.signal);
+  return {
+    adapter: { id: r.adapter.id, name: r.adapter.name, version: r.adapter.version, content_hash: r.adapter.contentHash },
+    created: r.created, fit_ms: r.fitMs, support_accuracy: r.supportAccuracy, alias: r.alias?.alias ?? null,
+    metrics: { support_accuracy: r.supportAccuracy, fit_ms: r.fitMs }, refs: { adapter_ids: [r.adapter.id] },
+  };
+};
+
 export const JOB_HANDLERS: JobHandlers = {
   'train-prior': trainPriorJob,
   compare: compareJob,
+  fit: fitJob,
 };

@@ -6,9 +6,12 @@
  *   gives an AbortSignal, a `report` for phase/progress/ETA/trace, and the runtime. Handlers
  *   close over nothing from the request, so another runner can run them in a worker or process.
  * - `JOB_HANDLERS` (service/job-handlers.ts) maps each kind to its handler; a `JobRunner` takes
- *   the table and runs submitted jobs. `InProcessJobRunner` runs one job at a time on this
- *   event loop; handlers yield between chunks of work (`yieldToEventLoop`), so requests keep
- *   being answered while a prior trains.
+ *   the table and runs submitted jobs; `executeJob` is how every runner runs one (run record,
+ *   progress writes, cancel flag, final state). `openJobRunner` (job-runners.ts) is the one place
+ *   a runner is chosen: worker threads of this process (`LocalJobRunner` with
+ *   `threadJobExecutor`), or a Redis queue served by worker processes (queue-runner.ts).
+ * - Cancelling sets the job's flag in the registry; `executeJob` polls it, so a job stops
+ *   wherever it runs (another thread, another machine).
  * - Every job is also a run (service/runs.ts): the runner creates it when the job starts and
  *   finishes it with the result's `metrics` and `refs`.
  */
@@ -78,6 +81,8 @@ const RUN_KIND_OF: Readonly<Record<JobKind, RunKind>> = { 'train-prior': 'train'
 
 /** How often progress reaches the store at most (trace points and phase changes always do). */
 const REPORT_INTERVAL_MS = 200;
+/** How often a running job reads its cancel flag from the store. */
+const CANCEL_POLL_MS = 500;
 
 function errorOf(err: unknown): { code: string; message: string } {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return { code: err.code, message: err.message };
@@ -90,15 +95,105 @@ export function isFinished(job: Job): boolean {
   return FINISHED_JOB_STATUSES.includes(job.status);
 }
 
-/** One job at a time on this process's event loop, in submission order. */
-export class InProcessJobRunner implements JobRunner {
+export interface ExecuteOptions {
+  /** Aborts the handler (a local cancel); the stored cancel flag is polled as well. */
+  readonly signal?: AbortSignal;
+  /** Called with the stored job after every change. */
+  readonly emit?: (job: Job) => void;
+}
+
+async function finishJob(store: RegistryStore, id: string, update: Parameters<RegistryStore['updateJob']>[1], emit?: (job: Job) => void): Promise<Job> {
+  const job = await store.updateJob(id, { etaMs: null, ...update });
+  emit?.(job);
+  return job;
+}
+
+/**
+ * Runs one stored job to a final state with `runtime`: a cancelled or finished job is left
+ * alone; otherwise it is marked running, recorded as a run, and ends succeeded (with its
+ * result), cancelled, or failed (with its reason). Never throws for the job's own errors.
+ */
+export async function executeJob(runtime: JobRuntime, handlers: JobHandlers, id: string, options: ExecuteOptions = {}): Promise<Job> {
+  const store = runtime.store;
+  const emit = options.emit;
+  const job = await store.getJob(id);
+  if (isFinished(job)) return job;
+  if (job.cancelRequested) return finishJob(store, id, { status: 'cancelled' }, emit);
+  const handler = handlers[job.kind];
+  if (!handler) return finishJob(store, id, { status: 'failed', error: { code: 'INVALID_PARAMETER_VALUE', message: `no handler for job kind '${job.kind}' here` } }, emit);
+  if (job.status === 'running' && job.runId !== null) {
+    // A worker stopped mid-job and the queue handed it out again: close the interrupted run.
+    await store.finishRun(job.runId, { status: 'failed', error: 'the worker running this job stopped; the job was run again' }).catch(() => {});
+  }
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) controller.abort();
+  // The flag in the store reaches a job wherever it runs.
+  const poll = setInterval(() => {
+    store.getJob(id).then((j) => { if (j.cancelRequested) controller.abort(); }, () => {});
+  }, CANCEL_POLL_MS);
+  poll.unref();
+  const startedAt = performance.now();
+  let lastWrite = 0;
+  let lastPhase = '';
+  let writes: Promise<void> = Promise.resolve();
+  const report = (p: JobProgress): void => {
+    const now = performance.now();
+    const phaseChanged = p.phase !== lastPhase;
+    if (!phaseChanged && !p.trace?.length && now - lastWrite < REPORT_INTERVAL_MS) return;
+    lastWrite = now;
+    lastPhase = p.phase;
+    const elapsed = now - startedAt;
+    const etaMs = p.etaMs ?? (p.progress > 0.01 ? (elapsed * (1 - p.progress)) / p.progress : null);
+    // Progress writes are ordered but not awaited: the handler keeps computing.
+    writes = writes.then(() => store.updateJob(id, {
+      phase: p.phase, phaseIndex: p.phaseIndex, phaseCount: p.phaseCount, progress: p.progress, etaMs, trace: p.trace,
+    })).then((j) => emit?.(j), (err: unknown) => console.error(`job ${id}: progress not stored`, err));
+  };
+  try {
+    const { value, run } = await recordRun(store, { kind: RUN_KIND_OF[job.kind], name: `${job.kind} job ${id}`, config: job.params }, async (run) => {
+      emit?.(await store.updateJob(id, { status: 'running', phase: 'starting', runId: run.id }));
+      const result = await handler(job.params, { signal: controller.signal, report, runtime, runId: run.id });
+      await writes;
+      if (controller.signal.aborted) throw new JobCancelledError();
+      const { metrics, refs } = result as { metrics?: JsonObject; refs?: RunRefs };
+      return { value: result, metrics, refs };
+    }, isCancel);
+    return await finishJob(store, id, { status: 'succeeded', progress: 1, result: value, runId: run.id }, emit);
+  } catch (err) {
+    await writes;
+    return finishJob(store, id, isCancel(err) || controller.signal.aborted ? { status: 'cancelled' } : { status: 'failed', error: errorOf(err) }, emit);
+  } finally {
+    clearInterval(poll);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Runs one stored job somewhere (this thread, a worker thread) until it reaches a final state. */
+export type JobExecutor = (id: string, options: Required<ExecuteOptions>) => Promise<void>;
+
+/** The executor that runs jobs on this thread's event loop (handlers yield between chunks of work). */
+export function inlineJobExecutor(runtime: JobRuntime, handlers: JobHandlers): JobExecutor {
+  return async (id, options) => { await executeJob(runtime, handlers, id, options); };
+}
+
+/**
+ * Jobs of this process, in submission order, at most `concurrency` at a time, each run by the
+ * executor (in worker threads by default, see job-runners.ts). Only for a single server: at
+ * start it marks jobs a previous process left queued or running as failed.
+ */
+export class LocalJobRunner implements JobRunner {
   private readonly queue: string[] = [];
   private readonly controllers = new Map<string, AbortController>();
   private readonly listeners = new Set<(job: Job) => void>();
-  private running: Promise<void> | null = null;
+  private readonly active = new Set<Promise<void>>();
   private closed = false;
 
-  constructor(private readonly runtime: JobRuntime, private readonly handlers: JobHandlers) {}
+  constructor(
+    private readonly runtime: JobRuntime, private readonly handlers: JobHandlers,
+    private readonly executor: JobExecutor = inlineJobExecutor(runtime, handlers), private readonly concurrency = 1,
+  ) {}
 
   async start(): Promise<void> {
     for (const status of ['queued', 'running'] as const) {
@@ -118,7 +213,7 @@ export class InProcessJobRunner implements JobRunner {
     const job = await this.store.createJob({ kind, params });
     this.queue.push(job.id);
     this.emit(job);
-    this.running ??= this.drain();
+    this.pump();
     return job;
   }
 
@@ -134,7 +229,7 @@ export class InProcessJobRunner implements JobRunner {
     // Still queued here: it never starts.
     const i = this.queue.indexOf(id);
     if (i >= 0) this.queue.splice(i, 1);
-    return this.finish(id, { status: 'cancelled' });
+    return finishJob(this.store, id, { status: 'cancelled' }, (j) => this.emit(j));
   }
 
   subscribe(listener: (job: Job) => void): () => void {
@@ -144,70 +239,34 @@ export class InProcessJobRunner implements JobRunner {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const id of this.queue.splice(0)) await this.finish(id, { status: 'cancelled' });
+    for (const id of this.queue.splice(0)) await finishJob(this.store, id, { status: 'cancelled' }, (j) => this.emit(j));
     for (const c of this.controllers.values()) c.abort();
-    await this.running;
+    await Promise.all(this.active);
   }
 
   private emit(job: Job): void {
     for (const l of this.listeners) l(job);
   }
 
-  private async finish(id: string, update: Parameters<RegistryStore['updateJob']>[1]): Promise<Job> {
-    const job = await this.store.updateJob(id, { etaMs: null, ...update });
-    this.emit(job);
-    return job;
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      for (let id = this.queue.shift(); id !== undefined; id = this.queue.shift()) await this.execute(id);
-    } finally {
-      this.running = null;
-    }
-  }
-
-  private async execute(id: string): Promise<void> {
-    const job = await this.store.getJob(id);
-    if (job.cancelRequested) {
-      await this.finish(id, { status: 'cancelled' });
-      return;
-    }
-    const handler = this.handlers[job.kind]!;
-    const controller = new AbortController();
-    this.controllers.set(id, controller);
-    const startedAt = performance.now();
-    let lastWrite = 0;
-    let lastPhase = '';
-    let writes: Promise<void> = Promise.resolve();
-    const report = (p: JobProgress): void => {
-      const now = performance.now();
-      const phaseChanged = p.phase !== lastPhase;
-      if (!phaseChanged && !p.trace?.length && now - lastWrite < REPORT_INTERVAL_MS) return;
-      lastWrite = now;
-      lastPhase = p.phase;
-      const elapsed = now - startedAt;
-      const etaMs = p.etaMs ?? (p.progress > 0.01 ? (elapsed * (1 - p.progress)) / p.progress : null);
-      // Progress writes are ordered but not awaited: the handler keeps computing.
-      writes = writes.then(() => this.store.updateJob(id, {
-        phase: p.phase, phaseIndex: p.phaseIndex, phaseCount: p.phaseCount, progress: p.progress, etaMs, trace: p.trace,
-      })).then((j) => this.emit(j), (err: unknown) => console.error(`job ${id}: progress not stored`, err));
-    };
-    try {
-      const { value, run } = await recordRun(this.store, { kind: RUN_KIND_OF[job.kind], name: `${job.kind} job ${id}`, config: job.params }, async (run) => {
-        this.emit(await this.store.updateJob(id, { status: 'running', phase: 'starting', runId: run.id }));
-        const result = await handler(job.params, { signal: controller.signal, report, runtime: this.runtime, runId: run.id });
-        await writes;
-        if (controller.signal.aborted) throw new JobCancelledError();
-        const { metrics, refs } = result as { metrics?: JsonObject; refs?: RunRefs };
-        return { value: result, metrics, refs };
-      }, isCancel);
-      await this.finish(id, { status: 'succeeded', progress: 1, result: value, runId: run.id });
-    } catch (err) {
-      await writes;
-      await this.finish(id, isCancel(err) || controller.signal.aborted ? { status: 'cancelled' } : { status: 'failed', error: errorOf(err) });
-    } finally {
-      this.controllers.delete(id);
+  private pump(): void {
+    while (this.active.size < this.concurrency && this.queue.length > 0) {
+      const id = this.queue.shift()!;
+      const controller = new AbortController();
+      this.controllers.set(id, controller);
+      const done: Promise<void> = this.executor(id, { signal: controller.signal, emit: (j) => this.emit(j) })
+        .catch(async (err: unknown) => {
+          // The executor itself broke (e.g. its thread died): never leave the job looking alive.
+          const message = `the worker running this job stopped: ${err instanceof Error ? err.message : String(err)}`;
+          const job = await this.store.getJob(id);
+          if (!isFinished(job)) await finishJob(this.store, id, { status: 'failed', error: { code: 'INTERNAL_ERROR', message } }, (j) => this.emit(j));
+        })
+        .catch((err: unknown) => console.error(`job ${id}: not marked failed`, err))
+        .finally(() => {
+          this.controllers.delete(id);
+          this.active.delete(done);
+          this.pump();
+        });
+      this.active.add(done);
     }
   }
 }

@@ -118,6 +118,9 @@ function budget(ctx: MethodContext): TuneConfig & MethodKnobs {
 /** Other names users know methods by. */
 const METHOD_ALIASES: Readonly<Record<string, MethodName>> = Object.freeze({ protonet: 'prototypes' });
 
+/** Every name a request may use for a method: the table's names, then their aliases (OpenAPI enum). */
+export const REQUESTABLE_METHOD_NAMES = [...METHOD_NAMES, ...Object.keys(METHOD_ALIASES)] as [string, ...string[]];
+
 export function methodName(requested: string): MethodName {
   const name = METHOD_ALIASES[requested] ?? requested;
   if (Object.hasOwn(METHOD_TABLE, name)) return name as MethodName;

@@ -8,7 +8,7 @@ import type { AdapterSummary } from '../registry/types.ts';
 import type { AdapterHead, HeadOutput } from './adapter-heads.ts';
 import type { AdapterRef, AdapterResolver } from './adapter-refs.ts';
 import type { LoadedBackbone } from './backbones.ts';
-import { decodeInput, type FeatureItem, type InputBody } from './inputs.ts';
+import { decodeInputs, type FeatureItem, type InputBody } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface PredictJob {
@@ -32,6 +32,6 @@ export async function preparePrediction(runtime: Runtime, resolver: AdapterResol
   const summary = await resolver.resolve(ref);
   const { head, backbone } = await runtime.head(summary);
   const modality = backbone.baseModel.modality;
-  const items = inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, runtime.limits.maxTextLength));
+  const items = await decodeInputs(runtime, inputs, modality, 'inputs');
   return { head, backbone, items };
 }

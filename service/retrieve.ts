@@ -16,7 +16,7 @@ import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { AdapterSummary, ZooMember } from '../registry/types.ts';
 import type { HeadOutput } from './adapter-heads.ts';
 import type { LoadedBackbone } from './backbones.ts';
-import { decodeInput, modalityOf, type InputBody } from './inputs.ts';
+import { decodeInputs, modalityOf, type InputBody } from './inputs.ts';
 import { LruCache } from './lru.ts';
 import { checkInputCount } from './predict.ts';
 import type { Runtime } from './runtime.ts';
@@ -84,7 +84,7 @@ export class Retriever {
     const topK = req.topK ?? 3;
     const routing = req.routing ?? 'embedding';
     const modality = modalityOf(req.inputs);
-    const items = req.inputs.map((input, i) => decodeInput(input, modality, `inputs[${i}]`, this.rt.limits.maxTextLength));
+    const items = await decodeInputs(this.rt, req.inputs, modality, 'inputs');
     const backbone = await this.rt.forModality(modality);
     const entries = await this.entriesFor(backbone, req.zoo, req.zooVersion);
     const features = await this.rt.featurizer.features(backbone, items);

@@ -14,6 +14,9 @@ import { AdapterHeads, type AdapterHead } from './adapter-heads.ts';
 import { Backbones, type LoadedBackbone } from './backbones.ts';
 import { DEFAULT_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
+import { InlineFitter, ThreadPoolFitter, type Fitter } from './fitter.ts';
+import { ImageDecoder } from './image-decoder.ts';
+import type { WorkLimits } from './work-bounds.ts';
 
 /** Events the server turns into metrics. */
 export interface RuntimeObserver extends FeatureObserver {
@@ -25,9 +28,13 @@ export const SILENT_OBSERVER: RuntimeObserver = {
   featureLookup: () => {}, backboneRun: () => {}, fitted: () => {}, predicted: () => {},
 };
 
-export interface RuntimeLimits {
+export interface RuntimeLimits extends WorkLimits {
   readonly maxInputs: number;
   readonly maxTextLength: number;
+  readonly maxImageSide: number;
+  readonly maxImagePixels: number;
+  readonly maxDecodedBytes: number;
+  readonly maxImportRank: number;
 }
 
 export interface RuntimeOptions extends RuntimeLimits {
@@ -36,6 +43,8 @@ export interface RuntimeOptions extends RuntimeLimits {
   readonly modelsDir: string;
   readonly adapterCacheSize: number;
   readonly featureCacheSize: number;
+  /** Worker threads for fits; 0 fits on the calling thread. */
+  readonly fitThreads: number;
 }
 
 export class Runtime {
@@ -43,12 +52,19 @@ export class Runtime {
   readonly featurizer: Featurizer;
   readonly heads: AdapterHeads;
   readonly limits: RuntimeLimits;
+  /** Where fits run: worker threads in the server, this thread in CLIs. */
+  readonly fitter: Fitter;
+  /** Decodes request and stored images off the event loop, within the per-request budget. */
+  readonly images: ImageDecoder;
 
   constructor(readonly store: RegistryStore, options: Omit<RuntimeOptions, 'registryUrl'>, readonly observer: RuntimeObserver = SILENT_OBSERVER) {
     this.backbones = new Backbones(store, options.modelsDir);
     this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
     this.heads = new AdapterHeads(options.adapterCacheSize);
-    this.limits = { maxInputs: options.maxInputs, maxTextLength: options.maxTextLength };
+    const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork, maxImportRank } = options;
+    this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork, maxImportRank };
+    this.images = new ImageDecoder({ maxSide: maxImageSide, maxPixels: maxImagePixels, maxDecodedBytes });
+    this.fitter = options.fitThreads > 0 ? new ThreadPoolFitter(options.fitThreads) : new InlineFitter();
   }
 
   /**
@@ -61,9 +77,9 @@ export class Runtime {
     return new Runtime(await openRegistry(registryUrl), resolved, observer);
   }
 
-  /** Loads every backbone (registering its base model); /readyz is true once this resolves. */
+  /** Loads every backbone (registering its base model) and starts the fit threads; /readyz is true once this resolves. */
   async load(): Promise<void> {
-    await Promise.all([this.backbones.text(), this.backbones.image()]);
+    await Promise.all([this.backbones.text(), this.backbones.image(), this.fitter.warm()]);
   }
 
   forModality(modality: Modality): Promise<LoadedBackbone<unknown>> {
@@ -102,6 +118,8 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    await this.fitter.close();
+    await this.images.close();
     await this.backbones.dispose();
     await this.store.close();
   }

@@ -8,7 +8,8 @@ import { encodePng } from '../backbone/image.ts';
 import { parseTaskFile, TaskFileError } from '../benchmarks/task-file.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../registry/errors.ts';
 import type { Example, ExampleInputFields, Modality, Page, Split, Task, TaskFilter } from '../registry/types.ts';
-import { checkText, decodeBase64, decodeImageField, imageItem, textItem, type FeatureItem } from './inputs.ts';
+import type { ImageField } from './image-decoder.ts';
+import { checkText, decodeBase64, imageItems, textItem, type FeatureItem, type InputDecoding } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ExampleBody {
@@ -33,20 +34,28 @@ interface DecodedExample {
   readonly item: FeatureItem;
 }
 
-function decodeExample(ex: ExampleBody, i: number, modality: Modality, maxTextLength: number): DecodedExample {
-  const field = `examples[${i}]`;
-  const split: Split = ex.split ?? 'support';
-  if ((ex.text === undefined) === (ex.image_base64 === undefined)) {
-    throw new ValidationError(`${field}: expected exactly one of text or image_base64, got ${ex.text === undefined ? 'neither' : 'both'}`);
-  }
-  if (modality === 'text') {
-    if (ex.text === undefined) throw new ValidationError(`${field}: expected text in a text task, got image_base64`);
-    const text = checkText(ex.text, `${field}.text`, maxTextLength);
-    return { fields: { label: ex.label, split, text }, item: textItem(text) };
-  }
-  if (ex.image_base64 === undefined) throw new ValidationError(`${field}: expected image_base64 in an image task, got text`);
-  const bytes = decodeBase64(ex.image_base64, `${field}.image_base64`);
-  return { fields: { label: ex.label, split, image: bytes }, item: imageItem(decodeImageField(bytes, `${field}.image_base64`)) };
+/** Checks each example against the modality and decodes images off the event loop (one budget). */
+async function decodeExamples(runtime: Runtime, examples: readonly ExampleBody[], modality: Modality): Promise<DecodedExample[]> {
+  const images: ImageField[] = [];
+  const checked = examples.map((ex, i): { fields: ExampleInputFields; item: FeatureItem | number } => {
+    const field = `examples[${i}]`;
+    const split: Split = ex.split ?? 'support';
+    if ((ex.text === undefined) === (ex.image_base64 === undefined)) {
+      throw new ValidationError(`${field}: expected exactly one of text or image_base64, got ${ex.text === undefined ? 'neither' : 'both'}`);
+    }
+    if (modality === 'text') {
+      if (ex.text === undefined) throw new ValidationError(`${field}: expected text in a text task, got image_base64`);
+      const text = checkText(ex.text, `${field}.text`, runtime.limits.maxTextLength);
+      return { fields: { label: ex.label, split, text }, item: textItem(text) };
+    }
+    if (ex.image_base64 === undefined) throw new ValidationError(`${field}: expected image_base64 in an image task, got text`);
+    const bytes = decodeBase64(ex.image_base64, `${field}.image_base64`);
+    images.push({ bytes, field: `${field}.image_base64` });
+    runtime.images.check(images[images.length - 1]);
+    return { fields: { label: ex.label, split, image: bytes }, item: images.length - 1 };
+  });
+  const decoded = await imageItems(runtime, images);
+  return checked.map(({ fields, item }) => ({ fields, item: typeof item === 'number' ? decoded[item] : item }));
 }
 
 /** Label set and balance checks; messages name the offending field. */
@@ -72,14 +81,14 @@ interface PreparedTask {
 }
 
 /** Every check of `createTask`, with nothing written. */
-function prepareTask(runtime: Runtime, body: TaskBody): PreparedTask {
+async function prepareTask(runtime: Runtime, body: TaskBody): Promise<PreparedTask> {
   if (body.examples.length === 0) throw new ValidationError('examples: expected at least 2 labelled support examples, got none');
   if (body.examples.length > runtime.limits.maxInputs) {
     throw new ValidationError(`examples: expected at most ${runtime.limits.maxInputs} examples per request, got ${body.examples.length}`);
   }
   const modality: Modality = body.modality ?? (body.examples[0].image_base64 !== undefined ? 'image' : 'text');
   const labels = checkLabels(body);
-  const decoded = body.examples.map((e, i) => decodeExample(e, i, modality, runtime.limits.maxTextLength));
+  const decoded = await decodeExamples(runtime, body.examples, modality);
   return { body, modality, labels, decoded };
 }
 
@@ -94,7 +103,7 @@ async function writeTask(runtime: Runtime, { body, modality, labels, decoded }: 
 }
 
 export async function createTask(runtime: Runtime, body: TaskBody): Promise<Task> {
-  return writeTask(runtime, prepareTask(runtime, body));
+  return writeTask(runtime, await prepareTask(runtime, body));
 }
 
 /** Task-file names become ids: lower case, runs of other characters -> '-'. */
@@ -128,7 +137,8 @@ export async function createTasksFromFile(
       })),
   }));
   // Every task is checked before any is written, so a bad line never leaves a replaced task deleted.
-  const prepared = bodies.map((b) => prepareTask(runtime, b));
+  const prepared: PreparedTask[] = [];
+  for (const b of bodies) prepared.push(await prepareTask(runtime, b));
   for (const b of bodies) {
     if (file.replace) await deleteTaskIfPresent(runtime, b.id);
     else await assertTaskAbsent(runtime, b.id);
@@ -174,7 +184,10 @@ export function deleteTask(runtime: Runtime, id: string): Promise<void> {
   return runtime.store.deleteTask(id);
 }
 
-/** Feature items of stored examples (images are decoded from their stored bytes). */
-export function exampleItems(examples: readonly Example[]): FeatureItem[] {
-  return examples.map((e, i) => (e.text !== undefined ? textItem(e.text) : imageItem(decodeImageField(e.image!, `stored example ${i}`))));
+/** Feature items of stored examples (images are decoded from their stored bytes, off the event loop). */
+export async function exampleItems(runtime: InputDecoding, examples: readonly Example[]): Promise<FeatureItem[]> {
+  const images = examples.flatMap((e, i) => (e.text === undefined ? [{ bytes: e.image!, field: `stored example ${i}` }] : []));
+  const decoded = await imageItems(runtime, images);
+  let next = 0;
+  return examples.map((e) => (e.text !== undefined ? textItem(e.text) : decoded[next++]));
 }

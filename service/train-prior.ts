@@ -36,7 +36,7 @@ export interface PriorTrainConfig {
   readonly steps: number;
   readonly burnIn: number;
   readonly thinning: number;
-  /** θ step size η (constant). */
+  /** θ step size η (constant; exponential integrator, so η = σ² keeps the θ_i spread). */
   readonly stepSize: number;
   readonly temperature: number;
   /** Mixture components of the prior. */
@@ -55,7 +55,7 @@ export interface PriorTrainConfig {
 
 export const DEFAULT_PRIOR_CONFIG: PriorTrainConfig = {
   rank: 4, alpha: 4, tau: 10, a0Seed: 0,
-  sigma2: 1e-3, beta2: 1, steps: 8000, burnIn: 2000, thinning: 5, stepSize: 1e-3, temperature: 1e-3, K: 4,
+  sigma2: 1e-3, beta2: 1, steps: 8000, burnIn: 2000, thinning: 5, stepSize: 1e-3, temperature: 1, K: 4,
   shots: 5, queries: 10, seed: 7, pooledSteps: 0, pooledLr: 0.01, warmSteps: 30, warmLr: 0.01,
 };
 
@@ -172,6 +172,7 @@ async function savePrior(
     sigma2: prior.sigma2, beta2: prior.beta2, trainingTaskIds: taskIds, seed: cfg.seed,
     config: {
       ...cfg, suite, trainMs: ms, kept: result.diagnostics.kept, logLikTrace: result.diagnostics.logLikTrace, ...(runId ? { run_id: runId } : {}),
+      diagnostics: { ...result.diagnostics.chain },
     },
   })).value;
 }

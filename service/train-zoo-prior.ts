@@ -141,7 +141,7 @@ export async function trainZooPrior(rt: Runtime, req: ZooPriorRequest, control: 
     weights: Float32Array.from(result.prior.weights), means: packRows(result.prior.means, result.prior.dim),
     variances: packRows(result.prior.variances, result.prior.dim), sigma2: result.prior.sigma2, beta2: result.prior.beta2,
     trainingTaskIds: tasks, seed: cfg.seed,
-    config: { ...cfg, ...lineage, suite: zoo.name, trainMs, kept: result.diagnostics.kept, logLikTrace: result.diagnostics.logLikTrace },
+    config: { ...cfg, ...lineage, suite: zoo.name, trainMs, kept: result.diagnostics.kept, logLikTrace: result.diagnostics.logLikTrace, diagnostics: { ...result.diagnostics.chain } },
   })).value;
 
   let baselines: Record<string, string> = {};

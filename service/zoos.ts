@@ -22,7 +22,7 @@ export async function taskData(rt: Runtime, task: Task, splits: readonly Split[]
   if (examples.length === 0) throw new ConflictError(`task '${task.id}' has no examples in ${splits.join('/')}`);
   const backbone = await rt.taskBackbone(task);
   return {
-    features: await rt.featurizer.features(backbone, exampleItems(examples)),
+    features: await rt.featurizer.features(backbone, await exampleItems(rt, examples)),
     labels: Int32Array.from(examples, (e) => task.labels.indexOf(e.label)),
   };
 }

@@ -63,3 +63,23 @@ describe('cosine head (trained on the support, defined at 1 shot)', () => {
     assert.ok(diff > 1e-3, `stored head equals the prototypes (Σ|Δ| = ${diff})`);
   });
 });
+
+describe('Laplace posterior at θ_MAP (test-time posterior predictive)', () => {
+  it('precision = the prior precision + the squared per-row support gradients (one row: exactly g²)', async () => {
+    const { laplacePrecision, mapObjective } = await import('../adapters/adapt.ts');
+    const { inducePrior } = await import('../adapters/mixture-prior.ts');
+    const fam = makeFamily(8, createRng(44));
+    const shape = loraShape(fam.layer, 1, 1);
+    const dim = 16;
+    const ep = makeEpisode(fam, 2, 1, 1, createRng(45));
+    const one = { features: [ep.support.features[0]], labels: Int32Array.from([0]) };
+    const ctx = prepareSupport(fam.layer, shape, one, 2, 10);
+    const r = createRng(46);
+    const theta = Float32Array.from({ length: dim }, () => 0.3 * r.normal());
+    const head = Float32Array.from({ length: 2 * 8 }, () => r.normal());
+    const prior = inducePrior({ weights: Float64Array.from([1]), means: [new Float32Array(dim)], variances: [new Float32Array(dim).fill(0.05)], sigma2: 0.05, beta2: 1, dim });
+    const prec = laplacePrecision(prior, ctx, theta, head);
+    const g = mapObjective(theta, head, ctx, { kind: 'none' }).grad;
+    for (let d = 0; d < dim; d++) assert.ok(Math.abs(prec[d] - (10 + g[d] * g[d])) < 1e-6 * prec[d], `coord ${d}: ${prec[d]} vs ${10 + g[d] ** 2}`);
+  });
+});

@@ -5,9 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { encodePng } from '../backbone/image.ts';
+import { readSafetensors, writeSafetensors } from '../registry/safetensors.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../service/config.ts';
 
@@ -46,7 +50,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-server-errors-'));
   server = await startServer({
     ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), apiKey: KEY,
-    bodyLimitBytes: 32 * 1024, maxInputs: 8, maxTextLength: 100,
+    bodyLimitBytes: 32 * 1024, maxInputs: 8, maxTextLength: 100, maxInlineWork: 100_000, maxJobWork: 300_000,
   }, { log: () => {} });
   assert.equal((await call('POST', '/v1/tasks', GOOD)).status, 201);
 });
@@ -159,6 +163,114 @@ describe('server: bad input', () => {
   });
 });
 
+/** A raw request (fetch refuses some of these headers or would encode the body itself). */
+function raw(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; json: Json; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(server.url + path, { method, headers: { ...AUTH, ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: Json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode!, json, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('server: PEFT imports are validated before anything is stored', () => {
+  it('refuses bad heads, missing posterior tensors, too high a rank and cross-modality tasks', async () => {
+    const fit = await call('POST', '/v1/tasks/good/fit', { method: 'independent', rank: 2, name: 'good.to-export' });
+    assert.equal(fit.status, 201, fit.text);
+    const exported = (await call('GET', `/v1/adapters/${fit.json.adapter.id}/peft`)).json;
+    const config = exported['adapter_config.json'];
+    const weights = Buffer.from(exported['adapter_model.safetensors'], 'base64');
+    const withMeta = (patch: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      ...config, lift_zoo: { ...config.lift_zoo, ...patch, extra: { ...config.lift_zoo.extra, ...extra } },
+    });
+    const imp = (cfg: unknown, more: Record<string, unknown> = {}, w: Uint8Array = weights) =>
+      call('POST', '/v1/adapters/import', { 'adapter_config.json': cfg, 'adapter_model.safetensors': Buffer.from(w).toString('base64'), name: 'imp.bad', ...more });
+    const before = (await call('GET', '/v1/adapters?max_results=1000')).json.items.length;
+    await expectError(imp(withMeta({}, { tau: 0 })), 400, /extra\.tau: expected a finite number > 0/);
+    await expectError(imp(withMeta({}, { tau: -3 })), 400, /extra\.tau/);
+    await expectError(imp(withMeta({}, { nWay: 3 })), 400, /extra\.nWay: expected the number of labels \(2\), got 3/);
+    await expectError(imp(withMeta({ labels: ['a', 'b', 'c'], task_id: null }, { nWay: 3 })), 400, /prototypes: expected 3x\d+, got \d+ values/);
+    await expectError(imp(withMeta({ labels: Array.from({ length: 1001 }, (_, i) => `l${i}`) })), 400, /at most 1000 labels/);
+    await expectError(imp(withMeta({}, { posteriorSamples: 4 })), 400, /posterior samples: expected 4 samples/);
+    const { tensors } = readSafetensors(weights);
+    const noProtos = writeSafetensors(Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.endsWith('prototypes'))));
+    await expectError(imp(config, {}, noProtos), 400, /cannot predict/);
+    await expectError(imp({ ...config, r: 65 }), 400, /r: expected an integer in \[1, 64\], got number 65/);
+    // An image task: a text adapter must never become its adapter, nor its default.
+    const png = (v: number) => Buffer.from(encodePng({ width: 8, height: 8, data: new Uint8Array(192).fill(v) })).toString('base64');
+    const img = await call('POST', '/v1/tasks', { id: 'pics', examples: [{ label: 'dark', image_base64: png(10) }, { label: 'light', image_base64: png(240) }] });
+    assert.equal(img.status, 201, img.text);
+    await expectError(imp(config, { task_id: 'pics', alias: 'default' }), 400, /task_id: task 'pics' is a image task .* the adapter is for '.*' \(text\)/);
+    await expectError(imp(withMeta({ task_id: 'pics' }), { alias: 'default' }), 400, /task_id: task 'pics'/);
+    assert.equal((await call('GET', '/v1/adapters?max_results=1000')).json.items.length, before, 'nothing was stored');
+    assert.equal((await call('GET', '/v1/adapters?task_id=pics')).json.items.length, 0);
+    const good = await imp(config, { name: 'imp.good' });
+    assert.equal(good.status, 201, good.text);
+  });
+});
+
+describe('server: malformed requests get 4xx, never 500', () => {
+  it('answers 400 to a bad % escape in a path parameter', async () => {
+    await expectError(call('GET', '/v1/tasks/%ff'), 400, /percent-encoding/);
+    await expectError(call('GET', '/v1/adapters/by-name/%E0%A4%A/-/aliases'), 400, /percent-encoding/);
+    await expectError(call('DELETE', '/v1/tasks/%'), 400, /percent-encoding/);
+  });
+
+  it('answers 4xx to bodies that do not match their Content-Encoding', async () => {
+    const json = Buffer.from(JSON.stringify(GOOD));
+    const type = { 'content-type': 'application/json' };
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const r = await raw('POST', '/v1/tasks', { ...type, 'content-encoding': encoding }, json);
+      assert.ok(r.status >= 400 && r.status < 500, `${encoding}: ${r.status} ${r.text}`);
+      assert.equal(typeof r.json?.error?.message, 'string', r.text);
+    }
+    const badGzip = Buffer.concat([gzipSync(json).subarray(0, 20), Buffer.from('garbage')]);
+    const r = await raw('POST', '/v1/tasks', { ...type, 'content-encoding': 'gzip' }, badGzip);
+    assert.equal(r.status, 400, r.text);
+    await expectError(Promise.resolve(await raw('POST', '/v1/tasks', { ...type, 'content-encoding': 'zstd-unknown' }, json)), 415, /encoding/);
+  });
+
+  it('refuses JSON nested 5,000 levels deep in task metadata and PEFT configs', async () => {
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+    await expectError(call('POST', '/v1/tasks', `{"id":"deep","metadata":{"x":${deep(5000)}},"examples":[]}`), 400, /nested at most 64 levels/);
+    await expectError(call('POST', '/v1/tasks', `{"id":"deep2","metadata":${deepObject(5000)},"examples":[]}`), 400, /nested at most 64 levels/);
+    await expectError(call('POST', '/v1/adapters/import', `{"adapter_config.json":${deepObject(5000)},"adapter_model.safetensors":"AAAA"}`), 400, /nested at most 64 levels/);
+    await expectError(call('POST', '/v1/adapters/import', { 'adapter_config.json': `{"x":${deep(5000)}}`, 'adapter_model.safetensors': 'AAAA' }), 400, /nested at most 64 levels/);
+    assert.equal((await call('GET', '/v1/tasks/deep')).status, 404);
+  });
+});
+
+describe('server: work bounds', () => {
+  it('refuses costly fits inline, runs them as cancellable jobs, refuses beyond the job bound', async () => {
+    const costly = { method: 'independent', steps: 1000, rank: 64 };
+    await expectError(call('POST', '/v1/tasks/good/fit', costly), 400, /work: 1000 steps x rank 64 x 2 examples x 1 method\(s\) = 128,000 exceeds the 100,000 units a request may run inline; send "job": true/);
+    await expectError(call('POST', '/v1/tasks/good/compare', { methods: ['independent', 'prototypes'], steps: 2000, rank: 64 }), 400, /exceeds the 100,000 units .* lower steps/);
+    await expectError(call('POST', '/v1/tasks/good/compare', { methods: ['independent', 'prototypes'], steps: 2000, rank: 64, job: true }), 400, /768,000 exceeds the 300,000 units one job may run/);
+    const submitted = await call('POST', '/v1/tasks/good/fit', { ...costly, job: true, name: 'good.costly' });
+    assert.equal(submitted.status, 202, submitted.text);
+    let job = submitted.json.job;
+    while (!['succeeded', 'failed', 'cancelled'].includes(job.status)) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = (await call('GET', `/v1/jobs/${job.id}`)).json;
+    }
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.result.adapter.name, 'good.costly');
+    assert.equal((await call('GET', `/v1/adapters/${job.result.adapter.id}`)).json.rank, 64);
+    const cancelled = await call('POST', '/v1/tasks/good/fit', { ...costly, job: true, name: 'good.cancelled' });
+    const c = await call('POST', `/v1/jobs/${cancelled.json.job.id}/cancel`);
+    assert.ok(c.status === 200 || c.status === 409, c.text);
+  });
+});
+
 describe('server: unexpected errors', () => {
   it('answers an internal failure with a plain 500: no stack, no internal message', async () => {
     const { store } = server.context.runtime;
@@ -179,13 +291,30 @@ describe('server: unexpected errors', () => {
 });
 
 describe('server: shutdown', () => {
-  it('finishes in-flight requests, then stops accepting and reports not ready', async () => {
-    const inflight = call('POST', '/v1/tasks/good/compare', { methods: ['prototypes', 'independent'], query: [ok('a', 'first text')] });
-    await new Promise((r) => setTimeout(r, 5));
+  it('finishes in-flight requests with Connection: close, then stops accepting and reports not ready', async () => {
+    // The body is sent in two parts, so the request is certainly in flight when shutdown starts.
+    const body = Buffer.from(JSON.stringify({ methods: ['prototypes', 'independent'], query: [ok('a', 'first text')] }));
+    const req = http.request(`${server.url}/v1/tasks/good/compare`, {
+      method: 'POST', headers: { ...AUTH, 'content-type': 'application/json', 'content-length': String(body.length) },
+    });
+    const response = new Promise<{ status: number; connection: string | undefined; text: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, text: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+    });
+    req.write(body.subarray(0, 10));
+    while (server.inFlight() === 0) await new Promise((r) => setTimeout(r, 1));
     const closing = server.close();
-    const res = await inflight;
+    await new Promise((r) => setTimeout(r, 20));
+    req.end(body.subarray(10));
+    const res = await response;
     assert.equal(res.status, 200, res.text);
+    assert.equal(res.connection, 'close');
     await closing;
+    assert.equal(server.context.state.shuttingDown, true);
     await assert.rejects(fetch(`${server.url}/healthz`));
   });
 });

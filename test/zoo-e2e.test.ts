@@ -122,6 +122,10 @@ describe('a user grows a zoo, trains a prior from it and serves from it', () => 
     assert.equal(prior.name, 'lift/user-zoo');
     assert.deepEqual([prior.config.zoo, prior.config.zoo_version, prior.config.run_id], ['user-zoo', 1, done.run_id]);
     assert.deepEqual(prior.training_task_ids, tasks.map((t) => t.id));
+    // The chain's own diagnostics travel with the prior.
+    const diag = prior.diagnostics;
+    assert.ok(diag.components_live >= 1 && diag.components_live === prior.k && diag.weights.length === prior.k, JSON.stringify(diag));
+    assert.ok(diag.expected_spread > 0 && diag.theta_spread > 0 && diag.ess_phi_min > 0, JSON.stringify(diag));
     const run = (await call('GET', `/v1/runs/${done.run_id}`)).json;
     assert.deepEqual([run.kind, run.status, run.refs.prior_ids, run.refs.zoo], ['train', 'succeeded', [prior.id], { name: 'user-zoo', version: 1 }]);
     assert.ok(run.duration_ms > 0 && run.params.zoo === 'user-zoo');

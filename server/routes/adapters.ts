@@ -43,11 +43,13 @@ export const adapterRoutes = [
     },
     handler: async ({ body: b }, { runtime }) => {
       const { store } = runtime;
-      const task = b.task_id ? await store.getTask(b.task_id) : null;
-      const result = await importAdapter(store, {
+      const fallbackLabels = b.task_id ? (await store.getTask(b.task_id)).labels : undefined;
+      const result = await importAdapter(runtime, {
         config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
-        method: b.method, taskId: b.task_id, alias: b.alias, fallbackLabels: task?.labels,
+        method: b.method, taskId: b.task_id, alias: b.alias, fallbackLabels,
       });
+      // Only a task named in the request is attached to; one from the file's metadata is a reference.
+      const task = b.task_id ? result.task : null;
       const imported = await store.getAdapter(result.adapter.id);
       const attached = task && imported.parameters.prototypes === undefined ? await attachAdapter(runtime, imported.id, task.id) : null;
       const alias = attached && b.alias !== undefined ? await store.setAlias(attached.adapter.name, b.alias, attached.adapter.version) : result.alias;
@@ -136,7 +138,7 @@ export const adapterRoutes = [
     method: 'get', path: '/v1/adapters/{id}/peft/{file}', operationId: 'exportPeftFile', tags: ['registry'], public: true,
     summary: 'One PEFT file, raw',
     request: { params: PeftFileParams },
-    responses: { 200: { description: 'the file (JSON or safetensors bytes)', type: 'application/octet-stream' }, ...E404('no such adapter or file') },
+    responses: { 200: { description: 'the file: adapter_config.json as JSON, the safetensors as bytes', type: ['application/octet-stream', 'application/json'] }, ...E404('no such adapter or file') },
     handler: async ({ params: { id, file } }, { runtime: { store } }) => {
       if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
         throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);

@@ -6,7 +6,9 @@ import { z } from 'zod';
 import type { JsonObject } from '../../registry/types.ts';
 import { checkMethodNames, compareMethods } from '../../service/compare.ts';
 import { fitAdapter } from '../../service/fit.ts';
+import { methodName } from '../../service/methods.ts';
 import { createTask, createTasksFromFile, deleteTask, getTask, listExamples, listTasks } from '../../service/tasks.ts';
+import { checkTaskWork } from '../../service/work-bounds.ts';
 import { formatCompare, formatExample, formatFit, formatPage, formatTask } from '../format.ts';
 import * as R from '../responses.ts';
 import { json, noContent, ok, route } from '../route.ts';
@@ -69,14 +71,23 @@ export const taskRoutes = [
   route({
     method: 'post', path: '/v1/tasks/{id}/fit', operationId: 'fitAdapter', tags: ['adapters'],
     summary: 'Fit an adapter on the task support set and store it as a new version',
+    description: 'Work (steps x rank x support examples) above the server\'s inline bound answers 400 unless `"job": true`, which runs the fit as a cancellable job (202 + Location: /v1/jobs/{id}); above the job bound, 400.',
     request: { params: IdParams, body: { 'application/json': FitBody } },
     responses: {
       201: { description: 'a new adapter version', schema: R.FitJson },
       200: { description: 'an identical adapter was already stored', schema: R.FitJson },
+      202: { description: 'the queued fit job (with "job": true)', schema: R.JobAccepted },
       ...E400, ...E404('no such task, prior or zoo'), ...E409('LiFT method without a trained prior; adapter cannot join the zoo'),
     },
-    handler: async ({ params, body }, { runtime }) => {
-      const { method, seed, name, alias, posterior_samples, prior, zoo, ...options } = body;
+    handler: async ({ params, body }, { runtime, jobs }) => {
+      const { method, seed, name, alias, posterior_samples, prior, zoo, job, ...options } = body;
+      if (job) {
+        // Answer 404 / 400 now rather than with a failed job later.
+        await runtime.store.getTask(params.id);
+        methodName(method);
+        await checkTaskWork(runtime, params.id, { options, methods: 1, scoresQueries: false }, 'job');
+        return accepted(await jobs.submit('fit', { task_id: params.id, method, options, seed, name, alias, posterior_samples, prior, zoo } as JsonObject));
+      }
       const result = await fitAdapter(runtime, params.id, { method, options, seed, name, alias, posteriorSamples: posterior_samples, prior, zoo });
       return json(result.created ? 201 : 200, formatFit(result));
     },
@@ -96,6 +107,7 @@ export const taskRoutes = [
         // Answer 404 / 400 now rather than with a failed job later.
         await runtime.store.getTask(params.id);
         checkMethodNames(methods);
+        await checkTaskWork(runtime, params.id, { options, methods: methods.length, scoresQueries: true, queries: query?.length }, 'job');
         return accepted(await jobs.submit('compare', { task_id: params.id, methods, query, seed, prior, options } as JsonObject));
       }
       return ok(formatCompare(await compareMethods(runtime, params.id, { methods, query, seed, prior, options })));
