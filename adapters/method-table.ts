@@ -25,6 +25,8 @@ export type StoredArtifact = 'prior' | 'start' | 'zoo' | 'clusters';
 export interface MethodKnobs {
   /** LiFT-MAP / posterior: fine-tune from this many top-ranked components. */
   readonly starts?: number;
+  /** LiFT: multiplier of the prior's precision at test time (1 = as learned; chosen on val). */
+  readonly priorScale?: number;
   /** LiFT posterior: the test-time posterior sampler's settings. */
   readonly posterior?: PosteriorOptions;
   /** LoRA-Retriever: adapters retrieved (default 3). */

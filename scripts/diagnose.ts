@@ -9,6 +9,7 @@
 import { Command } from 'commander';
 import { adaptMap, averagePredictive, predictQuery, prepareSupport, samplePosterior } from '../adapters/adapt.ts';
 import { loraShape } from '../adapters/lora.ts';
+import { scalePrior } from '../adapters/method.ts';
 import { inducePrior } from '../adapters/mixture-prior.ts';
 import { createRng } from '../adapters/rng.ts';
 import { cacheRows } from '../adapters/task-likelihood.ts';
@@ -33,10 +34,11 @@ const program = new Command()
   .option('--lr <x>', 'LiFT-MAP learning rate of θ', String(DEFAULT_BUDGET.lr))
   .option('--head-lr <x>', 'learning rate of the cosine head (default: --lr)')
   .option('--samples <n>', 'posterior samples (Laplace)', '30')
+  .option('--prior-scale <x>', 'multiplier of the prior precision at test time', '1')
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
   .parse();
 
-const opts = program.opts<{ suite: string; split: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; registry?: string }>();
+const opts = program.opts<{ suite: string; split: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; priorScale: string; registry?: string }>();
 
 function num(text: string, what: string, int = false): number {
   const v = Number(text);
@@ -67,10 +69,11 @@ async function main(): Promise<void> {
     const c = stored.config;
     const shape = loraShape(layer, rank, typeof c.alpha === 'number' ? c.alpha : rank);
     const tau = typeof c.tau === 'number' ? c.tau : DEFAULT_BUDGET.tau;
-    const ind = inducePrior(toMixturePrior(stored));
+    const priorScale = num(opts.priorScale, 'prior-scale');
+    const ind = inducePrior(scalePrior(toMixturePrior(stored), priorScale));
     console.log(`prior ${stored.name} v${stored.version}: K=${stored.k}, D=${stored.d}, σ²=${stored.sigma2}, β²=${stored.beta2}`);
     console.log(`chain: ${JSON.stringify(c.diagnostics ?? 'not recorded (prior trained before diagnostics were kept)')}`);
-    console.log(`fit: ${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; posterior: diagonal Laplace, ${samples} samples; split ${opts.split}`);
+    console.log(`fit: ${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; posterior: diagonal Laplace, ${samples} samples; prior scale ${priorScale}; split ${opts.split}`);
 
     const examples = suite.split[opts.split as 'val' | 'test'].flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
     const { lookup } = await featureLookup(runtime.store, backbone, examples, `${suiteName} ${opts.split} features`);

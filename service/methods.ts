@@ -28,6 +28,8 @@ export interface FitOptions {
   readonly headLr?: number;
   /** LiFT-MAP: fine-tune from this many top-ranked prior components. */
   readonly starts?: number;
+  /** LiFT: multiplier of the prior's precision at test time (default 1). */
+  readonly priorScale?: number;
   /** LoRA-Retriever: adapters retrieved (default 3). */
   readonly k?: number;
   /** Meta-learned starts: fine-tuning optimiser ('gd' = MAML's own inner loop). */
@@ -93,7 +95,7 @@ function liftConfig(ctx: MethodContext): { prior: Prior; cfg: TuneConfig & Metho
     cfg: {
       rank, alpha: num(c.alpha) ?? rank, tau: num(c.tau) ?? DEFAULT_BUDGET.tau, a0Seed: num(c.a0Seed) ?? 0,
       steps: ctx.options.steps ?? DEFAULT_BUDGET.steps, lr: ctx.options.lr ?? DEFAULT_BUDGET.lr, starts: ctx.options.starts ?? DEFAULT_BUDGET.starts,
-      ...defined({ headLr: ctx.options.headLr }),
+      ...defined({ headLr: ctx.options.headLr, priorScale: ctx.options.priorScale }),
     },
   };
 }
