@@ -135,6 +135,10 @@ export const METHOD_TABLE = {
       return mapHierarchicalMethod({ phi: s.theta, thetas: [], sigma2: s.sigma2 ?? 1e-3, beta2: 1, lossTrace: [] }, i.layer, i.cfg);
     },
   },
+  'pooled-lora': {
+    title: 'Pooled multi-task LoRA', needsPrior: false, needsMetaTraining: true, uncertainty: false, stores: ['start'],
+    create: (i, name) => fromInit(name, start(i, name).theta, i.layer, i.cfg),
+  },
   'lift-map': {
     title: 'LiFT-MAP', needsPrior: true, needsMetaTraining: true, uncertainty: false, stores: ['prior'],
     create: (i) => liftMap(prior(i), i.layer, i.cfg),

@@ -22,7 +22,7 @@ import type { LoadedBackbone } from './backbones.ts';
 import { featureLookup } from './features.ts';
 import { priorName } from './meta-artifacts.ts';
 import { startProgress } from './progress.ts';
-import { trainBaselines } from './train-baselines.ts';
+import { trainSuiteBaselines } from './train-baselines.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface PriorTrainConfig {
@@ -155,14 +155,14 @@ export async function trainPrior(
   const backbone = await runtime.backbones.forModality(suite.modality);
   const { ids, data } = await trainingTaskData(runtime.store, backbone, suite);
   const started = Date.now();
-  const result = runLift(backbone.encoder.layer, data, cfg);
+  const warm = warmStart(backbone.encoder.layer, data, cfg);
+  const result = runLift(backbone.encoder.layer, data, cfg, {}, warm);
   const ms = Date.now() - started;
   const prior = await savePrior(runtime.store, backbone.baseModel, suiteName, ids, cfg, result, ms, runId);
   const zooIds = await saveZoo(runtime.store, backbone, suite, ids, data, cfg, result, prior.id, runId);
-  const baselines = withBaselines ? await trainBaselines({
-    store: runtime.store, baseModel: backbone.baseModel, suite: suiteName, layer: backbone.encoder.layer,
-    ids, data, zoo: result.thetas, priorId: prior.id, classes: suite.split.train,
-  }, cfg) : {};
+  const baselines = withBaselines
+    ? await trainSuiteBaselines(runtime, suiteName, backbone, { ids, data, warm, priorId: prior.id, classes: suite.split.train }, cfg)
+    : {};
   return { prior, result, zooIds, baselines, ms };
 }
 
