@@ -27,31 +27,9 @@ export function norm(a: Vec, n: number = a.length, off = 0): number {
   return Math.sqrt(dot(a, a, n, off, off));
 }
 
-/** y += alpha · x (elementwise over the whole of x). */
-export function axpy(alpha: number, x: Vec, y: Vec): void {
-  for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
-}
-
-/** x *= alpha in place. */
-export function scaleInPlace(x: Vec, alpha: number): void {
-  for (let i = 0; i < x.length; i++) x[i] *= alpha;
-}
-
 /** out = M·x with M [rows, cols] row-major, x [cols], out [rows]. */
 export function matvec(M: Vec, x: Vec, rows: number, cols: number, out: Vec): Vec {
   for (let i = 0; i < rows; i++) out[i] = dot(M, x, cols, i * cols, 0);
-  return out;
-}
-
-/** out = Mᵀ·y with M [rows, cols] row-major, y [rows], out [cols]. */
-export function matvecT(M: Vec, y: Vec, rows: number, cols: number, out: Vec): Vec {
-  out.fill(0);
-  for (let i = 0; i < rows; i++) {
-    const yi = y[i];
-    if (yi === 0) continue;
-    const base = i * cols;
-    for (let j = 0; j < cols; j++) out[j] += yi * M[base + j];
-  }
   return out;
 }
 

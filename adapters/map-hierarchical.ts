@@ -16,7 +16,6 @@ import { methodFromFit, shapeOf, tuneFrom } from './from-init.ts';
 import { initTheta, seededA0, thetaSize, type LayerSpec } from './lora.ts';
 import type { AdapterConfig, FewShotMethod, TuneConfig } from './method.ts';
 import { episodeBatch, progressReporter, sharedRowCache, type MetaTask } from './meta-task.ts';
-import type { MixturePrior } from './mixture-prior.ts';
 import { episodeLoss } from './proto-head.ts';
 import type { Rng } from './rng.ts';
 
@@ -106,14 +105,6 @@ export function mapHierarchicalTrain(
     report(t);
   }
   return { phi, thetas, sigma2: cfg.sigma2, beta2: cfg.beta2, lossTrace };
-}
-
-/** The learned prior in the registry's format: one component at φ with zero spread. */
-export function mapHierarchicalPrior(result: MapHierarchicalResult): MixturePrior {
-  return {
-    weights: Float64Array.from([1]), means: [Float32Array.from(result.phi)], variances: [new Float32Array(result.phi.length)],
-    sigma2: result.sigma2, beta2: result.beta2, dim: result.phi.length,
-  };
 }
 
 /** Test time: MAP fine-tuning from φ under N(φ, σ²I) with the shared budget. */

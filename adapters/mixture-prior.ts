@@ -63,10 +63,6 @@ export function componentLogPdfs(ind: InducedPrior, theta: ArrayLike<number>): F
   return out;
 }
 
-export function priorLogPdf(ind: InducedPrior, theta: ArrayLike<number>): number {
-  return logSumExp(componentLogPdfs(ind, theta));
-}
-
 /**
  * loss = −log p(θ), grad = Σ_k r_k(θ)·(θ − μ_k)/(s_k + σ²), accumulated into `grad`
  * (the caller zeroes it; a new zero buffer when omitted).
@@ -84,14 +80,4 @@ export function priorNegLogPdf(
     for (let d = 0; d < mu.length; d++) grad[d] += r * (theta[d] - mu[d]) * prec[d];
   }
   return { loss: -logP, grad };
-}
-
-/**
- * Components ranked by a caller-given score (higher is better), e.g. log α_k − support loss at
- * μ_k; returns the best `top` indices.
- */
-export function mostPlausibleComponents(prior: MixturePrior, score: (k: number) => number, top = 1): number[] {
-  const ranked = Array.from(prior.weights, (_, k) => ({ k, s: score(k) }));
-  ranked.sort((a, b) => b.s - a.s);
-  return ranked.slice(0, Math.max(1, top)).map((r) => r.k);
 }

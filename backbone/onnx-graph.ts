@@ -34,8 +34,6 @@ export type AttributeValue = number | readonly number[] | string | FloatAttr | F
 
 export const float = (value: number): FloatAttr => ({ kind: 'float', value });
 export const floats = (values: readonly number[]): FloatsAttr => ({ kind: 'floats', values });
-export const tensorAttr = (tensor: TensorData): TensorAttr => ({ kind: 'tensor', tensor });
-
 /** Tensor contents with their shape; `data` length must equal the product of `dims`. */
 export interface TensorData {
   readonly dims: readonly number[];

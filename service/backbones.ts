@@ -37,11 +37,6 @@ export const DEFAULT_BASE_MODEL: Readonly<Record<Modality, BaseModelName>> = { t
 
 export const DEFAULT_MODELS_DIR = path.resolve(import.meta.dirname, '..', 'models');
 
-export function baseModelName(name: string): BaseModelName {
-  if (name in BASE_MODELS) return name as BaseModelName;
-  throw new Error(`unknown base model '${name}'; valid: ${Object.keys(BASE_MODELS).join(', ')}`);
-}
-
 /** Converts every backbone that is missing or stale in `modelsDir` (all of them with `force`). */
 export async function buildAllBaseModels(modelsDir = DEFAULT_MODELS_DIR, force = false): Promise<void> {
   for (const [name, entry] of Object.entries(BASE_MODELS)) {
