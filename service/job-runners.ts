@@ -9,6 +9,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { ValidationError } from '../registry/errors.ts';
 import { registryEngine, sqlitePath } from '../registry/open.ts';
 import type { Job } from '../registry/types.ts';
 import type { ServerConfig } from './config.ts';
@@ -66,6 +67,7 @@ export interface JobRunnerChoice {
 
 export function openJobRunner(runtime: Runtime, config: ServerConfig): JobRunnerChoice {
   if (config.queueUrl !== null) {
+    if (!registryIsShared(config.registryUrl)) throw new ValidationError('queue: workers must share the registry; use postgres://… or a SQLite file, not an in-memory registry');
     const runner = new QueueJobRunner(runtime, JOB_HANDLERS, config.queueUrl);
     return { runner, close: async () => {} };
   }

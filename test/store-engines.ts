@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import { openRegistry, type OpenOptions } from '../registry/open.ts';
 import { PostgresDatabase } from '../registry/postgres-database.ts';
@@ -102,4 +103,35 @@ export function storeTest(title: string, fn: (c: EngineCase, t: TestContext) => 
       }
     });
   }
+}
+
+export const REDIS_TEST_URL = process.env.LIFT_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+
+let redisReachable: Promise<boolean> | undefined;
+/** Whether Redis answers PING (asked once per process). */
+export function redisAnswers(): Promise<boolean> {
+  redisReachable ??= new Promise<boolean>((resolve) => {
+    const u = new URL(REDIS_TEST_URL);
+    const socket = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+  return redisReachable;
+}
+
+/**
+ * Skips the test (saying why) when PostgreSQL or Redis does not answer, except with CI=true,
+ * where a missing service fails it. Returns false when skipped.
+ */
+export async function requireServices(t: TestContext, services: readonly ('postgres' | 'redis')[]): Promise<boolean> {
+  const missing: string[] = [];
+  if (services.includes('postgres') && !(await postgresAnswers())) missing.push(`PostgreSQL at ${POSTGRES_TEST_URL}`);
+  if (services.includes('redis') && !(await redisAnswers())) missing.push(`Redis at ${REDIS_TEST_URL}`);
+  if (missing.length === 0) return true;
+  if (IN_CI) throw new Error(`${missing.join(' and ')} did not answer; with CI=true this test must run (.ci/run starts both)`);
+  t.skip(`needs ${missing.join(' and ')}, which did not answer`);
+  return false;
 }
