@@ -4,11 +4,12 @@
  *  2. truncated SVD of the n×|θ| matrix to `svdDim` (via the n×n Gram matrix), L2-normalise rows;
  *  3. k-means (seeded k-means++) on the rows of the cosine-similarity matrix of those rows;
  *  4. train one LoRA per cluster on the union of its tasks' episodes (fixed Adam steps).
- * Test time: pick a cluster LoRA — by support likelihood (lowest leave-one-out support NLL), or
+ * Test time: pick a cluster LoRA — by support likelihood (lowest support NLL under the prototype
+ * head, defined at 1 shot too), or
  * by Arrow routing (prototype v_c = top right-singular vector of ΔW_c = scaling·B_c·A_c;
  * score = mean |⟨v_c, x⟩| over the support's layer inputs) — and fine-tune from it.
  */
-import { prepareSupport, type AdaptContext } from './adapt.ts';
+import { prepareSupport, supportLoss, type AdaptContext } from './adapt.ts';
 import { adamStep, initAdam } from './adam.ts';
 import { jacobiEigen, kMeans, normalizeRowsL2, sparsifyTopFraction, truncatedSvd } from './cluster-math.ts';
 import { check } from './errors.ts';
@@ -194,8 +195,8 @@ function meanOf(thetas: readonly Float32Array[]): Float32Array {
 }
 
 /**
- * MBC test time. 'likelihood' picks the cluster LoRA with the lowest leave-one-out support NLL;
- * when no support row can be scored (every class 1-shot) it falls back to Arrow routing.
+ * MBC test time. 'likelihood' picks the cluster LoRA with the lowest support NLL (head: the
+ * support prototypes under that LoRA); a non-finite score falls back to Arrow routing.
  */
 export function mbcMethod(
   clusters: readonly MbcCluster[], layer: LayerSpec, opts: { route: 'likelihood' | 'arrow' }, cfg: TuneConfig,
@@ -217,11 +218,8 @@ export function chooseCluster(
 ): { index: number; scores: Float64Array; route: 'likelihood' | 'arrow' } {
   let scores: Float64Array | null = null;
   if (route === 'likelihood') {
-    const loo = Float64Array.from(clusters, (c) => {
-      const out = episodeLoss(ctx.layer, ctx.shape, c.theta, ctx.batch, { tau: ctx.tau, reduction: 'mean' });
-      return out.count > 0 ? -out.loss : NaN;
-    });
-    if (!loo.some(Number.isNaN)) scores = loo;
+    const fit = Float64Array.from(clusters, (c) => -supportLoss(c.theta, ctx));
+    if (fit.every(Number.isFinite)) scores = fit;
   }
   const used = scores ? 'likelihood' : 'arrow';
   scores ??= arrowScores(clusters, features);

@@ -25,6 +25,8 @@ export type StoredArtifact = 'prior' | 'start' | 'zoo' | 'clusters';
 export interface MethodKnobs {
   /** LiFT-MAP / posterior: fine-tune from this many top-ranked components. */
   readonly starts?: number;
+  /** LiFT: multiplier of the prior's precision at test time (1 = as learned; chosen on val). */
+  readonly priorScale?: number;
   /** LiFT posterior: the test-time posterior sampler's settings. */
   readonly posterior?: PosteriorOptions;
   /** LoRA-Retriever: adapters retrieved (default 3). */
@@ -132,6 +134,10 @@ export const METHOD_TABLE = {
       const s = start(i, name);
       return mapHierarchicalMethod({ phi: s.theta, thetas: [], sigma2: s.sigma2 ?? 1e-3, beta2: 1, lossTrace: [] }, i.layer, i.cfg);
     },
+  },
+  'pooled-lora': {
+    title: 'Pooled multi-task LoRA', needsPrior: false, needsMetaTraining: true, uncertainty: false, stores: ['start'],
+    create: (i, name) => fromInit(name, start(i, name).theta, i.layer, i.cfg),
   },
   'lift-map': {
     title: 'LiFT-MAP', needsPrior: true, needsMetaTraining: true, uncertainty: false, stores: ['prior'],

@@ -126,10 +126,28 @@ function checkPrior(prior: MixturePrior, shape: LoraShape): void {
 }
 
 /** LiFT-MAP: fine-tune under the mixture prior from the most plausible component mean(s). */
-export function liftMap(prior: MixturePrior, layer: LayerSpec, cfg: TuneConfig & { starts?: number }): FewShotMethod {
+/** LiFT's test-time knobs beyond the shared budget. */
+export interface LiftTestConfig {
+  /** Fine-tune from this many top-ranked components (default 1). */
+  readonly starts?: number;
+  /**
+   * λ multiplies the prior's precision at test time (default 1: the learned prior as is); λ < 1
+   * lets the support move θ further. A tempered prior, so λ ≠ 1 must win on meta-validation.
+   */
+  readonly priorScale?: number;
+}
+
+/** The learned prior with every variance divided by λ. */
+export function scalePrior(prior: MixturePrior, priorScale = 1): MixturePrior {
+  if (priorScale === 1) return prior;
+  check(priorScale > 0, () => `priorScale: expected > 0, got ${priorScale}`);
+  return { ...prior, sigma2: prior.sigma2 / priorScale, variances: prior.variances.map((v) => Float32Array.from(v, (x) => x / priorScale)) };
+}
+
+export function liftMap(prior: MixturePrior, layer: LayerSpec, cfg: TuneConfig & LiftTestConfig): FewShotMethod {
   const shape = shapeOf(layer, cfg);
   checkPrior(prior, shape);
-  const ind = inducePrior(prior);
+  const ind = inducePrior(scalePrior(prior, cfg.priorScale));
   return methodOf('lift-map', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
     const out = adaptMap(ind, ctx, cfg);
@@ -143,11 +161,11 @@ export interface PosteriorMethod extends FewShotMethod {
 
 /** LiFT posterior-predictive: LiFT-MAP, then a short SGLD chain around it (`fit` returns the MAP adapter). */
 export function liftPosterior(
-  prior: MixturePrior, layer: LayerSpec, cfg: TuneConfig & { starts?: number; posterior?: PosteriorOptions },
+  prior: MixturePrior, layer: LayerSpec, cfg: TuneConfig & LiftTestConfig & { posterior?: PosteriorOptions },
 ): PosteriorMethod {
   const shape = shapeOf(layer, cfg);
   checkPrior(prior, shape);
-  const ind = inducePrior(prior);
+  const ind = inducePrior(scalePrior(prior, cfg.priorScale));
   const map = liftMap(prior, layer, cfg);
   const withUncertainty = (support: SupportSet, query: readonly Float32Array[], nWay: number, rng: Rng): PosteriorPredictive => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);

@@ -3,9 +3,11 @@
  * is deterministic (fixed seed, recorded caps), so the same name always gives the same suite.
  * Loaders share parsed sources within a process (e.g. `wordnet` and `wordnet-domains` parse the
  * dictionary once; both emoji suites render once), and `loadSuite` memoises finished suites.
+ * Mixed-family suites (`text-mixed`, `image-mixed`) pool the training tasks of their members.
  */
 import { loadBrown } from './brown.ts';
 import { loadEmoji, loadEmojiSubcategory } from './emoji.ts';
+import { buildMixedSuite, MIXED_SPECS, type MixedSpec } from './mixed.ts';
 import { loadMnist } from './mnist.ts';
 import type { Suite } from './types.ts';
 import { loadWordnetDomains, loadWordnetSupersenses } from './wordnet.ts';
@@ -17,7 +19,14 @@ export const SUITES = Object.freeze({
   emoji: loadEmoji,
   'emoji-subcategory': loadEmojiSubcategory,
   mnist: loadMnist,
+  'text-mixed': () => loadMixed(MIXED_SPECS['text-mixed']),
+  'image-mixed': () => loadMixed(MIXED_SPECS['image-mixed']),
 } as const);
+
+/** A mixed-family suite from its members, each loaded (and memoised) through `loadSuite`. */
+async function loadMixed(spec: MixedSpec): Promise<Suite> {
+  return buildMixedSuite(spec, await Promise.all(spec.families.map((f) => loadSuite(f))));
+}
 
 export type SuiteName = keyof typeof SUITES;
 export const SUITE_NAMES = Object.keys(SUITES) as SuiteName[];

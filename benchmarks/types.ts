@@ -77,4 +77,9 @@ export interface Suite {
   /** Where the data comes from (package and files). */
   readonly source: string;
   readonly licence: string;
+  /**
+   * Mixed-family suites only (benchmarks/mixed.ts): the member suites whose training tasks were
+   * pooled, in order. Classes are `<family>/<label>`; validation and test run per family.
+   */
+  readonly families?: readonly string[];
 }

@@ -142,9 +142,9 @@ export function decodePageToken<T>(token: string | undefined, check: (cursor: un
   try {
     cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw new ValidationError(`pageToken: expected a token returned by a previous page, got ${describeValue(token)}`);
+    throw new ValidationError(`page_token: expected a token returned by a previous page, got ${describeValue(token)}`);
   }
-  if (!check(cursor)) throw new ValidationError(`pageToken: expected a token returned by a previous page, got ${describeValue(token)}`);
+  if (!check(cursor)) throw new ValidationError(`page_token: expected a token returned by a previous page, got ${describeValue(token)}`);
   return cursor;
 }
 

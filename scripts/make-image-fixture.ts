@@ -3,7 +3,7 @@
  * TF.js CPU backend) on three real images, so test/vision-backbone.test.ts can check that our
  * ONNX conversion reproduces them. Run once; rerun only if the images or the package change:
  *
- *   npx tsx scripts/make-image-fixture.ts
+ *   npm run make:image-fixture
  *
  * Images: crops of the Google emoji sheet in emoji-datasource (Apache-2.0), saved with their
  * original RGBA pixels: two single 32x32 emoji (upsampled to 224) and one 8x4-cell block
@@ -13,6 +13,7 @@
  * the same decodeImage, so the comparison covers preprocessing and network.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -83,4 +84,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${path.relative(ROOT, OUT_FILE)}`);
 }
 
+new Command('make-image-fixture')
+  .description(`Recompute ${path.relative(ROOT, OUT_FILE)} from the original TF.js MobileNetV2 (run once; rerun if the images or nsfwjs change).`)
+  .parse();
 await main();

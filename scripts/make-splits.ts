@@ -3,11 +3,16 @@
  * counts and the digest of the fixed training tasks. Run after changing a loader or a seed, and
  * commit the result; `test/benchmarks.test.ts` checks that loading reproduces it.
  *
- *   node --import tsx scripts/make-splits.ts
+ *   npm run make:splits
  */
 import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { recordSuite, SPLITS_PATH, type RecordedSuite } from '../benchmarks/splits.ts';
 import { loadSuite, SUITE_NAMES } from '../benchmarks/suites.ts';
+
+new Command('make-splits')
+  .description('Load every benchmark suite and rewrite benchmarks/splits.json (class splits, caps, counts, training-task digest).')
+  .parse();
 
 const record: Record<string, RecordedSuite> = {};
 for (const name of SUITE_NAMES) {

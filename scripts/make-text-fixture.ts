@@ -7,9 +7,10 @@
  * same GraphModel (`executeAsync` with explicit output names), in the same run as the final
  * embedding. All sentences go through one call, so the shorter ones are padded.
  *
- *   npx tsx scripts/make-text-fixture.ts
+ *   npm run make:text-fixture
  */
 import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -93,4 +94,9 @@ async function main(): Promise<void> {
   console.log(`original runtime self-checks: api vs graph ${apiDiff.toExponential(2)}, single vs batch ${singleDiff.toExponential(2)}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  new Command('make-text-fixture')
+    .description('Recompute test/fixtures/use-lite-reference.json from the original TF.js USE-lite (run once; rerun if the package changes).')
+    .parse();
+  await main();
+}

@@ -13,7 +13,10 @@ import { SEED_SUITES, seedZoo } from '../service/seed-zoos.ts';
 import { Runtime } from '../service/runtime.ts';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.argv, process.env, {
+    name: 'npm start --',
+    description: 'The main job: build the backbones, seed the text and image zoos once per registry, then serve.',
+  });
   const phases = startPhases('start', SEED_SUITES.length + 2);
   phases.next('backbones: convert USE-lite and MobileNetV2 to ONNX if missing');
   await buildAllBaseModels(config.modelsDir);

@@ -7,7 +7,7 @@
  * Either way the training is recorded as a run (GET /v1/runs).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { plotLines } from '../benchmarks/plot.ts';
 import { SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
 import { DEFAULT_PRIOR_CONFIG, priorConfigFor, trainPrior, type PriorTrainConfig } from '../service/train-prior.ts';
@@ -25,8 +25,12 @@ const program = new Command()
   .option('--zoo-version <n>', 'with --zoo: the zoo version to train from')
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
   .option('--skip-baselines', 'train LiFT only (the competitors keep their last stored versions)');
+/** Prior setting -> its kebab-case flag's attribute (`burnIn` <- --burn-in, `K` <- --k). */
+const settingAttribute = new Map<string, string>();
 for (const [key, value] of Object.entries(DEFAULT_PRIOR_CONFIG)) {
-  program.option(`--${key} <number>`, `default ${value} (some suites override it)`);
+  const option = new Option(`--${key.replace(/(?<=[a-z0-9])([A-Z])/g, '-$1').toLowerCase()} <number>`, `${key}: default ${value} (some suites override it)`);
+  settingAttribute.set(key, option.attributeName());
+  program.addOption(option);
 }
 program.parse();
 const opts = program.opts<Record<string, string | undefined> & { skipBaselines?: boolean }>();
@@ -35,10 +39,10 @@ if ((opts.suite === undefined) === (opts.zoo === undefined)) program.error('expe
 function readConfig(suite?: SuiteName): PriorTrainConfig {
   const cfg: Record<string, number> = { ...(suite ? priorConfigFor(suite) : DEFAULT_PRIOR_CONFIG) };
   for (const key of Object.keys(DEFAULT_PRIOR_CONFIG)) {
-    const text = opts[key];
+    const text = opts[settingAttribute.get(key)!];
     if (text === undefined) continue;
     const value = Number(text);
-    if (!Number.isFinite(value)) program.error(`--${key}: expected a number, got '${text}'`);
+    if (!Number.isFinite(value)) program.error(`${key}: expected a number, got '${text}'`);
     cfg[key] = value;
   }
   return cfg as unknown as PriorTrainConfig;

@@ -50,7 +50,9 @@ export class ConnectionDrain {
     this.server.closeIdleConnections();
     // Sockets that finish their response after this close themselves (Connection: close).
     const drained = this.pending.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.waiters.push(resolve));
-    await Promise.race([drained, sleep(Math.max(0, deadline - performance.now()))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.max(0, deadline - performance.now())); })]);
+    clearTimeout(timer);
     const abandoned = this.pending.size;
     this.server.closeAllConnections();
     await stopped;
@@ -58,4 +60,5 @@ export class ConnectionDrain {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+// Not unref'd: a shutdown in progress must keep the process alive until it has finished.
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

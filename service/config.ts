@@ -112,40 +112,49 @@ function parseQueueUrl(value: string): string | null {
 
 /** Setting name -> (flag, environment variable, parser). */
 const SETTINGS = {
-  port: { flag: '--port <n>', env: 'PORT', parse: (v: string) => parseIntSetting(v, 'port', 0) },
-  host: { flag: '--host <host>', env: 'HOST', parse: (v: string) => v },
-  registryUrl: { flag: '--registry <url>', env: 'LIFT_REGISTRY', parse: (v: string) => v },
-  modelsDir: { flag: '--models-dir <dir>', env: 'LIFT_MODELS_DIR', parse: (v: string) => v },
-  apiKey: { flag: '--api-key <key>', env: 'LIFT_API_KEY', parse: (v: string) => (v === '' ? null : v) },
-  bodyLimitBytes: { flag: '--body-limit <size>', env: 'LIFT_BODY_LIMIT', parse: (v: string) => parseByteSize(v, 'body limit') },
-  maxInputs: { flag: '--max-inputs <n>', env: 'LIFT_MAX_INPUTS', parse: (v: string) => parseIntSetting(v, 'max inputs', 1) },
-  maxTextLength: { flag: '--max-text-length <n>', env: 'LIFT_MAX_TEXT_LENGTH', parse: (v: string) => parseIntSetting(v, 'max text length', 1) },
-  maxImageSide: { flag: '--max-image-side <px>', env: 'LIFT_MAX_IMAGE_SIDE', parse: (v: string) => parseIntSetting(v, 'max image side', 1) },
-  maxImagePixels: { flag: '--max-image-pixels <n>', env: 'LIFT_MAX_IMAGE_PIXELS', parse: (v: string) => parseIntSetting(v, 'max image pixels', 1) },
-  maxDecodedBytes: { flag: '--max-decoded-bytes <size>', env: 'LIFT_MAX_DECODED_BYTES', parse: (v: string) => parseByteSize(v, 'max decoded bytes') },
-  batchWindowMs: { flag: '--batch-window-ms <ms>', env: 'LIFT_BATCH_WINDOW_MS', parse: (v: string) => parseIntSetting(v, 'batch window', 0) },
-  maxBatchInputs: { flag: '--max-batch-inputs <n>', env: 'LIFT_MAX_BATCH_INPUTS', parse: (v: string) => parseIntSetting(v, 'max batch inputs', 1) },
-  adapterCacheSize: { flag: '--adapter-cache <n>', env: 'LIFT_ADAPTER_CACHE', parse: (v: string) => parseIntSetting(v, 'adapter cache', 0) },
-  featureCacheSize: { flag: '--feature-cache <n>', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseIntSetting(v, 'feature cache', 0) },
-  metricsTopAdapters: { flag: '--metrics-top-adapters <n>', env: 'LIFT_METRICS_TOP_ADAPTERS', parse: (v: string) => parseIntSetting(v, 'metrics top adapters', 0) },
-  shutdownTimeoutMs: { flag: '--shutdown-timeout-ms <ms>', env: 'LIFT_SHUTDOWN_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'shutdown timeout', 0) },
-  requestTimeoutMs: { flag: '--request-timeout-ms <ms>', env: 'LIFT_REQUEST_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'request timeout', 1) },
-  headersTimeoutMs: { flag: '--headers-timeout-ms <ms>', env: 'LIFT_HEADERS_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'headers timeout', 1) },
-  keepAliveTimeoutMs: { flag: '--keep-alive-timeout-ms <ms>', env: 'LIFT_KEEP_ALIVE_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'keep-alive timeout', 1) },
-  maxInlineWork: { flag: '--max-inline-work <n>', env: 'LIFT_MAX_INLINE_WORK', parse: (v: string) => parseIntSetting(v, 'max inline work', 1) },
-  maxJobWork: { flag: '--max-job-work <n>', env: 'LIFT_MAX_JOB_WORK', parse: (v: string) => parseIntSetting(v, 'max job work', 1) },
-  maxImportRank: { flag: '--max-import-rank <r>', env: 'LIFT_MAX_IMPORT_RANK', parse: (v: string) => parseIntSetting(v, 'max import rank', 1) },
-  maxConnections: { flag: '--max-connections <n>', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
-  fitThreads: { flag: '--fit-threads <n>', env: 'LIFT_FIT_THREADS', parse: (v: string) => parseIntSetting(v, 'fit threads', 0) },
-  queueUrl: { flag: '--queue <url>', env: 'LIFT_QUEUE', parse: parseQueueUrl },
-} as const satisfies Record<keyof ServerConfig, { flag: string; env: string; parse: (v: string) => unknown }>;
+  port: { flag: '--port <n>', help: 'port to listen on (0: any free port)', env: 'PORT', parse: (v: string) => parseIntSetting(v, 'port', 0) },
+  host: { flag: '--host <host>', help: 'interface to listen on', env: 'HOST', parse: (v: string) => v },
+  registryUrl: { flag: '--registry <url>', help: 'registry: sqlite:<path> (or a bare path) or postgres://…', env: 'LIFT_REGISTRY', parse: (v: string) => v },
+  modelsDir: { flag: '--models-dir <dir>', help: 'directory of the converted ONNX backbones', env: 'LIFT_MODELS_DIR', parse: (v: string) => v },
+  apiKey: { flag: '--api-key <key>', help: 'API key every mutating route then requires (Authorization: Bearer <key>)', env: 'LIFT_API_KEY', parse: (v: string) => (v === '' ? null : v) },
+  bodyLimitBytes: { flag: '--body-limit <size>', help: 'largest request body (bytes, or with kb / mb)', env: 'LIFT_BODY_LIMIT', parse: (v: string) => parseByteSize(v, 'body limit') },
+  maxInputs: { flag: '--max-inputs <n>', help: 'most examples or inputs per request', env: 'LIFT_MAX_INPUTS', parse: (v: string) => parseIntSetting(v, 'max inputs', 1) },
+  maxTextLength: { flag: '--max-text-length <n>', help: 'longest accepted text, in characters', env: 'LIFT_MAX_TEXT_LENGTH', parse: (v: string) => parseIntSetting(v, 'max text length', 1) },
+  maxImageSide: { flag: '--max-image-side <px>', help: 'largest accepted image side, in pixels', env: 'LIFT_MAX_IMAGE_SIDE', parse: (v: string) => parseIntSetting(v, 'max image side', 1) },
+  maxImagePixels: { flag: '--max-image-pixels <n>', help: 'most pixels of one accepted image', env: 'LIFT_MAX_IMAGE_PIXELS', parse: (v: string) => parseIntSetting(v, 'max image pixels', 1) },
+  maxDecodedBytes: { flag: '--max-decoded-bytes <size>', help: 'decoded image bytes one request may need (bytes, or with kb / mb)', env: 'LIFT_MAX_DECODED_BYTES', parse: (v: string) => parseByteSize(v, 'max decoded bytes') },
+  batchWindowMs: { flag: '--batch-window-ms <ms>', help: 'how long the prediction batcher waits for more requests', env: 'LIFT_BATCH_WINDOW_MS', parse: (v: string) => parseIntSetting(v, 'batch window', 0) },
+  maxBatchInputs: { flag: '--max-batch-inputs <n>', help: 'inputs that make the batcher run at once', env: 'LIFT_MAX_BATCH_INPUTS', parse: (v: string) => parseIntSetting(v, 'max batch inputs', 1) },
+  adapterCacheSize: { flag: '--adapter-cache <n>', help: 'restored adapters kept in memory', env: 'LIFT_ADAPTER_CACHE', parse: (v: string) => parseIntSetting(v, 'adapter cache', 0) },
+  featureCacheSize: { flag: '--feature-cache <n>', help: 'feature rows kept in memory in front of the registry cache', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseIntSetting(v, 'feature cache', 0) },
+  metricsTopAdapters: { flag: '--metrics-top-adapters <n>', help: 'adapters with their own label on the per-adapter metric (the rest: other)', env: 'LIFT_METRICS_TOP_ADAPTERS', parse: (v: string) => parseIntSetting(v, 'metrics top adapters', 0) },
+  shutdownTimeoutMs: { flag: '--shutdown-timeout-ms <ms>', help: 'grace period for in-flight requests on shutdown', env: 'LIFT_SHUTDOWN_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'shutdown timeout', 0) },
+  requestTimeoutMs: { flag: '--request-timeout-ms <ms>', help: 'longest time to receive a whole request', env: 'LIFT_REQUEST_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'request timeout', 1) },
+  headersTimeoutMs: { flag: '--headers-timeout-ms <ms>', help: 'longest time to receive request headers', env: 'LIFT_HEADERS_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'headers timeout', 1) },
+  keepAliveTimeoutMs: { flag: '--keep-alive-timeout-ms <ms>', help: 'idle keep-alive connection timeout', env: 'LIFT_KEEP_ALIVE_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'keep-alive timeout', 1) },
+  maxInlineWork: { flag: '--max-inline-work <n>', help: 'largest fit or compare work (steps x rank x examples x methods) answered within a request', env: 'LIFT_MAX_INLINE_WORK', parse: (v: string) => parseIntSetting(v, 'max inline work', 1) },
+  maxJobWork: { flag: '--max-job-work <n>', help: 'largest such work one job may run', env: 'LIFT_MAX_JOB_WORK', parse: (v: string) => parseIntSetting(v, 'max job work', 1) },
+  maxImportRank: { flag: '--max-import-rank <r>', help: 'largest LoRA rank a PEFT import may have', env: 'LIFT_MAX_IMPORT_RANK', parse: (v: string) => parseIntSetting(v, 'max import rank', 1) },
+  fitThreads: { flag: '--fit-threads <n>', help: 'worker threads for fits, comparisons and jobs (0: on the event loop, for debugging only)', env: 'LIFT_FIT_THREADS', parse: (v: string) => parseIntSetting(v, 'fit threads', 0) },
+  queueUrl: { flag: '--queue <url>', help: 'redis://… to queue jobs for `npm run worker` processes (default: in-process worker threads)', env: 'LIFT_QUEUE', parse: parseQueueUrl },
+  maxConnections: { flag: '--max-connections <n>', help: 'most open connections', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
+} as const satisfies Record<keyof ServerConfig, { flag: string; help: string; env: string; parse: (v: string) => unknown }>;
+
+/** How the command that reads the configuration names and describes itself in --help. */
+export interface CommandInfo {
+  readonly name: string;
+  readonly description: string;
+}
+
+const SERVE: CommandInfo = { name: 'serve', description: 'LiFT zoo inference server (backbones must be built: npm run build:models)' };
 
 /** Defaults, overridden by environment variables, overridden by flags. Throws naming a bad setting. */
-export function loadConfig(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const program = new Command().name('serve').description('LiFT zoo inference server').allowExcessArguments(false);
+export function loadConfig(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env, command: CommandInfo = SERVE): ServerConfig {
+  const program = new Command().name(command.name).description(command.description).allowExcessArguments(false);
   const attribute = new Map<string, string>();
   for (const [key, s] of Object.entries(SETTINGS)) {
-    const option = new Option(s.flag, `${key} (env ${s.env})`);
+    const value = DEFAULT_CONFIG[key as keyof ServerConfig];
+    const option = new Option(s.flag, `${s.help} (default: ${value === null ? 'none' : String(value)}; env ${s.env})`);
     attribute.set(key, option.attributeName());
     program.addOption(option);
   }

@@ -254,6 +254,9 @@ export class LocalJobRunner implements JobRunner {
       const controller = new AbortController();
       this.controllers.set(id, controller);
       const done: Promise<void> = this.executor(id, { signal: controller.signal, emit: (j) => this.emit(j) })
+        // The final state once more, from the store: an executor in another thread may have
+        // posted it on a channel that closed before it arrived.
+        .then(async () => this.emit(await this.store.getJob(id)))
         .catch(async (err: unknown) => {
           // The executor itself broke (e.g. its thread died): never leave the job looking alive.
           const message = `the worker running this job stopped: ${err instanceof Error ? err.message : String(err)}`;

@@ -1,7 +1,9 @@
 /**
  * Loading what meta-training stored for a base model and training suite: the LiFT prior
- * (`lift/<suite>`), its zoo (`zoo/<suite>/*`, with task embeddings) and the competitors'
- * starting points (`meta/<suite>/*`). Latest versions win.
+ * (`lift/<suite>`), and what the competitors trained in the same run (train-baselines.ts):
+ * meta-learned starts (`meta/<suite>/<method>`, with the inner loop they were trained for), the
+ * zoo of independently fine-tuned LoRAs (registry zoo `independent-<suite>`) and the MBC cluster
+ * LoRAs of each variant. Competitor artifacts are matched to the prior by `extra.trainedWith`.
  */
 import type { MbcCluster } from '../adapters/mbc.ts';
 import { METHOD_NAMES, METHOD_TABLE } from '../adapters/method-table.ts';
@@ -12,18 +14,32 @@ import type { Adapter, BaseModel, Prior } from '../registry/types.ts';
 
 export const priorName = (suite: string): string => `lift/${suite}`;
 export const metaAdapterName = (suite: string, method: string): string => `meta/${suite}/${method}`;
+/** The registry zoo of a suite's independently fine-tuned per-task LoRAs. */
+export const independentZooName = (suite: string): string => `independent-${suite}`;
+
+/** Names of the meta-learned starts a training run stores (records whose `stores` include 'start'). */
+export const START_NAMES = METHOD_NAMES.filter((n) => (METHOD_TABLE[n].stores as readonly string[]).includes('start'));
+
+/** The MBC clustering (train-baselines.ts MBC_VARIANTS) used when a request names none. */
+export const DEFAULT_MBC_VARIANT = 'c10-mean';
 
 export interface StoredStart {
   readonly id: string;
   readonly theta: Float32Array;
   readonly sigma2?: number;
+  /** MAML family: the inner loop meta-training used (what test time replays). */
+  readonly innerSteps?: number;
+  readonly innerLr?: number;
+  readonly optimizer?: 'gd' | 'adam';
 }
 
 export interface MetaArtifacts {
   readonly suite: string;
+  /** Independently fine-tuned per-task LoRAs (never LiFT's θ_i). */
   readonly zoo: ZooEntry[];
   readonly starts: Map<string, StoredStart>;
-  readonly clusters: MbcCluster[];
+  /** MBC cluster LoRAs by variant name (e.g. `c10-mean`). */
+  readonly clusters: Map<string, MbcCluster[]>;
 }
 
 /** The latest LiFT prior trained on `suite` for this base model, or null. */
@@ -44,6 +60,8 @@ const thetaOf = (a: Adapter): Float32Array => {
   return theta;
 };
 
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+
 async function allAdapters(store: RegistryStore, filter: { method: string; baseModelSha: string }): Promise<Adapter[]> {
   const out: Adapter[] = [];
   let token: string | undefined;
@@ -53,6 +71,32 @@ async function allAdapters(store: RegistryStore, filter: { method: string; baseM
     token = page.nextPageToken;
   } while (token);
   return out;
+}
+
+async function latestOrNull(store: RegistryStore, name: string): Promise<Adapter | null> {
+  try {
+    return await store.getLatestAdapterVersion(name);
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}
+
+/** Members of the suite's independent zoo that were trained with `prior` (empty when none). */
+async function independentZoo(store: RegistryStore, suite: string, prior: Prior): Promise<ZooEntry[]> {
+  let members;
+  try {
+    members = await store.listZooMembers(independentZooName(suite));
+  } catch (err) {
+    if (err instanceof NotFoundError) return [];
+    throw err;
+  }
+  const entries: ZooEntry[] = [];
+  for (const m of members) {
+    const a = await store.getAdapter(m.adapterId);
+    if (a.extra.trainedWith === prior.id) entries.push({ id: a.name, theta: thetaOf(a), embedding: m.embedding });
+  }
+  return entries;
 }
 
 const cache = new Map<string, MetaArtifacts>();
@@ -65,27 +109,25 @@ export async function loadMetaArtifacts(store: RegistryStore, prior: Prior): Pro
   const hit = cache.get(prior.id);
   if (hit) return hit;
   const suite = String(prior.config.suite ?? '');
-  const base = prior.baseModelSha;
-  const latest = async (name: string): Promise<Adapter | null> => {
-    try {
-      return await store.getLatestAdapterVersion(name);
-    } catch (err) {
-      if (err instanceof NotFoundError) return null;
-      throw err;
-    }
-  };
-  const zoo = (await allAdapters(store, { method: 'zoo', baseModelSha: base }))
-    .filter((a) => a.parents.priorId === prior.id)
-    .map((a) => ({ id: a.name, theta: thetaOf(a), embedding: a.parameters.task_embedding }));
   const starts = new Map<string, StoredStart>();
-  for (const method of METHOD_NAMES.filter((n) => (METHOD_TABLE[n].stores as readonly string[]).includes('start'))) {
-    const a = await latest(metaAdapterName(suite, method));
-    if (a) starts.set(method, { id: a.id, theta: thetaOf(a), sigma2: typeof a.extra.sigma2 === 'number' ? a.extra.sigma2 : undefined });
+  for (const method of START_NAMES) {
+    const a = await latestOrNull(store, metaAdapterName(suite, method));
+    if (!a || a.extra.trainedWith !== prior.id) continue;
+    const optimizer = a.extra.optimizer === 'gd' || a.extra.optimizer === 'adam' ? a.extra.optimizer : undefined;
+    starts.set(method, {
+      id: a.id, theta: thetaOf(a), sigma2: num(a.extra.sigma2), innerSteps: num(a.extra.innerSteps), innerLr: num(a.extra.innerLr), optimizer,
+    });
   }
-  const clusters: MbcCluster[] = (await allAdapters(store, { method: 'mbc-cluster', baseModelSha: base }))
-    .filter((a) => a.parents.priorId === prior.id)
-    .map((a, index) => ({ index, members: (a.extra.members ?? []) as string[], theta: thetaOf(a), arrow: a.parameters.arrow }));
-  const artifacts = { suite, zoo, starts, clusters };
+  const clusters = new Map<string, MbcCluster[]>();
+  const stored = (await allAdapters(store, { method: 'mbc-cluster', baseModelSha: prior.baseModelSha }))
+    .filter((a) => a.extra.trainedWith === prior.id && typeof a.extra.variant === 'string');
+  for (const a of stored) {
+    const variant = a.extra.variant as string;
+    const list = clusters.get(variant) ?? [];
+    list.push({ index: list.length, members: (a.extra.members ?? []) as string[], theta: thetaOf(a), arrow: a.parameters.arrow });
+    clusters.set(variant, list);
+  }
+  const artifacts = { suite, zoo: await independentZoo(store, suite, prior), starts, clusters };
   cache.set(prior.id, artifacts);
   return artifacts;
 }

@@ -5,7 +5,7 @@
  * taken from its prior, and clear 409s when something a record needs was never trained.
  */
 import {
-  createFromTable, METHOD_NAMES, METHOD_TABLE, type MethodKnobs, type MethodName, type MethodRecord,
+  createFromTable, METHOD_NAMES, METHOD_TABLE, type MetaInputs, type MethodKnobs, type MethodName, type MethodRecord,
 } from '../adapters/method-table.ts';
 import type { LayerSpec } from '../adapters/lora.ts';
 import type { FewShotMethod, TuneConfig } from '../adapters/method.ts';
@@ -13,7 +13,7 @@ import type { MixturePrior } from '../adapters/mixture-prior.ts';
 import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { JsonObject, Prior } from '../registry/types.ts';
 import type { RegistryStore } from '../registry/store.ts';
-import { loadMetaArtifacts, type MetaArtifacts } from './meta-artifacts.ts';
+import { DEFAULT_MBC_VARIANT, loadMetaArtifacts, type MetaArtifacts, type StoredStart } from './meta-artifacts.ts';
 
 export { METHOD_NAMES, METHOD_TABLE, type MethodName, type MethodRecord };
 
@@ -28,10 +28,14 @@ export interface FitOptions {
   readonly headLr?: number;
   /** LiFT-MAP: fine-tune from this many top-ranked prior components. */
   readonly starts?: number;
+  /** LiFT: multiplier of the prior's precision at test time (default 1). */
+  readonly priorScale?: number;
   /** LoRA-Retriever: adapters retrieved (default 3). */
   readonly k?: number;
   /** Meta-learned starts: fine-tuning optimiser ('gd' = MAML's own inner loop). */
   readonly optimizer?: 'adam' | 'gd';
+  /** MBC: which stored clustering (e.g. `c10-mean`; train-baselines.ts MBC_VARIANTS). */
+  readonly variant?: string;
 }
 
 export interface MethodContext {
@@ -91,7 +95,7 @@ function liftConfig(ctx: MethodContext): { prior: Prior; cfg: TuneConfig & Metho
     cfg: {
       rank, alpha: num(c.alpha) ?? rank, tau: num(c.tau) ?? DEFAULT_BUDGET.tau, a0Seed: num(c.a0Seed) ?? 0,
       steps: ctx.options.steps ?? DEFAULT_BUDGET.steps, lr: ctx.options.lr ?? DEFAULT_BUDGET.lr, starts: ctx.options.starts ?? DEFAULT_BUDGET.starts,
-      ...defined({ headLr: ctx.options.headLr }),
+      ...defined({ headLr: ctx.options.headLr, priorScale: ctx.options.priorScale }),
     },
   };
 }
@@ -116,21 +120,43 @@ function budget(ctx: MethodContext): TuneConfig & MethodKnobs {
 /** Other names users know methods by. */
 const METHOD_ALIASES: Readonly<Record<string, MethodName>> = Object.freeze({ protonet: 'prototypes' });
 
+/** Every name a request may use for a method: the table's names, then their aliases (OpenAPI enum). */
+export const REQUESTABLE_METHOD_NAMES = [...METHOD_NAMES, ...Object.keys(METHOD_ALIASES)] as [string, ...string[]];
+
 export function methodName(requested: string): MethodName {
   const name = METHOD_ALIASES[requested] ?? requested;
   if (Object.hasOwn(METHOD_TABLE, name)) return name as MethodName;
   throw new ValidationError(`method: expected one of ${METHOD_NAMES.join(', ')}, got '${requested}'`);
 }
 
+/** The stored MBC clustering a request picks (default `c10-mean`, else the first stored). */
+function chooseClusters(artifacts: MetaArtifacts, requested: string | undefined): { variant: string; clusters: MetaInputs['clusters'] } | null {
+  const variant = requested ?? (artifacts.clusters.has(DEFAULT_MBC_VARIANT) ? DEFAULT_MBC_VARIANT : [...artifacts.clusters.keys()][0]);
+  if (variant === undefined) return null;
+  const clusters = artifacts.clusters.get(variant);
+  if (!clusters) throw new ValidationError(`variant: expected one of ${[...artifacts.clusters.keys()].join(', ')}, got '${variant}'`);
+  return { variant, clusters };
+}
+
 /** What meta-training stored that `record` reads; ConflictError naming what is missing. */
-function metaInputsFor(name: MethodName, record: MethodRecord, ctx: MethodContext): MetaArtifacts | null {
+function metaInputsFor(name: MethodName, record: MethodRecord, ctx: MethodContext): (MetaInputs & { variant?: string; starts: ReadonlyMap<string, StoredStart> }) | null {
   if (!record.stores.some((s) => s !== 'prior')) return null;
   const artifacts = ctx.artifacts?.();
   if (!artifacts) throw new ConflictError(`method '${name}' needs meta-training results for this base model; train them (npm run train) first`);
+  const clusters = record.stores.includes('clusters') ? chooseClusters(artifacts, ctx.options.variant) : null;
   const missing = record.stores.filter((s) =>
-    (s === 'start' && !artifacts.starts.has(name)) || (s === 'zoo' && artifacts.zoo.length === 0) || (s === 'clusters' && artifacts.clusters.length === 0));
+    (s === 'start' && !artifacts.starts.has(name)) || (s === 'zoo' && artifacts.zoo.length === 0) || (s === 'clusters' && clusters === null));
   if (missing.length > 0) throw new ConflictError(`method '${name}': meta-training stored no ${missing.join(', ')} for this base model; run npm run train`);
-  return artifacts;
+  return { starts: artifacts.starts, zoo: artifacts.zoo, clusters: clusters?.clusters ?? [], ...(clusters ? { variant: clusters.variant } : {}) };
+}
+
+/**
+ * The MAML family replays the inner loop it was meta-trained with (steps, learning rate,
+ * optimiser, stored with its start) unless the request sets them.
+ */
+function ownInnerLoop(start: StoredStart | undefined, o: FitOptions): Partial<TuneConfig & MethodKnobs> {
+  if (start?.innerSteps === undefined) return {};
+  return defined({ steps: o.steps ?? start.innerSteps, lr: o.lr ?? start.innerLr, optimizer: o.optimizer ?? start.optimizer });
 }
 
 /** Builds a method by name; ValidationError listing the valid names for an unknown one. */
@@ -143,13 +169,14 @@ export function createMethod(requested: string, ctx: MethodContext): ResolvedMet
     return { method: createFromTable(name, inputs), config: { ...cfg }, priorId: prior.id };
   }
   const meta = metaInputsFor(name, record, ctx);
-  const base = budget(ctx);
+  const start = meta ? ctx.artifacts?.()?.starts.get(name) : undefined;
+  const base = { ...budget(ctx), ...ownInnerLoop(start, ctx.options) };
   const { rank, alpha } = ctx.options;
   // Nothing meta-learned to match: a requested rank wins over the prior's.
   const cfg = record.ownRank && rank !== undefined ? { ...base, rank, alpha: alpha ?? rank } : base;
   const method: FewShotMethod = createFromTable(name, { layer: ctx.layer, cfg, prior: null, meta });
-  const start = meta?.starts.get(name);
-  return { method, config: { ...cfg, ...(start ? { start: start.id } : {}) }, priorId: meta ? ctx.prior?.id ?? null : null };
+  const extra = { ...(start ? { start: start.id } : {}), ...(meta?.variant ? { variant: meta.variant, clusters: meta.clusters.length } : {}) };
+  return { method, config: { ...cfg, ...extra }, priorId: meta ? ctx.prior?.id ?? null : null };
 }
 
 /**

@@ -8,7 +8,7 @@ import { exportPeft, importPeft, LIFT_METADATA_KEY, PEFT_CONFIG_FILE, PEFT_WEIGH
 import { NotFoundError, ValidationError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import { requireJsonDepth } from '../registry/validate.ts';
-import type { Adapter, AdapterAlias, AdapterInput, AdapterSummary, Task } from '../registry/types.ts';
+import type { Adapter, AdapterAlias, AdapterInput, AdapterSummary, BaseModel, Task } from '../registry/types.ts';
 import { restoreHead } from './adapter-heads.ts';
 import { decodeBase64 } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
@@ -45,6 +45,17 @@ function baseModelKey(config: Record<string, unknown>): string {
     throw new ValidationError(`${PEFT_CONFIG_FILE}: expected base_model_name_or_path (a registered base model name or sha256), got none`);
   }
   return key;
+}
+
+/** A base model the file names is a field of the request: an unknown one is a 400 listing ours. */
+async function registeredBaseModel(store: RegistryStore, key: string): Promise<BaseModel> {
+  try {
+    return await store.getBaseModel(key);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    const known = (await store.listBaseModels()).map((m) => `'${m.name}'`).join(', ') || 'none registered';
+    throw new ValidationError(`${PEFT_CONFIG_FILE}: base_model_name_or_path: expected a base model of this registry (${known}, or its sha256), got '${key}'`);
+  }
 }
 
 /** Most labels an imported adapter may carry (its head holds one prototype per label). */
@@ -122,7 +133,7 @@ export async function importAdapter(runtime: Runtime, req: ImportRequest): Promi
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ValidationError(`${PEFT_CONFIG_FILE}: expected a JSON object`);
   requireJsonDepth(config, PEFT_CONFIG_FILE);
-  const baseModel = await store.getBaseModel(baseModelKey(config as Record<string, unknown>));
+  const baseModel = await registeredBaseModel(store, baseModelKey(config as Record<string, unknown>));
   const files = {
     [PEFT_CONFIG_FILE]: new TextEncoder().encode(configText),
     [PEFT_WEIGHTS_FILE]: decodeBase64(req.weightsBase64, PEFT_WEIGHTS_FILE, 'safetensors bytes'),

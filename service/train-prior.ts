@@ -22,7 +22,7 @@ import type { LoadedBackbone } from './backbones.ts';
 import { featureLookup } from './features.ts';
 import { priorName } from './meta-artifacts.ts';
 import { startProgress } from './progress.ts';
-import { trainBaselines } from './train-baselines.ts';
+import { trainSuiteBaselines } from './train-baselines.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface PriorTrainConfig {
@@ -53,9 +53,15 @@ export interface PriorTrainConfig {
   readonly warmLr: number;
 }
 
+/**
+ * σ² (with η = σ²) chosen on WordNet meta-validation classes (60 episodes, 5-way, LiFT-MAP at
+ * 30 steps, lr 1e-3; `npm run diagnose -- --suite wordnet`), T = 1: σ² = 1e-3 / 3e-3 / 1e-2 /
+ * 3e-2 / 1e-1 gave 1-shot 49.2 / 50.2 / 51.6 / 51.2 / 46.5 % and 5-shot 70.0 / 70.6 / 71.4 /
+ * 69.8 / 60.4 %. Other suites use the same value (not tuned per suite).
+ */
 export const DEFAULT_PRIOR_CONFIG: PriorTrainConfig = {
   rank: 4, alpha: 4, tau: 10, a0Seed: 0,
-  sigma2: 1e-3, beta2: 1, steps: 8000, burnIn: 2000, thinning: 5, stepSize: 1e-3, temperature: 1, K: 4,
+  sigma2: 1e-2, beta2: 1, steps: 8000, burnIn: 2000, thinning: 5, stepSize: 1e-2, temperature: 1, K: 4,
   shots: 5, queries: 10, seed: 7, pooledSteps: 0, pooledLr: 0.01, warmSteps: 30, warmLr: 0.01,
 };
 
@@ -149,14 +155,14 @@ export async function trainPrior(
   const backbone = await runtime.backbones.forModality(suite.modality);
   const { ids, data } = await trainingTaskData(runtime.store, backbone, suite);
   const started = Date.now();
-  const result = runLift(backbone.encoder.layer, data, cfg);
+  const warm = warmStart(backbone.encoder.layer, data, cfg);
+  const result = runLift(backbone.encoder.layer, data, cfg, {}, warm);
   const ms = Date.now() - started;
   const prior = await savePrior(runtime.store, backbone.baseModel, suiteName, ids, cfg, result, ms, runId);
   const zooIds = await saveZoo(runtime.store, backbone, suite, ids, data, cfg, result, prior.id, runId);
-  const baselines = withBaselines ? await trainBaselines({
-    store: runtime.store, baseModel: backbone.baseModel, suite: suiteName, layer: backbone.encoder.layer,
-    ids, data, zoo: result.thetas, priorId: prior.id, classes: suite.split.train,
-  }, cfg) : {};
+  const baselines = withBaselines
+    ? await trainSuiteBaselines(runtime, suiteName, backbone, { ids, data, warm, priorId: prior.id, classes: suite.split.train }, cfg)
+    : {};
   return { prior, result, zooIds, baselines, ms };
 }
 

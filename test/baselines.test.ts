@@ -6,7 +6,9 @@ import { deltaWeight, initA0, initTheta, loraShape, seededA0, splitTheta, type L
 import { buildZoo, fuseThetas, loraRetriever, mixtureTheta, retrieve, taskEmbedding } from '../adapters/lora-retriever.ts';
 import { mamlMethod, mamlTrain, type MamlResult } from '../adapters/maml.ts';
 import { mapHierarchicalMethod, mapHierarchicalTrain, type MapHierarchicalResult } from '../adapters/map-hierarchical.ts';
-import { arrowPrototype, clusterLoras, mbcMethod, mbcTrain, type MbcResult } from '../adapters/mbc.ts';
+import { prepareSupport } from '../adapters/adapt.ts';
+import { arrowPrototype, chooseCluster, clusterLoras, mbcMethod, mbcTrain, type MbcResult } from '../adapters/mbc.ts';
+import { trainPooledLora } from '../adapters/pooled-lora.ts';
 import { metaTaskFromLabelled, type MetaTask } from '../adapters/meta-task.ts';
 import { frozenPrototypes, type FewShotMethod } from '../adapters/method.ts';
 import { createRng, type Rng } from '../adapters/rng.ts';
@@ -231,16 +233,33 @@ describe('meta-learned baselines on a synthetic family with shared structure', (
     }
   });
 
-  it('1-shot supports (no leave-one-out row to score) still give probability rows; MBC likelihood routing falls back to Arrow', () => {
+  it('1-shot supports still give probability rows; MBC likelihood routing is defined at 1 shot', () => {
     const ep = makeEpisode(fam, 5, 1, 3, rng.fork('one-shot'));
     for (const [name, m] of Object.entries(methods)) {
       const probs = m.fitPredict(ep.support, ep.query.features, 5, createRng(2));
       assert.equal(probs.length, 15, name);
       for (const p of probs) assert.ok(Math.abs(p.reduce((s, v) => s + v, 0) - 1) < 1e-5 && p.every(Number.isFinite), name);
     }
-    const a = methods.mbcLik.fitPredict(ep.support, ep.query.features, 5, createRng(2));
-    const b = methods.mbcArrow.fitPredict(ep.support, ep.query.features, 5, createRng(2));
-    a.forEach((p, i) => p.forEach((v, c) => assert.ok(Math.abs(v - b[i][c]) < 1e-6)));
+    const shape = loraShape(fam.layer, 2, 2);
+    const routed = chooseCluster(mbc.clusters, prepareSupport(fam.layer, shape, ep.support, 5, 10), ep.support.features, 'likelihood');
+    assert.equal(routed.route, 'likelihood');
+    assert.ok(routed.scores.every(Number.isFinite));
+  });
+
+  it('pooled LoRA: early stopping returns the best validation checkpoint and stops after `patience` checks without one', () => {
+    const shape = loraShape(fam.layer, 2, 2);
+    const init = initTheta(shape, seededA0(shape, 0));
+    // A score that peaks at the 3rd check: training must stop 2 checks later and return that checkpoint.
+    let calls = 0;
+    const scores = [0.1, 0.2, 0.5, 0.9, 0.4, 0.3, 0.95];
+    const snapshots: Float32Array[] = [];
+    const out = trainPooledLora(tasks, fam.layer, shape, init, { maxSteps: 60, lr: 0.01, tau: 10, evalEvery: 10, patience: 2 },
+      (theta) => { snapshots.push(Float32Array.from(theta)); return scores[calls++]; }, createRng(5));
+    assert.deepEqual(out.trace.map((p) => p.step), [0, 10, 20, 30, 40, 50]);
+    assert.equal(out.bestStep, 30);
+    assert.equal(out.bestScore, 0.9);
+    assert.deepEqual(Array.from(out.theta), Array.from(snapshots[3]));
+    assert.ok(snapshots[3].some((v, i) => v !== init[i]), 'training moved θ');
   });
 
   it('fit gives a storable adapter that predicts like fitPredict', () => {

@@ -20,7 +20,9 @@ import {
   meanWithCi95,
   negativeLogLikelihood,
 } from '../benchmarks/metrics.ts';
+import { familyOf, mixedClass } from '../benchmarks/mixed.ts';
 import { evaluate } from '../benchmarks/protocol.ts';
+import { evaluationFamilies, PROTOCOLS } from '../benchmarks/protocols.ts';
 import { readRecordedSplits, recordSuite } from '../benchmarks/splits.ts';
 import { loadSuite, SUITE_NAMES } from '../benchmarks/suites.ts';
 import { parseTaskFile, TaskFileError, loadTaskFile } from '../benchmarks/task-file.ts';
@@ -35,6 +37,8 @@ const EXPECTED_CLASSES: Record<string, number> = {
   emoji: 1811,
   'emoji-subcategory': 57,
   mnist: 10,
+  'text-mixed': 107,
+  'image-mixed': 1599,
 };
 
 const hashes = (examples: readonly Example[]): string[] => examples.map((e) => e.hash);
@@ -102,6 +106,32 @@ describe('suite loaders', () => {
       });
     }
   });
+});
+
+describe('mixed-family suites', () => {
+  for (const name of ['text-mixed', 'image-mixed'] as const) {
+    it(`${name}: training tasks from every family, none holding an input of any family's val or test classes`, async () => {
+      const suite = await loadSuite(name);
+      const families = PROTOCOLS[name].families ?? [];
+      assert.deepEqual(suite.families, families);
+      const held = new Set<string>();
+      for (const f of families) {
+        const member = await loadSuite(f);
+        for (const cls of [...member.split.val, ...member.split.test]) for (const ex of member.examplesByClass.get(cls) ?? []) held.add(ex.hash);
+        // Validation and test stay the member's own classes, namespaced by family.
+        assert.deepEqual(suite.split.test.filter((c) => familyOf(c) === f), member.split.test.map((c) => mixedClass(f, c)));
+      }
+      const perFamily = new Map<string, number>();
+      for (const task of suite.trainTasks) {
+        const family = familyOf(task.classes[0]);
+        assert.ok(task.classes.every((c) => familyOf(c) === family), `${task.id} mixes families`);
+        perFamily.set(family, (perFamily.get(family) ?? 0) + 1);
+        for (const hashesOfClass of task.exampleHashes) assert.ok(hashesOfClass.every((h) => !held.has(h)), `${task.id} holds a held-out input`);
+      }
+      assert.deepEqual([...perFamily.keys()].sort(), [...families].sort());
+      assert.deepEqual(evaluationFamilies(name).map((f) => f.family), families);
+    });
+  }
 });
 
 describe('source parsing', () => {

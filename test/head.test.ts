@@ -63,3 +63,45 @@ describe('cosine head (trained on the support, defined at 1 shot)', () => {
     assert.ok(diff > 1e-3, `stored head equals the prototypes (Σ|Δ| = ${diff})`);
   });
 });
+
+describe('Laplace posterior at θ_MAP (test-time posterior predictive)', () => {
+  it('precision = the prior precision + the squared per-row support gradients (one row: exactly g²)', async () => {
+    const { laplacePrecision, mapObjective } = await import('../adapters/adapt.ts');
+    const { inducePrior } = await import('../adapters/mixture-prior.ts');
+    const fam = makeFamily(8, createRng(44));
+    const shape = loraShape(fam.layer, 1, 1);
+    const dim = 16;
+    const ep = makeEpisode(fam, 2, 1, 1, createRng(45));
+    const one = { features: [ep.support.features[0]], labels: Int32Array.from([0]) };
+    const ctx = prepareSupport(fam.layer, shape, one, 2, 10);
+    const r = createRng(46);
+    const theta = Float32Array.from({ length: dim }, () => 0.3 * r.normal());
+    const head = Float32Array.from({ length: 2 * 8 }, () => r.normal());
+    const prior = inducePrior({ weights: Float64Array.from([1]), means: [new Float32Array(dim)], variances: [new Float32Array(dim).fill(0.05)], sigma2: 0.05, beta2: 1, dim });
+    const prec = laplacePrecision(prior, ctx, theta, head);
+    const g = mapObjective(theta, head, ctx, { kind: 'none' }).grad;
+    for (let d = 0; d < dim; d++) assert.ok(Math.abs(prec[d] - (10 + g[d] * g[d])) < 1e-6 * prec[d], `coord ${d}: ${prec[d]} vs ${10 + g[d] ** 2}`);
+  });
+});
+
+describe('test-time prior scale λ', () => {
+  it('a weaker prior (λ < 1) lets the support move θ further from μ', async () => {
+    const { adaptMap } = await import('../adapters/adapt.ts');
+    const { scalePrior } = await import('../adapters/method.ts');
+    const { inducePrior } = await import('../adapters/mixture-prior.ts');
+    const fam = makeFamily(16, createRng(47));
+    const shape = loraShape(fam.layer, 2, 2);
+    const dim = 64;
+    const mu = initTheta(shape, seededA0(shape, 0));
+    const prior = { weights: Float64Array.from([1]), means: [mu], variances: [new Float32Array(dim).fill(1e-4)], sigma2: 1e-3, beta2: 1, dim };
+    const ep = makeEpisode(fam, 5, 5, 1, createRng(48));
+    const ctx = prepareSupport(fam.layer, shape, ep.support, 5, 10);
+    const move = (lambda: number) => {
+      const out = adaptMap(inducePrior(scalePrior(prior, lambda)), ctx, { steps: 60, lr: 0.01 });
+      return Math.sqrt(out.theta.reduce((s, t, i) => s + (t - mu[i]) ** 2, 0));
+    };
+    const strong = move(1), weak = move(0.01);
+    assert.ok(weak > 3 * strong, `‖θ − μ‖: λ=1 ${strong}, λ=0.01 ${weak}`);
+    assert.throws(() => scalePrior(prior, 0), /priorScale/);
+  });
+});

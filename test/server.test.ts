@@ -9,10 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { joinTheta, loraShape, seededA0 } from '../adapters/lora.ts';
-import { createRng } from '../adapters/rng.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../service/config.ts';
+import { insertTestPrior } from './test-prior.ts';
 
 let server: RunningServer;
 let dir: string;
@@ -60,26 +59,8 @@ function taskBody(id: string) {
   };
 }
 
-/** A small LiFT prior around A0 / B = 0 in the rank-2 θ space of the text layer. */
-async function insertPrior(): Promise<string> {
-  const { runtime } = server.context;
-  const base = (await runtime.store.listBaseModels()).find((b) => b.modality === 'text')!;
-  const p = base.placement[0];
-  const layer = { inDim: p.inDim, outDim: p.outDim, weight: new Float32Array(0), bias: new Float32Array(0), activation: 'tanh' as const, normalize: true };
-  const shape = loraShape(layer, 2, 2);
-  const theta0 = joinTheta(seededA0(shape, 0), new Float32Array(p.outDim * 2), shape);
-  const rng = createRng(7);
-  const second = Float32Array.from(theta0, (v) => v + 0.01 * rng.normal());
-  const D = theta0.length;
-  const means = new Float32Array(2 * D);
-  means.set(theta0, 0);
-  means.set(second, D);
-  return (await runtime.store.createPrior({
-    name: 'test-prior', baseModel: base.sha256, weights: Float32Array.from([0.6, 0.4]), means,
-    variances: new Float32Array(2 * D).fill(1e-3), sigma2: 1e-3, beta2: 1, seed: 7,
-    config: { rank: 2, alpha: 2, tau: 10, a0Seed: 0 },
-  })).value.id;
-}
+/** The shared small test prior (test/test-prior.ts). */
+const insertPrior = (): Promise<string> => insertTestPrior(server.context.runtime.store);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-server-'));

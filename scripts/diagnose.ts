@@ -1,0 +1,125 @@
+/**
+ * `npm run diagnose -- --suite <name>`: whether LiFT adapts, on the validation split by default.
+ * Prints the stored prior's chain diagnostics (θ_i spread vs √(Dσ²), ESS, live components), then
+ * per shot count, over the same seeded episodes: ‖θ_MAP − μ‖, the share of query predictions that
+ * differ from "no fine-tuning" (prototypes under the chosen component mean μ), both accuracies,
+ * and the posterior predictive (diagonal Laplace at θ_MAP) against MAP by NLL and ECE with 95%
+ * confidence intervals over episodes.
+ */
+import { Command } from 'commander';
+import { adaptMap, averagePredictive, predictQuery, prepareSupport, samplePosterior } from '../adapters/adapt.ts';
+import { loraShape } from '../adapters/lora.ts';
+import { scalePrior } from '../adapters/method.ts';
+import { inducePrior } from '../adapters/mixture-prior.ts';
+import { createRng } from '../adapters/rng.ts';
+import { cacheRows } from '../adapters/task-likelihood.ts';
+import { sampleEpisodes } from '../benchmarks/episodes.ts';
+import { accuracy, argmax, expectedCalibrationError, meanWithCi95, negativeLogLikelihood, type MeanCi } from '../benchmarks/metrics.ts';
+import { EPISODE_SEED, PROTOCOLS } from '../benchmarks/protocols.ts';
+import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
+import { featureLookup } from '../service/features.ts';
+import { findPrior } from '../service/meta-artifacts.ts';
+import { DEFAULT_BUDGET, toMixturePrior } from '../service/methods.ts';
+import { startProgress } from '../service/progress.ts';
+import { Runtime } from '../service/runtime.ts';
+
+const program = new Command()
+  .name('diagnose')
+  .description('Does LiFT adapt? Chain diagnostics of the stored prior and test-time movement, per shot count (val split by default).')
+  .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
+  .option('--split <name>', 'val (default) or test', 'val')
+  .option('--shots <list>', 'comma-separated shot counts', '1,5')
+  .option('--episodes <n>', 'episodes per shot count', '100')
+  .option('--steps <n>', 'LiFT-MAP fine-tuning steps', String(DEFAULT_BUDGET.steps))
+  .option('--lr <x>', 'LiFT-MAP learning rate of θ', String(DEFAULT_BUDGET.lr))
+  .option('--head-lr <x>', 'learning rate of the cosine head (default: --lr)')
+  .option('--samples <n>', 'posterior samples (Laplace)', '30')
+  .option('--prior-scale <x>', 'multiplier of the prior precision at test time', '1')
+  .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
+  .parse();
+
+const opts = program.opts<{ suite: string; split: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; priorScale: string; registry?: string }>();
+
+function num(text: string, what: string, int = false): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < 0 || (int && !Number.isInteger(v))) program.error(`--${what}: expected a ${int ? 'non-negative integer' : 'non-negative number'}, got '${text}'`);
+  return v;
+}
+
+const fmt = (m: MeanCi, digits = 3) => `${m.mean.toFixed(digits)} ± ${m.ci95.toFixed(digits)}`;
+
+async function main(): Promise<void> {
+  if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
+  if (opts.split !== 'val' && opts.split !== 'test') program.error(`--split: expected val or test, got '${opts.split}'`);
+  const suiteName = opts.suite as SuiteName;
+  const protocol = PROTOCOLS[suiteName];
+  const shots = opts.shots.split(',').map((s) => num(s.trim(), 'shots', true));
+  const count = num(opts.episodes, 'episodes', true);
+  const fit = { steps: num(opts.steps, 'steps', true), lr: num(opts.lr, 'lr'), headLr: opts.headLr === undefined ? undefined : num(opts.headLr, 'head-lr') };
+  const samples = num(opts.samples, 'samples', true);
+
+  const runtime = await Runtime.open({ registryUrl: opts.registry });
+  try {
+    const suite = await loadSuite(suiteName);
+    const backbone = await runtime.backbones.forModality(suite.modality);
+    const stored = await findPrior(runtime.store, backbone.baseModel, protocol.trainOn);
+    if (!stored) return program.error(`no prior lift/${protocol.trainOn} for ${backbone.baseModel.name}; train one first: npm run train -- --suite ${protocol.trainOn}`);
+    const layer = backbone.encoder.layer;
+    const rank = stored.d / (layer.inDim + layer.outDim);
+    const c = stored.config;
+    const shape = loraShape(layer, rank, typeof c.alpha === 'number' ? c.alpha : rank);
+    const tau = typeof c.tau === 'number' ? c.tau : DEFAULT_BUDGET.tau;
+    const priorScale = num(opts.priorScale, 'prior-scale');
+    const ind = inducePrior(scalePrior(toMixturePrior(stored), priorScale));
+    console.log(`prior ${stored.name} v${stored.version}: K=${stored.k}, D=${stored.d}, σ²=${stored.sigma2}, β²=${stored.beta2}`);
+    console.log(`chain: ${JSON.stringify(c.diagnostics ?? 'not recorded (prior trained before diagnostics were kept)')}`);
+    console.log(`fit: ${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; posterior: diagonal Laplace, ${samples} samples; prior scale ${priorScale}; split ${opts.split}`);
+
+    const examples = suite.split[opts.split as 'val' | 'test'].flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
+    const { lookup } = await featureLookup(runtime.store, backbone, examples, `${suiteName} ${opts.split} features`);
+    for (const kShot of shots) {
+      const episodes = sampleEpisodes(suite, opts.split as 'val' | 'test', { nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED });
+      const per = { move: [] as number[], differ: [] as number[], accMap: [] as number[], acc0: [] as number[], nllMap: [] as number[], nllPost: [] as number[], eceMap: [] as number[], ecePost: [] as number[] };
+      const progress = startProgress(`${kShot}-shot episodes`, episodes.length);
+      const rng = createRng(EPISODE_SEED).fork(`diagnose/${kShot}`);
+      for (const ep of episodes) {
+        const nWay = ep.classes.length;
+        const ctx = prepareSupport(layer, shape, { features: ep.support.map(lookup), labels: ep.supportLabels }, nWay, tau);
+        const query = cacheRows(layer, ep.query.map(lookup));
+        const map = adaptMap(ind, ctx, fit);
+        const mu = ind.prior.means[map.component];
+        let d2 = 0;
+        for (let j = 0; j < mu.length; j++) d2 += (map.theta[j] - mu[j]) ** 2;
+        const pMap = predictQuery(ctx, map.theta, query, map.head);
+        const p0 = predictQuery(ctx, mu as Float32Array, query);
+        const thetas = samplePosterior(ind, ctx, map.theta, map.head, { kind: 'laplace', samples }, rng.fork(`ep/${ep.index}`));
+        const pPost = averagePredictive(thetas.map((t) => predictQuery(ctx, t, query, map.head))).probs;
+        const y = ep.queryLabels;
+        per.move.push(Math.sqrt(d2));
+        per.differ.push(pMap.filter((p, i) => argmax(p) !== argmax(p0[i])).length / pMap.length);
+        per.accMap.push(accuracy(pMap, y));
+        per.acc0.push(accuracy(p0, y));
+        per.nllMap.push(negativeLogLikelihood(pMap, y));
+        per.nllPost.push(negativeLogLikelihood(pPost, y));
+        per.eceMap.push(expectedCalibrationError(pMap, y));
+        per.ecePost.push(expectedCalibrationError(pPost, y));
+        progress.update(per.move.length);
+      }
+      progress.stop();
+      const m = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, meanWithCi95(v)])) as unknown as Record<keyof typeof per, MeanCi>;
+      console.log(`\n${suiteName} ${opts.split} ${protocol.nWay}-way ${kShot}-shot, ${episodes.length} episodes`);
+      console.log(`  ‖θ_MAP − μ‖                       ${fmt(m.move)}   (√(Dσ²) = ${Math.sqrt(stored.d * stored.sigma2).toFixed(3)})`);
+      console.log(`  predictions differing from no FT  ${fmt(m.differ)}`);
+      console.log(`  accuracy  LiFT-MAP ${fmt(m.accMap)}   no fine-tuning ${fmt(m.acc0)}`);
+      console.log(`  NLL       MAP ${fmt(m.nllMap)}   posterior ${fmt(m.nllPost)}`);
+      console.log(`  ECE/episode MAP ${fmt(m.eceMap)}   posterior ${fmt(m.ecePost)}`);
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`diagnose: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
