@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { decodeImage } from '../backbone/image.ts';
+import { checkImageHeader, decodeImage, readImageHeader, type ImageLimits } from '../backbone/image.ts';
 import { imageExample, textExample } from './content-hash.ts';
 import type { Example, Modality } from './types.ts';
 
@@ -41,6 +41,8 @@ export interface UserTask {
   readonly support: readonly Example[];
   /** Labelled queries for evaluation (may be empty). */
   readonly query: readonly Example[];
+  /** 1-based file line of each support and query example, for error messages. */
+  readonly lines?: { readonly support: readonly number[]; readonly query: readonly number[] };
 }
 
 export interface TaskFileIssue {
@@ -72,6 +74,10 @@ export interface ParseOptions {
    * (a request body must not make the server read its own files); use `image_base64` instead.
    */
   readonly baseDir?: string;
+  /** Limits for each image (default DEFAULT_IMAGE_LIMITS). */
+  readonly imageLimits?: ImageLimits;
+  /** Decoded image bytes (w x h x 3) the whole file may produce; checked from headers before decoding. */
+  readonly maxDecodedBytes?: number;
 }
 
 /** Read and parse a task file; relative image paths resolve against the file's directory. */
@@ -90,9 +96,10 @@ export function parseTaskFile(content: string, options: ParseOptions = {}): User
   const parsed: ParsedLine[] = [];
   // Tasks with a broken line skip the per-task checks: their missing examples would only repeat it.
   const broken = new Set<string>();
+  const budget = { left: options.maxDecodedBytes ?? Number.POSITIVE_INFINITY };
   content.split(/\r?\n/).forEach((raw, i) => {
     if (raw.trim() === '') return;
-    const result = parseLine(raw, options);
+    const result = parseLine(raw, options, budget);
     if ('error' in result) {
       issues.push({ line: i + 1, message: result.error });
       if (result.task !== undefined) broken.add(result.task);
@@ -110,7 +117,7 @@ export function parseTaskFile(content: string, options: ParseOptions = {}): User
 type LineResult = { fields: TaskLine; example: Example } | { error: string; task?: string };
 
 /** One line -> its fields and example, or what is wrong with it (and its task, when readable). */
-function parseLine(raw: string, options: ParseOptions): LineResult {
+function parseLine(raw: string, options: ParseOptions, budget: { left: number }): LineResult {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -131,7 +138,11 @@ function parseLine(raw: string, options: ParseOptions): LineResult {
   try {
     const bytes =
       fields.image !== undefined ? readImageFile(fields.image, options) : decodeBase64(fields.image_base64 ?? '');
-    return { fields, example: imageExample(fields.label, decodeImage(bytes)) };
+    const header = readImageHeader(bytes);
+    checkImageHeader(header, options.imageLimits);
+    budget.left -= header.width * header.height * 3;
+    if (budget.left < 0) throw new Error(`images: the file's images decode to more than ${options.maxDecodedBytes} bytes (width x height x 3); split the file or use smaller images`);
+    return { fields, example: imageExample(fields.label, decodeImage(bytes, options.imageLimits)) };
   } catch (err) {
     return { error: (err as Error).message, task: taskName };
   }
@@ -198,5 +209,8 @@ function buildTask(name: string, lines: readonly ParsedLine[], issues: TaskFileI
     }
   }
   if (issues.length > before) return null;
-  return { name, modality, classes, support: support.map((l) => l.example), query: query.map((l) => l.example) };
+  return {
+    name, modality, classes, support: support.map((l) => l.example), query: query.map((l) => l.example),
+    lines: { support: support.map((l) => l.line), query: query.map((l) => l.line) },
+  };
 }

@@ -36,6 +36,7 @@ export class SqlRegistryStore implements RegistryStore {
   async listBaseModels(): Promise<readonly BaseModel[]> { return baseModels.listBaseModels(this.ctx); }
 
   async createTask(input: TaskInput): Promise<Task> { return tasks.createTask(this.ctx, input); }
+  async createTasks(inputs: readonly TaskInput[], options?: { replace?: boolean }): Promise<Task[]> { return tasks.createTasks(this.ctx, inputs, options); }
   async addExamples(taskId: string, examples: readonly ExampleInputFields[]): Promise<{ added: number; skipped: number }> {
     return tasks.addExamples(this.ctx, taskId, examples);
   }

@@ -46,6 +46,11 @@ export interface RegistryStore {
   // Tasks and examples
   /** Creates the task and its examples in one transaction; AlreadyExistsError if the id is taken. */
   createTask(input: TaskInput): Promise<Task>;
+  /**
+   * Creates several tasks in one transaction: all or none. With `replace`, a task whose id exists
+   * is deleted first (in the same transaction); otherwise AlreadyExistsError naming it.
+   */
+  createTasks(inputs: readonly TaskInput[], options?: { replace?: boolean }): Promise<Task[]>;
   /** Adds examples in one transaction; returns how many were new (duplicates are skipped). */
   addExamples(taskId: string, examples: readonly ExampleInputFields[]): Promise<{ added: number; skipped: number }>;
   getTask(taskId: string): Promise<Task>;

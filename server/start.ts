@@ -91,8 +91,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const { abandoned } = await drain.drain({ settleMs: DRAIN_SETTLE_MS, deadlineMs: config.shutdownTimeoutMs });
     if (abandoned > 0) log(`shutdown deadline: ${abandoned} request(s) still running were closed`);
     // Running jobs are cancelled (their state says so); a job that ignores its signal is left behind.
-    await Promise.race([context.jobs.close(), new Promise((resolve) => setTimeout(resolve, JOB_STOP_MS).unref())]);
-    await jobs.close();
+    const stopJobs = async () => { await context.jobs.close(); await jobs.close(); };
+    await Promise.race([stopJobs(), new Promise((resolve) => setTimeout(resolve, JOB_STOP_MS).unref())]);
     await runtime.close();
     log('LiFT zoo stopped');
   })();

@@ -5,9 +5,9 @@
  * task and examples in one transaction, then warms the feature cache so the first fit is fast.
  */
 import { encodePng } from '../backbone/image.ts';
-import { parseTaskFile, TaskFileError } from '../benchmarks/task-file.ts';
+import { parseTaskFile, TaskFileError, type UserTask } from '../benchmarks/task-file.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../registry/errors.ts';
-import type { Example, ExampleInputFields, Modality, Page, Split, Task, TaskFilter } from '../registry/types.ts';
+import type { Example, ExampleInputFields, Modality, Page, Split, Task, TaskFilter, TaskInput } from '../registry/types.ts';
 import type { ImageField } from './image-decoder.ts';
 import { checkText, decodeBase64, imageItems, textItem, type FeatureItem, type InputDecoding } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
@@ -92,18 +92,21 @@ async function prepareTask(runtime: Runtime, body: TaskBody): Promise<PreparedTa
   return { body, modality, labels, decoded };
 }
 
-async function writeTask(runtime: Runtime, { body, modality, labels, decoded }: PreparedTask): Promise<Task> {
-  const backbone = await runtime.forModality(modality);
-  const task = await runtime.store.createTask({
-    id: body.id, name: body.name, modality, baseModel: backbone.baseModel.sha256, labels,
-    metadata: body.metadata, examples: decoded.map((d) => d.fields),
-  });
-  await runtime.featurizer.features(backbone, decoded.map((d) => d.item));
-  return task;
+function taskInput({ body, modality, labels, decoded }: PreparedTask, baseModel: string): TaskInput {
+  return { id: body.id, name: body.name, modality, baseModel, labels, metadata: body.metadata, examples: decoded.map((d) => d.fields) };
+}
+
+/** Writes prepared tasks in one transaction (all or none), then warms the feature cache. */
+async function writeTasks(runtime: Runtime, prepared: readonly PreparedTask[], replace = false): Promise<Task[]> {
+  const backbones = await Promise.all(prepared.map((p) => runtime.forModality(p.modality)));
+  const inputs = prepared.map((p, i) => taskInput(p, backbones[i].baseModel.sha256));
+  const tasks = prepared.length === 1 && !replace ? [await runtime.store.createTask(inputs[0])] : await runtime.store.createTasks(inputs, { replace });
+  for (const [i, p] of prepared.entries()) await runtime.featurizer.features(backbones[i], p.decoded.map((d) => d.item));
+  return tasks;
 }
 
 export async function createTask(runtime: Runtime, body: TaskBody): Promise<Task> {
-  return writeTask(runtime, await prepareTask(runtime, body));
+  return (await writeTasks(runtime, [await prepareTask(runtime, body)]))[0];
 }
 
 /** Task-file names become ids: lower case, runs of other characters -> '-'. */
@@ -122,7 +125,8 @@ export async function createTasksFromFile(
 ): Promise<Task[]> {
   let parsed;
   try {
-    parsed = parseTaskFile(content, { source: file.source ?? 'request body', baseDir: file.baseDir });
+    const { maxImageSide: maxSide, maxImagePixels: maxPixels, maxDecodedBytes } = runtime.limits;
+    parsed = parseTaskFile(content, { source: file.source ?? 'request body', baseDir: file.baseDir, imageLimits: { maxSide, maxPixels }, maxDecodedBytes });
   } catch (err) {
     if (err instanceof TaskFileError) throw new ValidationError(err.message);
     throw err;
@@ -136,16 +140,30 @@ export async function createTasksFromFile(
         ...(e.text !== undefined ? { text: e.text } : { image_base64: Buffer.from(encodePng(e.image!)).toString('base64') }),
       })),
   }));
-  // Every task is checked before any is written, so a bad line never leaves a replaced task deleted.
+  // Every task is checked before any is written, and all are written in one transaction: a bad
+  // line never leaves some tasks stored (or a replaced task deleted). Errors name the file line.
   const prepared: PreparedTask[] = [];
-  for (const b of bodies) prepared.push(await prepareTask(runtime, b));
-  for (const b of bodies) {
-    if (file.replace) await deleteTaskIfPresent(runtime, b.id);
-    else await assertTaskAbsent(runtime, b.id);
+  for (const [t, b] of bodies.entries()) prepared.push(await byLine(parsed[t], b.id, () => prepareTask(runtime, b)));
+  if (!file.replace) for (const [t, b] of bodies.entries()) await byLine(parsed[t], b.id, () => assertTaskAbsent(runtime, b.id));
+  return writeTasks(runtime, prepared, file.replace);
+}
+
+/**
+ * Runs a check of one task of a file; a ValidationError about `examples[i]` is re-raised naming
+ * the file line of that example (support examples come first in the body, then queries).
+ */
+async function byLine<T>(task: UserTask, id: string, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    if (!(err instanceof ValidationError || err instanceof AlreadyExistsError) || task.lines === undefined) throw err;
+    const lines = [...task.lines.support, ...task.lines.query];
+    const first = Math.min(...lines);
+    const m = /^examples\[(\d+)\](\.[\w.]+)?: ([\s\S]*)$/.exec(err.message);
+    const where = m ? `line ${lines[Number(m[1])]}${m[2] ? ` (${m[2].slice(1)})` : ''}` : `line ${first}`;
+    const message = `task file: ${where}, task "${task.name}" (id '${id}'): ${m ? m[3] : err.message}`;
+    throw err instanceof AlreadyExistsError ? new AlreadyExistsError('task', id, `${where} of the task file (use another task name)`) : new ValidationError(message);
   }
-  const tasks: Task[] = [];
-  for (const p of prepared) tasks.push(await writeTask(runtime, p));
-  return tasks;
 }
 
 async function assertTaskAbsent(runtime: Runtime, id: string): Promise<void> {

@@ -125,6 +125,24 @@ storeTest('tasks: examples deduplicated, contradictions rejected, and a failed w
   await store.close();
 });
 
+storeTest('createTasks writes all tasks or none, and replaces in the same transaction', async (c) => {
+  const store = await c.open();
+  await store.registerBaseModel(BASE);
+  const task = (id: string, labels = ['a', 'b']) => ({ id, modality: 'text' as const, baseModel: SHA, labels, examples: texts(labels, 'support') });
+  await store.createTask(task('kept'));
+  await assert.rejects(store.createTasks([task('one'), task('kept')]), AlreadyExistsError);
+  await assert.rejects(store.getTask('one'), NotFoundError, 'the first task was rolled back');
+  await assert.rejects(store.createTasks([task('two'), { ...task('bad'), examples: [{ label: 'z', split: 'support', text: 'x' }] }]), ValidationError);
+  await assert.rejects(store.getTask('two'), NotFoundError);
+  const created = await store.createTasks([task('three'), task('kept', ['x', 'y', 'z'])], { replace: true });
+  assert.deepEqual(created.map((t) => t.id), ['three', 'kept']);
+  assert.deepEqual((await store.getTask('kept')).labels, ['x', 'y', 'z']);
+  await assert.rejects(store.createTasks([task('four'), task('bad slug!')], { replace: true }), ValidationError);
+  assert.deepEqual((await store.getTask('kept')).labels, ['x', 'y', 'z'], 'a failed replace leaves the old task');
+  await assert.rejects(store.getTask('four'), NotFoundError);
+  await store.close();
+});
+
 storeTest('listTasks pages with opaque tokens and filters', async (c) => {
   const store = await c.open();
   await store.registerBaseModel(BASE);

@@ -123,6 +123,19 @@ describe('server: bad input', () => {
     await expectError(call('PUT', '/v1/adapters/by-name/n/-/aliases/prod', undefined, AUTH), 400, /body\.version/);
   });
 
+  it('stores a multi-task file atomically and names the failing line', async () => {
+    const line = (task: string, label: string, text: string, split = 'support') => JSON.stringify({ task, split, label, text });
+    const file = [line('first', 'a', 'alpha one'), line('first', 'b', 'beta one'), line('second', 'a', 'alpha two'), line('second', 'b', 'x'.repeat(101))].join('\n');
+    await expectError(call('POST', '/v1/tasks', { jsonl: file }), 400, /^task file: line 4 \(text\), task "second" \(id 'second'\): expected at most 100 characters, got 101$/);
+    assert.equal((await call('GET', '/v1/tasks/first')).status, 404, 'the first task was not stored');
+    const taken = [line('third', 'a', 'alpha three'), line('third', 'b', 'beta three'), line('good', 'a', 'alpha good'), line('good', 'b', 'beta good')].join('\n');
+    await expectError(call('POST', '/v1/tasks', { jsonl: taken }), 409, /task 'good' already exists: line 3 of the task file/);
+    assert.equal((await call('GET', '/v1/tasks/third')).status, 404, 'the third task was not stored');
+    const fine = await call('POST', '/v1/tasks', { jsonl: file.replace('x'.repeat(101), 'beta two') });
+    assert.equal(fine.status, 201, fine.text);
+    assert.deepEqual(fine.json.tasks.map((t: { id: string }) => t.id), ['first', 'second']);
+  });
+
   it('rejects bad task files line by line', async () => {
     const lines = '{"task": "t", "split": "support", "label": "a", "text": "x"}\nnot json\n{"task": "t", "split": "support", "label": "b", "image": "/etc/passwd"}';
     await expectError(call('POST', '/v1/tasks', { jsonl: lines }), 400, /line 2: invalid JSON[\s\S]*line 3: image: .*only allowed in task files on disk/);

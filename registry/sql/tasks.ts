@@ -112,6 +112,18 @@ export async function createTask(ctx: StoreContext, input: TaskInput): Promise<T
   });
 }
 
+/** All tasks or none: one transaction (the per-task transactions join it). */
+export async function createTasks(ctx: StoreContext, inputs: readonly TaskInput[], options: { replace?: boolean } = {}): Promise<Task[]> {
+  return inTransaction(ctx, 'task', async (tx) => {
+    const created: Task[] = [];
+    for (const input of inputs) {
+      if (options.replace) await tx.sql.run('DELETE FROM tasks WHERE id = ?', [input.id]);
+      created.push(await createTask(tx, input));
+    }
+    return created;
+  });
+}
+
 export async function addExamples(ctx: StoreContext, taskId: string, examples: readonly ExampleInputFields[]): Promise<{ added: number; skipped: number }> {
   return inTransaction(ctx, 'example', async (tx) => insertExamples(tx, await getTaskRow(tx, taskId), examples));
 }
