@@ -8,7 +8,7 @@ import { buildMobileNetV2, loadImageEncoder } from '../backbone/mobilenet-v2.ts'
 import type { Encoder } from '../backbone/types.ts';
 import { buildUseLite, loadTextEncoder } from '../backbone/use-lite.ts';
 import type { RegistryStore } from '../registry/store.ts';
-import type { BaseModel } from '../registry/types.ts';
+import type { BaseModel, Modality } from '../registry/types.ts';
 
 export const BASE_MODELS = {
   'use-lite': {
@@ -30,7 +30,7 @@ export const BASE_MODELS = {
 } as const;
 
 export type BaseModelName = keyof typeof BASE_MODELS;
-export type Modality = 'text' | 'image';
+export type { Modality };
 
 /** The backbone serving each modality. */
 export const DEFAULT_BASE_MODEL: Readonly<Record<Modality, BaseModelName>> = { text: 'use-lite', image: 'mobilenet-v2' };
