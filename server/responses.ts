@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { JOB_KINDS, JOB_STATUSES, MODALITIES, RUN_KINDS, RUN_STATUSES, SPLITS } from '../registry/types.ts';
+import { METHOD_FAMILY_NAMES } from '../service/methods.ts';
 
 const json = z.record(z.string(), z.unknown());
 const ms = z.number().int().describe('ms since the epoch');
@@ -189,6 +190,8 @@ export const PeftJson = z.object({
 
 export const MethodItems = list(z.object({
   name: z.string(), title: z.string().describe('full name'),
+  family: z.enum(METHOD_FAMILY_NAMES).describe('how it adapts; pickers group by it, families in the order listed'),
+  family_title: z.string().describe('the family\'s display name'),
   needs_prior: z.boolean().describe('fits under a trained LiFT prior'),
   needs_meta_training: z.boolean().describe('starts from something meta-training stored'),
   uncertainty: z.boolean().describe('predictions carry posterior uncertainty'),

@@ -1,7 +1,7 @@
 /**
  * Read-only registry browsing: base models, priors, and the table of fit methods.
  */
-import { METHOD_NAMES, METHOD_TABLE } from '../../service/methods.ts';
+import { METHOD_FAMILIES, METHOD_NAMES, METHOD_TABLE } from '../../service/methods.ts';
 import { formatBaseModel, formatPage, formatPrior } from '../format.ts';
 import * as R from '../responses.ts';
 import { ok, route } from '../route.ts';
@@ -42,7 +42,7 @@ export const registryRoutes = [
     handler: () => ok({
       items: METHOD_NAMES.map((name) => {
         const m = METHOD_TABLE[name];
-        return { name, title: m.title, needs_prior: m.needsPrior, needs_meta_training: m.needsMetaTraining, uncertainty: m.uncertainty, stores: [...m.stores] };
+        return { name, title: m.title, family: m.family, family_title: METHOD_FAMILIES[m.family], needs_prior: m.needsPrior, needs_meta_training: m.needsMetaTraining, uncertainty: m.uncertainty, stores: [...m.stores] };
       }),
     }),
   }),
