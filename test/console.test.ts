@@ -217,7 +217,7 @@ describe('web console in Chromium', () => {
     await liftBox.waitFor();
     assert.ok(await liftBox.isChecked());
     assert.equal(await page.getByRole('group', { name: 'Meta-learned' }).getByRole('checkbox', { checked: true }).count(), 0);
-    assert.deepEqual(await page.locator('.method-groups legend').allInnerTexts(), ['Frozen backbone', 'Fine-tuning', 'Meta-learned', 'LiFT']);
+    assert.deepEqual(await page.locator('.method-groups legend').allInnerTexts(), ['Automatic', 'Frozen backbone', 'Fine-tuning', 'Meta-learned', 'LiFT']);
     assert.ok(await page.getByRole('group', { name: 'Frozen backbone' }).getByRole('checkbox', { name: /\(prototypes\)/ }).isVisible());
     await page.getByRole('button', { name: 'Run comparison' }).click();
     const table = page.locator('table.compare-table');
