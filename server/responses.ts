@@ -158,10 +158,27 @@ export const RunPage = page(RunJson);
 
 export const AttachJson = z.object({ adapter: AdapterJson, created: z.boolean(), support_accuracy: z.number() }).meta({ id: 'Attach' });
 
+export const AutoChoiceJson = z.object({
+  method: z.string().describe('the method fitted'),
+  prior_id: z.string().nullable().describe('the prior it ran under (null: prior-free fallback)'),
+  zoo: z.object({ name: z.string(), version: z.number().int() }).nullable().describe('the zoo that prior was trained from'),
+  reason: z.string(),
+  rule: z.object({
+    minCloseness: z.number(), topMembers: z.number().int(), likelihoodGate: z.boolean(), fallback: z.string(),
+  }).describe('the rule applied (service/auto.ts, chosen on meta-validation episodes)'),
+  candidates: z.array(z.object({
+    zoo: z.string(), zoo_version: z.number().int(), prior_id: z.string(),
+    closeness: z.number().describe('mean cosine of the support\'s task embedding to the nearest members\' ones'),
+    likelihood_gain: z.number().nullable().describe('leave-one-out support log-likelihood under the prior\'s mean minus frozen; null at 1 shot or for a zoo that is not close'),
+    close: z.boolean(),
+  })),
+}).meta({ id: 'AutoChoice' });
+
 export const FitJson = z.object({
   adapter: AdapterJson, created: z.boolean(), fit_ms: z.number(), support_accuracy: z.number(), alias: AliasJson.nullable(),
   zoo: ZooChangeJson.nullable().describe('the zoo change when the request promoted the adapter'),
   run_id: z.string().describe('the fit run'),
+  auto: AutoChoiceJson.nullable().describe('with method auto: what it chose and why (also stored in the adapter\'s training_config.auto)'),
 }).meta({ id: 'Fit' });
 
 export const CompareJson = z.object({
@@ -175,6 +192,7 @@ export const CompareJson = z.object({
         .describe('equal-width confidence bins (lo, hi] that hold queries: mean max probability and accuracy in each'),
     }).optional().describe('for a reliability diagram'),
     error: z.string().optional(),
+    auto: AutoChoiceJson.optional().describe('row auto: what it chose and why'),
   })),
 }).meta({ id: 'Compare' });
 

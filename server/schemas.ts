@@ -7,14 +7,15 @@
 import { z } from 'zod';
 import { EXPORT_FILES, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { ALIAS_PATTERN, NAME_PATTERN, SLUG_PATTERN } from '../registry/validate.ts';
+import { AUTO_METHOD } from '../service/auto.ts';
 import { METHOD_NAMES, REQUESTABLE_METHOD_NAMES } from '../service/methods.ts';
 
 const slug = z.string().regex(SLUG_PATTERN, 'expected a slug: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
 const adapterName = z.string().regex(NAME_PATTERN, 'expected a name: "/"-separated segments of letters, digits, "._@-", each starting with a letter or digit; 1-128 chars');
 /** A method of the method table (or an alias of one). */
-const method = z.enum(REQUESTABLE_METHOD_NAMES, {
-  error: (issue) => `expected one of ${METHOD_NAMES.join(', ')}, got ${JSON.stringify(issue.input) ?? 'nothing'}`.replace(/got "(.*)"$/, "got '$1'"),
-});
+const method = z.enum([AUTO_METHOD, ...REQUESTABLE_METHOD_NAMES], {
+  error: (issue) => `expected one of ${[AUTO_METHOD, ...METHOD_NAMES].join(', ')}, got ${JSON.stringify(issue.input) ?? 'nothing'}`.replace(/got "(.*)"$/, "got '$1'"),
+}).describe(`a method of GET /v1/methods; ${AUTO_METHOD} (the default) chooses the prior and zoo from the task, or a prior-free method when no zoo is close`);
 const alias = z.string().regex(ALIAS_PATTERN, 'expected an alias: a letter, then letters, digits, "_", "-"; 1-64 chars');
 
 export const Page = z.object({
@@ -69,7 +70,7 @@ export const PriorRef = z.strictObject({
 export const zooName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a zoo name: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
 
 export const FitBody = FitOptions.extend({
-  method,
+  method: method.optional(),
   prior: PriorRef.optional(),
   zoo: zooName.optional().describe('also promote the fitted adapter into this zoo (created on first use)'),
   seed: z.number().int().min(0).optional(),
@@ -100,7 +101,7 @@ export const RetrieveBody = z.strictObject({
 });
 
 export const CompareBody = FitOptions.extend({
-  methods: z.array(method).min(1).max(16),
+  methods: z.array(method).min(1).max(16).optional().describe(`default ["${AUTO_METHOD}"]`),
   prior: PriorRef.optional(),
   query: z.array(Example.omit({ split: true })).optional().describe("labelled queries; default: the task's query split"),
   seed: z.number().int().min(0).optional(),

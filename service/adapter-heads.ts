@@ -1,5 +1,6 @@
 /**
- * Stored adapters restored into predictors ("heads"), kept in an LRU keyed by content hash.
+ * Stored adapters restored into predictors ("heads"), kept in an LRU keyed by content hash and
+ * bounded by the heads' bytes (a rank-1000 head is megabytes, a rank-4 one kilobytes).
  * Keying by content, not id or alias, means a moved alias or a re-uploaded adapter can never
  * serve stale predictions: different parameters are a different key.
  */
@@ -21,6 +22,8 @@ export interface HeadOutput {
 
 export interface AdapterHead {
   readonly summary: AdapterSummary;
+  /** Estimated memory the restored head holds, in bytes. */
+  readonly bytes: number;
   predict(features: readonly Float32Array[]): HeadOutput;
 }
 
@@ -48,15 +51,31 @@ export function restoreHead(adapter: Adapter, layer: LayerSpec): AdapterHead {
   const { parameters: _, ...summary } = adapter;
   return {
     summary,
+    bytes: headBytes(adapter.parameters),
     predict: (features) => (posterior ? predictWithSamples(posterior, features) : { probs: map.predict(features) }),
   };
+}
+
+/**
+ * A restored head keeps the stored tensors and a working copy of them (θ in one buffer, the
+ * prototypes widened to float64), so about twice the stored bytes, plus the summary.
+ */
+const HEAD_OVERHEAD_BYTES = 4096;
+function headBytes(parameters: Readonly<Record<string, Float32Array>>): number {
+  return HEAD_OVERHEAD_BYTES + 2 * Object.values(parameters).reduce((sum, t) => sum + t.byteLength, 0);
 }
 
 export class AdapterHeads {
   private readonly cache: LruCache<string, AdapterHead>;
 
-  constructor(capacity: number) {
-    this.cache = new LruCache(capacity);
+  /** @param capacityBytes the most estimated bytes of restored heads kept in memory */
+  constructor(capacityBytes: number) {
+    this.cache = new LruCache(capacityBytes, (head) => head.bytes);
+  }
+
+  /** Estimated bytes of the heads kept. */
+  get bytes(): number {
+    return this.cache.weight;
   }
 
   /** The cached head for this content, or restores `load()` and caches it. */
@@ -64,7 +83,7 @@ export class AdapterHeads {
     const cached = this.cache.get(summary.contentHash);
     if (cached && cached.summary.id === summary.id) return cached;
     // Same content under another name/version: reuse the math, report this version.
-    const head = cached ? { summary, predict: cached.predict } : restoreHead(await load(), layer);
+    const head = cached ? { summary, bytes: cached.bytes, predict: cached.predict } : restoreHead(await load(), layer);
     this.cache.set(summary.contentHash, head);
     return head;
   }

@@ -38,6 +38,25 @@ export interface FitOptions {
   readonly variant?: string;
 }
 
+const NUMERIC_OPTIONS = ['rank', 'alpha', 'steps', 'lr', 'tau', 'headLr', 'starts', 'priorScale', 'k'] as const;
+
+/**
+ * Settings recorded as plain JSON (`benchmarks/tuned/<suite>.json`) -> FitOptions; an unknown
+ * key or a wrong type throws, naming it, so a hand-edited file cannot silently change nothing.
+ */
+export function fitOptionsFrom(recorded: Readonly<Record<string, unknown>>): FitOptions {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(recorded)) {
+    const ok = (NUMERIC_OPTIONS as readonly string[]).includes(key) ? typeof value === 'number' && Number.isFinite(value)
+      : key === 'optimizer' ? value === 'adam' || value === 'gd'
+        : key === 'variant' ? typeof value === 'string'
+          : false;
+    if (!ok) throw new ValidationError(`fit option '${key}': unknown or invalid value ${JSON.stringify(value)}`);
+    out[key] = value;
+  }
+  return out as FitOptions;
+}
+
 export interface MethodContext {
   /** The pretrained layer LoRA attaches to. */
   readonly layer: LayerSpec;

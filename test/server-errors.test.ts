@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -257,6 +258,69 @@ describe('server: malformed requests get 4xx, never 500', () => {
     await expectError(call('POST', '/v1/adapters/import', `{"adapter_config.json":${deepObject(5000)},"adapter_model.safetensors":"AAAA"}`), 400, /nested at most 64 levels/);
     await expectError(call('POST', '/v1/adapters/import', { 'adapter_config.json': `{"x":${deep(5000)}}`, 'adapter_model.safetensors': 'AAAA' }), 400, /nested at most 64 levels/);
     assert.equal((await call('GET', '/v1/tasks/deep')).status, 404);
+  });
+});
+
+/**
+ * Sends a request head announcing a body, then body bytes for as long as the server keeps the
+ * socket open (at most `maxBytes`); resolves with the response head and how much was sent.
+ */
+function announce(head: string, bodyChunk: Buffer, maxBytes: number): Promise<{ response: string; sent: number; closed: boolean }> {
+  const { port } = server;
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let response = '', sent = 0, done = false;
+    const finish = (closed: boolean) => { if (done) return; done = true; clearInterval(timer); socket.destroy(); resolve({ response, sent, closed }); };
+    socket.on('data', (d) => { response += d.toString('latin1'); });
+    // A write after the server's reset fails; what matters is what was received before.
+    socket.on('error', () => finish(true));
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.write(head);
+    // Keep sending while the server lets us; stop after maxBytes or 3 s.
+    const timer = setInterval(() => {
+      if (sent >= maxBytes || socket.destroyed) return;
+      socket.write(bodyChunk);
+      sent += bodyChunk.length;
+    }, 1);
+    setTimeout(() => finish(false), 3000);
+  });
+}
+
+describe('server: bodies nobody reads', () => {
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  it('closes the connection after an early 401 or 413 instead of reading a 1 GB announced body', async () => {
+    const gig = 1024 * 1024 * 1024;
+    const cases = [
+      { head: `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${gig}\r\n\r\n`, status: 401 },
+      { head: `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: ${gig}\r\n\r\n`, status: 413 },
+      { head: `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: text/plain\r\nContent-Length: ${gig}\r\n\r\n`, status: 415 },
+    ];
+    for (const c of cases) {
+      const r = await announce(c.head, chunk, 64 * 1024 * 1024);
+      assert.match(r.response, new RegExp(`^HTTP/1.1 ${c.status} `), r.response.slice(0, 200));
+      assert.match(r.response, /\r\nConnection: close\r\n/i);
+      assert.equal(r.closed, true, `${c.status}: the server closed the socket`);
+      assert.ok(r.sent < 16 * 1024 * 1024, `${c.status}: the server stopped reading after ${r.sent} bytes`);
+    }
+  });
+
+  it('answers 413 and closes as soon as a chunked body passes the limit', async () => {
+    const hex = chunk.length.toString(16);
+    const framed = Buffer.concat([Buffer.from(`${hex}\r\n`), chunk, Buffer.from('\r\n')]);
+    const r = await announce(`POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`, framed, 64 * 1024 * 1024);
+    assert.match(r.response, /^HTTP\/1.1 413 /, r.response.slice(0, 200));
+    assert.match(r.response, /at most 32768 bytes/);
+    assert.equal(r.closed, true);
+    assert.ok(r.sent < 16 * 1024 * 1024, `the server stopped reading after ${r.sent} bytes`);
+  });
+
+  it('never parses a body on GET: answers, and closes when the body is still arriving', async () => {
+    const r = await announce(`GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${5 * 1024 * 1024}\r\n\r\n[`, chunk, 5 * 1024 * 1024);
+    assert.match(r.response, /^HTTP\/1.1 200 /, r.response.slice(0, 200));
+    assert.match(r.response, /\r\nConnection: close\r\n/i);
+    const small = await raw('GET', '/healthz', { 'content-type': 'application/json' }, Buffer.from('{"not": "parsed"'));
+    assert.equal(small.status, 200, small.text);
   });
 });
 

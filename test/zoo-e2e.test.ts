@@ -165,6 +165,29 @@ describe('a user grows a zoo, trains a prior from it and serves from it', () => 
     assert.equal((await call('POST', '/v1/tasks/new-task/fit', { method: 'lift-map', prior: { name: 'no-such-prior' } })).status, 404);
   });
 
+  it('fits with method auto by default: the choice follows the rule, its reason is returned and stored', async () => {
+    const fit = await call('POST', '/v1/tasks/new-task/fit', { name: 'new-task.auto' });
+    assert.equal(fit.status, 201, fit.text);
+    const auto = fit.json.auto;
+    assert.deepEqual(auto.candidates.map((c: Json) => c.zoo), ['user-zoo'], 'the one zoo with a prior is the one candidate');
+    const [c] = auto.candidates;
+    assert.equal(c.close, c.closeness >= auto.rule.minCloseness);
+    assert.equal(auto.zoo?.name ?? null, c.close ? 'user-zoo' : null);
+    assert.equal(fit.json.adapter.method, c.close ? 'lift-map' : auto.rule.fallback);
+    assert.equal(fit.json.adapter.parents.prior_id, c.close ? prior.id : null);
+    assert.match(auto.reason, /zoo 'user-zoo' closeness \d\.\d\d/);
+    assert.deepEqual(fit.json.adapter.training_config.auto, auto, 'the choice is stored with the adapter');
+    const run = (await call('GET', `/v1/runs/${fit.json.run_id}`)).json;
+    assert.equal(run.params.method, 'auto');
+    assert.deepEqual(run.params.auto, auto);
+    const compare = await call('POST', '/v1/tasks/new-task/compare', {});
+    assert.equal(compare.status, 200, compare.text);
+    assert.deepEqual(compare.json.rows.map((r: Json) => r.method), ['auto']);
+    assert.equal(compare.json.rows[0].auto.method, fit.json.adapter.method);
+    const methods = (await call('GET', '/v1/methods')).json.items.map((m: Json) => m.name);
+    assert.equal(methods[0], 'auto');
+  });
+
   it('retrieves from the zoo: names members and scores, predicts with the best or a mixture', async () => {
     const inputs = tasks[3].examples.filter((e) => e.split === 'query').map((e) => ({ text: e.text }));
     const best = await call('POST', '/v1/retrieve', { inputs, zoo: 'user-zoo', top_k: 5 });
