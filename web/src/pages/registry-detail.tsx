@@ -10,6 +10,9 @@ import type { Adapter, AdapterDetail, Alias, Example, Items, Job, Lineage, Page,
 import { ErrorBox, Facts, imageSrc, Section, short, Show, time, useLoad } from '../ui.tsx';
 import { LineageGraph } from './lineage.tsx';
 
+/** The files of a PEFT export (docs/peft.md): PEFT's LoRA, then the head. */
+const PEFT_FILES = ['adapter_config.json', 'adapter_model.safetensors', 'lift_head.json', 'lift_head.safetensors'];
+
 const namePath = (name: string): string => name.split('/').map(enc).join('/');
 
 function AliasForm({ adapter, onDone }: { adapter: AdapterDetail; onDone: () => void }) {
@@ -59,8 +62,7 @@ export function AdapterDetailView({ id }: { id: string }) {
             <div class="actions">
               {a.task_id && <a class="button" href={href('registry', 'tasks', a.task_id)}>Task</a>}
               <a class="button" href={`${href('predict')}?adapter=${enc(a.id)}`}>Predict with it</a>
-              <a class="button" href={`v1/adapters/${enc(a.id)}/peft/adapter_config.json`} download="adapter_config.json">Download adapter_config.json</a>
-              <a class="button" href={`v1/adapters/${enc(a.id)}/peft/adapter_model.safetensors`} download="adapter_model.safetensors">Download adapter_model.safetensors</a>
+              {PEFT_FILES.map((file) => <a class="button" href={`v1/adapters/${enc(a.id)}/peft/${file}`} download={file}>Download {file}</a>)}
             </div>
           </Section>
           <Section title="Lineage">
