@@ -19,7 +19,8 @@ import { frozenPrototypes, independentLora, liftMap, liftPosterior, type FewShot
 import type { MixturePrior } from './mixture-prior.ts';
 
 /** What meta-training stores for a method: the LiFT prior, a learned start θ0 (`meta/<suite>/<name>`), the per-task zoo, MBC cluster LoRAs. */
-export type StoredArtifact = 'prior' | 'start' | 'zoo' | 'clusters';
+export const STORED_ARTIFACTS = ['prior', 'start', 'zoo', 'clusters'] as const;
+export type StoredArtifact = (typeof STORED_ARTIFACTS)[number];
 
 /** Per-method test-time knobs beyond the shared budget (each method reads its own). */
 export interface MethodKnobs {
