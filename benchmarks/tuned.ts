@@ -19,6 +19,10 @@ export interface GridResult {
   readonly accuracy: number;
   /** Per family: mean accuracy and 95% CI half-width. */
   readonly families: Readonly<Record<string, { accuracy: number; ci95: number }>>;
+  /** Fit + predict time per task (ms, mean over episodes): what the setting costs. */
+  readonly msPerTask: number;
+  /** The settings as resolved (e.g. the MAML inner loop an empty setting replays). */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 export interface TunedFile {
@@ -28,8 +32,12 @@ export interface TunedFile {
   readonly episodes: number;
   readonly episodeSeed: number;
   readonly createdAt: string;
+  /** The LiFT prior (and so the competitors' meta-training run) the choices were made under. */
+  readonly priorId?: string;
   /** The command that produced this file. */
   readonly command: string;
+  /** Methods that take another method's choice (LiFT posterior: LiFT-MAP's fit). */
+  readonly follows?: Readonly<Record<string, string>>;
   /** method -> shots -> chosen settings. */
   readonly choices: Readonly<Record<string, Readonly<Record<string, TunedOptions>>>>;
   readonly results: readonly GridResult[];
@@ -55,6 +63,9 @@ export function writeTuned(update: TunedFile, dir = TUNED_DIR): string {
   const tunedNow = new Set(Object.keys(update.choices));
   const merged: TunedFile = old === null ? update : {
     ...update,
+    // Both runs made the file: keep both commands (a subset run does not re-make the others).
+    command: [...new Set([...old.command.split('; '), update.command])].join('; '),
+    follows: { ...old.follows, ...update.follows },
     choices: { ...old.choices, ...update.choices },
     results: [...old.results.filter((r) => !tunedNow.has(r.method)), ...update.results],
   };

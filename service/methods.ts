@@ -5,7 +5,8 @@
  * taken from its prior, and clear 409s when something a record needs was never trained.
  */
 import {
-  createFromTable, METHOD_NAMES, METHOD_TABLE, type MetaInputs, type MethodKnobs, type MethodName, type MethodRecord,
+  createFromTable, METHOD_FAMILIES, METHOD_FAMILY_NAMES, METHOD_NAMES, METHOD_TABLE, STORED_ARTIFACTS, type MetaInputs, type MethodKnobs, type MethodName,
+  type MethodRecord,
 } from '../adapters/method-table.ts';
 import type { LayerSpec } from '../adapters/lora.ts';
 import type { FewShotMethod, TuneConfig } from '../adapters/method.ts';
@@ -15,7 +16,7 @@ import type { JsonObject, Prior } from '../registry/types.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import { DEFAULT_MBC_VARIANT, loadMetaArtifacts, type MetaArtifacts, type StoredStart } from './meta-artifacts.ts';
 
-export { METHOD_NAMES, METHOD_TABLE, type MethodName, type MethodRecord };
+export { METHOD_FAMILIES, METHOD_FAMILY_NAMES, METHOD_NAMES, METHOD_TABLE, STORED_ARTIFACTS, type MethodName, type MethodRecord };
 
 /** Per-request fitting options (all optional; defaults below). */
 export interface FitOptions {
@@ -36,6 +37,25 @@ export interface FitOptions {
   readonly optimizer?: 'adam' | 'gd';
   /** MBC: which stored clustering (e.g. `c10-mean`; train-baselines.ts MBC_VARIANTS). */
   readonly variant?: string;
+}
+
+const NUMERIC_OPTIONS = ['rank', 'alpha', 'steps', 'lr', 'tau', 'headLr', 'starts', 'priorScale', 'k'] as const;
+
+/**
+ * Settings recorded as plain JSON (`benchmarks/tuned/<suite>.json`) -> FitOptions; an unknown
+ * key or a wrong type throws, naming it, so a hand-edited file cannot silently change nothing.
+ */
+export function fitOptionsFrom(recorded: Readonly<Record<string, unknown>>): FitOptions {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(recorded)) {
+    const ok = (NUMERIC_OPTIONS as readonly string[]).includes(key) ? typeof value === 'number' && Number.isFinite(value)
+      : key === 'optimizer' ? value === 'adam' || value === 'gd'
+        : key === 'variant' ? typeof value === 'string'
+          : false;
+    if (!ok) throw new ValidationError(`fit option '${key}': unknown or invalid value ${JSON.stringify(value)}`);
+    out[key] = value;
+  }
+  return out as FitOptions;
 }
 
 export interface MethodContext {
