@@ -5,7 +5,8 @@
  *
  * With `hierarchy: { kind: 'mixture', K }` the sampler keeps K cluster means φ_k and task
  * assignments z_i (see sgld-gibbs-mixture.ts); the prior is then Σ_k w̄_k N(φ̄_k, diag(s_k) + σ²I)
- * with φ̄_k, s_k the online moments of each φ_k's samples and w̄_k the running cluster shares.
+ * with φ̄_k, s_k the online moments of each φ_k's samples and w̄_k the running cluster shares;
+ * clusters start from k-means on the initial θ_i.
  */
 import { constantSchedule, type Schedule } from './diffusions.ts';
 import { check } from './errors.ts';
@@ -53,6 +54,8 @@ export interface LiftDiagnostics {
   readonly rejected: number;
   /** Mixture hierarchy only: final tasks per cluster. */
   readonly clusterCounts?: number[];
+  /** Mixture hierarchy only: per training task, the stored prior component its final cluster became (−1: pruned). */
+  readonly taskComponents?: number[];
   /** Whether the chain describes a posterior (see chain-diagnostics.ts). */
   readonly chain: ChainDiagnostics;
 }
@@ -272,13 +275,14 @@ function* trainMixture(
     if (point) yield point;
   }
   const full: MixtureParams = { weights: share, means: moments.map((m) => m!.params.means[0]), variances: moments.map((m) => m!.params.variances[0]) };
-  const params = pruneMixture(full, cfg.pruneWeight ?? 0.01).params;
+  const pruned = pruneMixture(full, cfg.pruneWeight ?? 0.01), params = pruned.params;
+  const taskComponents = Array.from(state.z, (k) => pruned.kept.indexOf(k));
   return {
     prior: { ...params, sigma2: cfg.sigma2, beta2: cfg.beta2, dim: state.phis[0].length },
     thetas: state.thetas.slice(),
     diagnostics: {
       steps: cfg.steps, kept, logLikTrace: tracker.logLikTrace, phiNormTrace: tracker.phiNormTrace, rejected: 0,
-      clusterCounts: Array.from(state.counts), chain: chainDiagnostics(traces, params, K, cfg, state.phis[0].length),
+      clusterCounts: Array.from(state.counts), taskComponents, chain: chainDiagnostics(traces, params, K, cfg, state.phis[0].length),
     },
   };
 }

@@ -6,6 +6,7 @@
  * then draw every φ_k exactly from its Gaussian conditional (cached S_k), then θ_a with φ_{z_a},
  * then swap θ_a in S_{z_a}. Cost per step O(K·dim), independent of the number of tasks.
  */
+import { kMeans } from './cluster-math.ts';
 import { check } from './errors.ts';
 import { isFiniteVec, langevinStep, ouLangevinStep } from './diffusions.ts';
 import { logSumExp } from './linalg.ts';
@@ -43,23 +44,24 @@ function sqDist(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
-/** φ_k from K distinct seeded tasks' θ, z_i = nearest φ_k. */
+/**
+ * φ_k and z_i from k-means (k-means++ starts) on the initial θ_i, so clusters start where the
+ * tasks are rather than at K random tasks that may all come from one family.
+ */
 export function initMixtureGibbs(thetas: readonly Float32Array[], opts: MixtureGibbsOptions, rng: Rng): MixtureGibbsState {
   const n = thetas.length;
   check(opts.K >= 1 && opts.K <= n, () => `mixture hierarchy K: expected 1..${n}, got ${opts.K}`);
-  const picks = new Set<number>();
-  while (picks.size < opts.K) picks.add(rng.int(n));
-  const phis = [...picks].map((i) => Float32Array.from(thetas[i]));
-  const z = Int32Array.from(thetas, (th) => {
-    let best = 0;
-    for (let k = 1; k < opts.K; k++) if (sqDist(th, phis[k]) < sqDist(th, phis[best])) best = k;
-    return best;
-  });
+  const dim = thetas[0].length;
+  const X = new Float64Array(n * dim);
+  thetas.forEach((th, i) => X.set(th, i * dim));
+  const { labels, centers } = kMeans(X, n, dim, opts.K, rng.fork('kmeans'), { restarts: 3 });
+  const phis = Array.from({ length: opts.K }, (_, k) => Float32Array.from(centers.subarray(k * dim, (k + 1) * dim)));
+  const z = Int32Array.from(labels);
   const counts = new Int32Array(opts.K);
-  const sums = phis.map((p) => new Float64Array(p.length));
+  const sums = phis.map(() => new Float64Array(dim));
   thetas.forEach((th, i) => {
     counts[z[i]]++;
-    for (let j = 0; j < th.length; j++) sums[z[i]][j] += th[j];
+    for (let j = 0; j < dim; j++) sums[z[i]][j] += th[j];
   });
   return { t: 0, phis, z, counts, sums, thetas: thetas.map((t) => Float32Array.from(t)) };
 }

@@ -5,6 +5,7 @@
  * it is all in the `ServerContext` the caller builds (see start.ts).
  */
 import express from 'express';
+import type { Socket } from 'node:net';
 import { API_DOCS_PATH, apiDocs } from './api-docs.ts';
 import { consoleRoutes } from './console.ts';
 import type { ServerContext } from './context.ts';
@@ -24,9 +25,48 @@ function refuseWhileDraining(ctx: ServerContext): express.RequestHandler {
   };
 }
 
+/** After an early answer, how long and how many more bytes to read before resetting the socket. */
+const LINGER_MS = 1000;
+const LINGER_BYTES = 1024 * 1024;
+
+/**
+ * A response written while the request body is still arriving unread (a body on a GET, an early
+ * 401, 413 or 415) closes the connection. Otherwise Node would read and discard the rest of the
+ * announced body to keep the socket, so an unauthenticated client could make the server read
+ * gigabytes it has already refused. The close lingers: the server ends its side and reads on for
+ * at most LINGER_MS / LINGER_BYTES, so the client receives the answer before the socket is reset
+ * (closing a socket with unread data resets it, and a reset can discard the answer in transit).
+ */
+const closeIfBodyUnread: express.RequestHandler = (req, res, next) => {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: typeof res, ...args: unknown[]) {
+    const announced = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (announced && !req.complete) {
+      this.setHeader('Connection', 'close');
+      lingerOnClose(req.socket);
+    }
+    return (writeHead as (...a: unknown[]) => typeof res).apply(this, args);
+  } as typeof res.writeHead;
+  next();
+};
+
+/** Node closes a `Connection: close` socket with destroySoon() once the response is written. */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = function (this: Socket) {
+    this.end();
+    const start = this.bytesRead, began = performance.now();
+    const timer = setInterval(() => {
+      if (this.bytesRead - start > LINGER_BYTES || performance.now() - began > LINGER_MS) this.destroy();
+    }, 20);
+    timer.unref();
+    this.once('close', () => clearInterval(timer));
+  };
+}
+
 export function createApp(ctx: ServerContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(closeIfBodyUnread);
   app.use(ctx.metrics.middleware);
   app.use(refuseWhileDraining(ctx));
   app.use(routerFor(ROUTES, ctx));

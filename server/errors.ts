@@ -6,7 +6,7 @@
  * route) are `HttpError`s with codes in the same table. Anything else is a bug: it is logged and
  * answered with a plain 500 that never includes the stack or internal message.
  */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ERROR_CODES } from '../registry/errors.ts';
 
 export const HTTP_ERROR_CODES = {
@@ -68,15 +68,22 @@ function fromLibrary(err: LibraryError): HttpError | null {
   return null;
 }
 
+/** Answers an error now, outside the middleware chain (e.g. while a body is still arriving). */
+export function sendError(err: unknown, req: Request, res: Response): void {
+  errorMiddleware(err, req, res, () => {});
+}
+
 export const errorMiddleware: ErrorRequestHandler = (err, req, res, _next) => {
   const known = err instanceof Error ? (fromLibrary(err as never) ?? err) : err;
   const code = known instanceof Error && 'code' in known && typeof known.code === 'string' ? known.code : undefined;
   const status = code !== undefined ? statusOf(code) : undefined;
   if (status !== undefined && code !== undefined) {
-    res.status(status).json({ error: { code, message: (known as Error).message } });
+    // Already answered (an early 413 while the body parser was still reading): nothing to add.
+    if (!res.headersSent) res.status(status).json({ error: { code, message: (known as Error).message } });
     return;
   }
-  console.error(`${req.method} ${req.originalUrl}: unhandled error`, err);
+  // A constant format string: the URL is the client's and may hold % directives.
+  console.error('%s %s: unhandled error', req.method, req.originalUrl, err);
   if (res.headersSent) return;
   res.status(500).json({ error: { code: HTTP_ERROR_CODES.internal, message: 'internal server error' } });
 };

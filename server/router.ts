@@ -11,7 +11,7 @@ import { ValidationError } from '../registry/errors.ts';
 import { requireJsonDepth } from '../registry/validate.ts';
 import { requireApiKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
-import { HTTP_ERROR_CODES, HttpError } from './errors.ts';
+import { HTTP_ERROR_CODES, HttpError, sendError } from './errors.ts';
 import type { BodyContent, Reply, ResponseSpec, Route } from './route.ts';
 import { formatIssues } from './validate.ts';
 
@@ -46,11 +46,43 @@ function bodyParsers(content: BodyContent, limit: number): RequestHandler[] {
     if (typeof req.body === 'object') requireJsonDepth(req.body, 'request body');
     next();
   };
-  return [
-    accepts,
-    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit }), shallow] : []),
+  const parsers = [
+    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit })] : []),
     ...(textTypes.length ? [express.text({ type: textTypes, limit })] : []),
   ];
+  // The byte count starts in the same tick as the parsers, so both see every chunk.
+  const parse: RequestHandler = (req, res, next) => {
+    if (hasBody(req) && !refuseOversizedBody(req, res, limit)) return;
+    let i = 0;
+    const step = (err?: unknown): void => (err !== undefined || i === parsers.length ? next(err) : parsers[i++](req, res, step));
+    step();
+  };
+  return [accepts, parse, ...(jsonTypes.length ? [shallow] : [])];
+}
+
+/**
+ * Answers 413 at once, without reading the body, when the announced Content-Length is over the
+ * limit (false: answered); otherwise counts the bytes of a chunked body on the wire and answers
+ * 413 as soon as they pass the limit. The body parser alone would read such a body to its end
+ * before answering (to keep the connection), so a client could make the server read gigabytes;
+ * the early answer carries `Connection: close` instead (server/app.ts).
+ */
+function refuseOversizedBody(req: express.Request, res: Response, limit: number): boolean {
+  const tooLarge = () => new HttpError(HTTP_ERROR_CODES.tooLarge, `request body: expected at most ${limit} bytes, got more`);
+  const announced = req.headers['content-length'];
+  if (announced !== undefined && Number(announced) > limit) {
+    sendError(tooLarge(), req, res);
+    return false;
+  }
+  let seen = 0;
+  const count = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen <= limit) return;
+    req.off('data', count);
+    if (!res.headersSent) sendError(tooLarge(), req, res);
+  };
+  req.on('data', count);
+  return true;
 }
 
 /** A response's media types; JSON unless it says otherwise. */

@@ -1,10 +1,12 @@
 /**
- * Stored adapters restored into predictors ("heads"), kept in an LRU keyed by content hash.
+ * Stored adapters restored into predictors ("heads"), kept in an LRU keyed by content hash and
+ * bounded by the heads' bytes (a rank-1000 head is megabytes, a rank-4 one kilobytes).
  * Keying by content, not id or alias, means a moved alias or a re-uploaded adapter can never
  * serve stale predictions: different parameters are a different key.
  */
 import type { LayerSpec } from '../adapters/lora.ts';
 import { restoreFittedAdapter, type FittedAdapter } from '../adapters/method.ts';
+import { HEAD_TENSORS, readHeadSettings } from '../registry/adapter-head.ts';
 import { ConflictError } from '../registry/errors.ts';
 import type { Adapter, AdapterSummary } from '../registry/types.ts';
 import { LruCache } from './lru.ts';
@@ -20,10 +22,10 @@ export interface HeadOutput {
 
 export interface AdapterHead {
   readonly summary: AdapterSummary;
+  /** Estimated memory the restored head holds, in bytes. */
+  readonly bytes: number;
   predict(features: readonly Float32Array[]): HeadOutput;
 }
-
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** What an adapter without a task head (e.g. imported from elsewhere) needs before it can predict. */
 export function noHeadMessage(a: AdapterSummary): string {
@@ -32,31 +34,48 @@ export function noHeadMessage(a: AdapterSummary): string {
 
 /** Rebuilds an adapter's predictor; ConflictError when it lacks what prediction needs. */
 export function restoreHead(adapter: Adapter, layer: LayerSpec): AdapterHead {
-  const { lora_A: A, lora_B: B, prototypes } = adapter.parameters;
-  const tau = num(adapter.extra.tau), nWay = num(adapter.extra.nWay) ?? adapter.labels.length;
-  if (A && B && (!prototypes || tau === undefined)) throw new ConflictError(noHeadMessage(adapter));
-  if (!A || !B || !prototypes || tau === undefined) {
-    throw new ConflictError(`adapter '${adapter.name}' v${adapter.version} (method ${adapter.method}) cannot predict: expected parameters lora_A, lora_B, prototypes and extra.tau, got ${Object.keys(adapter.parameters).join(', ')}${tau === undefined ? ' and no tau' : ''}`);
+  const { lora_A: A, lora_B: B, [HEAD_TENSORS.prototypes]: prototypes } = adapter.parameters;
+  let head;
+  try {
+    head = readHeadSettings(adapter.extra, adapter.labels);
+  } catch (err) {
+    throw new ConflictError(`adapter '${adapter.name}' v${adapter.version}: ${(err as Error).message}`);
   }
-  if (nWay !== adapter.labels.length) {
-    throw new ConflictError(`adapter '${adapter.name}' v${adapter.version}: extra.nWay ${nWay} does not match its ${adapter.labels.length} labels`);
+  if (A && B && (!prototypes || head === null)) throw new ConflictError(noHeadMessage(adapter));
+  if (!A || !B || !prototypes || head === null) {
+    throw new ConflictError(`adapter '${adapter.name}' v${adapter.version} (method ${adapter.method}) cannot predict: expected parameters lora_A, lora_B, prototypes and extra.tau, got ${Object.keys(adapter.parameters).join(', ')}${head === null ? ' and no tau' : ''}`);
   }
-  const parts = { A, B, prototypes, rank: adapter.rank, alpha: adapter.alpha, tau, nWay };
+  const parts = { A, B, prototypes, rank: adapter.rank, alpha: adapter.alpha, tau: head.tau, nWay: head.nWay };
   const map: FittedAdapter = restoreFittedAdapter(layer, parts);
-  const samples = num(adapter.extra.posteriorSamples) ?? 0;
-  const posterior = samples > 0 ? restorePosteriorSamples(layer, parts, samples, adapter.parameters) : null;
+  const posterior = head.posteriorSamples > 0 ? restorePosteriorSamples(layer, parts, head.posteriorSamples, adapter.parameters) : null;
   const { parameters: _, ...summary } = adapter;
   return {
     summary,
+    bytes: headBytes(adapter.parameters),
     predict: (features) => (posterior ? predictWithSamples(posterior, features) : { probs: map.predict(features) }),
   };
+}
+
+/**
+ * A restored head keeps the stored tensors and a working copy of them (θ in one buffer, the
+ * prototypes widened to float64), so about twice the stored bytes, plus the summary.
+ */
+const HEAD_OVERHEAD_BYTES = 4096;
+function headBytes(parameters: Readonly<Record<string, Float32Array>>): number {
+  return HEAD_OVERHEAD_BYTES + 2 * Object.values(parameters).reduce((sum, t) => sum + t.byteLength, 0);
 }
 
 export class AdapterHeads {
   private readonly cache: LruCache<string, AdapterHead>;
 
-  constructor(capacity: number) {
-    this.cache = new LruCache(capacity);
+  /** @param capacityBytes the most estimated bytes of restored heads kept in memory */
+  constructor(capacityBytes: number) {
+    this.cache = new LruCache(capacityBytes, (head) => head.bytes);
+  }
+
+  /** Estimated bytes of the heads kept. */
+  get bytes(): number {
+    return this.cache.weight;
   }
 
   /** The cached head for this content, or restores `load()` and caches it. */
@@ -64,7 +83,7 @@ export class AdapterHeads {
     const cached = this.cache.get(summary.contentHash);
     if (cached && cached.summary.id === summary.id) return cached;
     // Same content under another name/version: reuse the math, report this version.
-    const head = cached ? { summary, predict: cached.predict } : restoreHead(await load(), layer);
+    const head = cached ? { summary, bytes: cached.bytes, predict: cached.predict } : restoreHead(await load(), layer);
     this.cache.set(summary.contentHash, head);
     return head;
   }

@@ -33,10 +33,10 @@ export interface ServerConfig {
   readonly batchWindowMs: number;
   /** The batcher runs at once when this many inputs are queued. */
   readonly maxBatchInputs: number;
-  /** Restored adapters kept in memory (keyed by content hash). */
-  readonly adapterCacheSize: number;
-  /** Feature rows kept in memory in front of the registry's feature cache. */
-  readonly featureCacheSize: number;
+  /** Bytes of restored adapters kept in memory (keyed by content hash; estimated per adapter). */
+  readonly adapterCacheBytes: number;
+  /** Bytes of feature rows kept in memory in front of the registry's feature cache. */
+  readonly featureCacheBytes: number;
   /** Adapters with their own label on the per-adapter prediction metric; the rest are 'other'. */
   readonly metricsTopAdapters: number;
   /** Grace period for in-flight requests on shutdown, in ms. */
@@ -75,8 +75,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxDecodedBytes: 64 * 1024 * 1024,
   batchWindowMs: 2,
   maxBatchInputs: 256,
-  adapterCacheSize: 2000,
-  featureCacheSize: 20000,
+  adapterCacheBytes: 256 * 1024 * 1024,
+  featureCacheBytes: 64 * 1024 * 1024,
   metricsTopAdapters: 20,
   shutdownTimeoutMs: 10000,
   requestTimeoutMs: 30000,
@@ -125,8 +125,8 @@ const SETTINGS = {
   maxDecodedBytes: { flag: '--max-decoded-bytes <size>', help: 'decoded image bytes one request may need (bytes, or with kb / mb)', env: 'LIFT_MAX_DECODED_BYTES', parse: (v: string) => parseByteSize(v, 'max decoded bytes') },
   batchWindowMs: { flag: '--batch-window-ms <ms>', help: 'how long the prediction batcher waits for more requests', env: 'LIFT_BATCH_WINDOW_MS', parse: (v: string) => parseIntSetting(v, 'batch window', 0) },
   maxBatchInputs: { flag: '--max-batch-inputs <n>', help: 'inputs that make the batcher run at once', env: 'LIFT_MAX_BATCH_INPUTS', parse: (v: string) => parseIntSetting(v, 'max batch inputs', 1) },
-  adapterCacheSize: { flag: '--adapter-cache <n>', help: 'restored adapters kept in memory', env: 'LIFT_ADAPTER_CACHE', parse: (v: string) => parseIntSetting(v, 'adapter cache', 0) },
-  featureCacheSize: { flag: '--feature-cache <n>', help: 'feature rows kept in memory in front of the registry cache', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseIntSetting(v, 'feature cache', 0) },
+  adapterCacheBytes: { flag: '--adapter-cache <size>', help: 'memory for restored adapters (bytes, or with kb / mb)', env: 'LIFT_ADAPTER_CACHE', parse: (v: string) => parseByteSize(v, 'adapter cache') },
+  featureCacheBytes: { flag: '--feature-cache <size>', help: 'memory for feature rows in front of the registry cache (bytes, or with kb / mb)', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseByteSize(v, 'feature cache') },
   metricsTopAdapters: { flag: '--metrics-top-adapters <n>', help: 'adapters with their own label on the per-adapter metric (the rest: other)', env: 'LIFT_METRICS_TOP_ADAPTERS', parse: (v: string) => parseIntSetting(v, 'metrics top adapters', 0) },
   shutdownTimeoutMs: { flag: '--shutdown-timeout-ms <ms>', help: 'grace period for in-flight requests on shutdown', env: 'LIFT_SHUTDOWN_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'shutdown timeout', 0) },
   requestTimeoutMs: { flag: '--request-timeout-ms <ms>', help: 'longest time to receive a whole request', env: 'LIFT_REQUEST_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'request timeout', 1) },

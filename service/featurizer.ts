@@ -17,11 +17,15 @@ export interface FeatureObserver {
   backboneRun(inputs: number): void;
 }
 
+/** A row's key (base-model sha and content hash) and map entry, beside its floats. */
+const ROW_OVERHEAD_BYTES = 256;
+
 export class Featurizer {
   private readonly memory: LruCache<string, Float32Array>;
 
-  constructor(private readonly store: RegistryStore, capacity: number, private readonly observer: FeatureObserver) {
-    this.memory = new LruCache(capacity);
+  /** @param capacityBytes the most bytes of feature rows kept in memory (keys included) */
+  constructor(private readonly store: RegistryStore, capacityBytes: number, private readonly observer: FeatureObserver) {
+    this.memory = new LruCache(capacityBytes, (row) => row.byteLength + ROW_OVERHEAD_BYTES);
   }
 
   /** One feature row per item, in order (items with the same hash share a row). */

@@ -21,6 +21,9 @@ import { LruCache } from './lru.ts';
 import { checkInputCount } from './predict.ts';
 import type { Runtime } from './runtime.ts';
 
+/** Memory for cached arrow directions (one input-width vector per adapter, a few KB each). */
+const ARROW_CACHE_BYTES = 32 * 1024 * 1024;
+
 export type RetrieveMode = 'best' | 'mixture';
 export type RetrieveRouting = 'embedding' | 'arrow';
 
@@ -74,7 +77,7 @@ interface Entry {
 export class Retriever {
   /** Members by zoo version (versions are immutable; the creation time tells a re-created zoo apart). */
   private readonly members = new LruCache<string, Entry[]>(256);
-  private readonly arrows = new LruCache<string, Float32Array>(100000);
+  private readonly arrows = new LruCache<string, Float32Array>(ARROW_CACHE_BYTES, (v) => v.byteLength);
 
   constructor(private readonly rt: Runtime) {}
 

@@ -41,8 +41,10 @@ export interface RuntimeOptions extends RuntimeLimits {
   /** Registry URL (registry/open.ts). */
   readonly registryUrl: string;
   readonly modelsDir: string;
-  readonly adapterCacheSize: number;
-  readonly featureCacheSize: number;
+  /** Bytes of restored adapters kept in memory. */
+  readonly adapterCacheBytes: number;
+  /** Bytes of feature rows kept in memory. */
+  readonly featureCacheBytes: number;
   /** Worker threads for fits; 0 fits on the calling thread. */
   readonly fitThreads: number;
 }
@@ -59,8 +61,8 @@ export class Runtime {
 
   constructor(readonly store: RegistryStore, options: Omit<RuntimeOptions, 'registryUrl'>, readonly observer: RuntimeObserver = SILENT_OBSERVER) {
     this.backbones = new Backbones(store, options.modelsDir);
-    this.featurizer = new Featurizer(store, options.featureCacheSize, observer);
-    this.heads = new AdapterHeads(options.adapterCacheSize);
+    this.featurizer = new Featurizer(store, options.featureCacheBytes, observer);
+    this.heads = new AdapterHeads(options.adapterCacheBytes);
     const { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork, maxImportRank } = options;
     this.limits = { maxInputs, maxTextLength, maxImageSide, maxImagePixels, maxDecodedBytes, maxInlineWork, maxJobWork, maxImportRank };
     this.images = new ImageDecoder({ maxSide: maxImageSide, maxPixels: maxImagePixels, maxDecodedBytes });

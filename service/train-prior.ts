@@ -39,8 +39,14 @@ export interface PriorTrainConfig {
   /** θ step size η (constant; exponential integrator, so η = σ² keeps the θ_i spread). */
   readonly stepSize: number;
   readonly temperature: number;
-  /** Mixture components of the prior. */
+  /** Mixture components of the prior (online EM over the samples of a single φ). */
   readonly K: number;
+  /**
+   * Cluster means of the mixture hierarchy (adapters/sgld-gibbs-mixture.ts): 1 = the paper's
+   * single φ (then `K` EM components); > 1 = that many φ_k with task assignments, one prior
+   * component per live cluster.
+   */
+  readonly clusters: number;
   /** Episodes of the training likelihood: support shots and queries per class. */
   readonly shots: number;
   readonly queries: number;
@@ -61,7 +67,7 @@ export interface PriorTrainConfig {
  */
 export const DEFAULT_PRIOR_CONFIG: PriorTrainConfig = {
   rank: 4, alpha: 4, tau: 10, a0Seed: 0,
-  sigma2: 1e-2, beta2: 1, steps: 8000, burnIn: 2000, thinning: 5, stepSize: 1e-2, temperature: 1, K: 4,
+  sigma2: 1e-2, beta2: 1, steps: 8000, burnIn: 2000, thinning: 5, stepSize: 1e-2, temperature: 1, K: 4, clusters: 1,
   shots: 5, queries: 10, seed: 7, pooledSteps: 0, pooledLr: 0.01, warmSteps: 30, warmLr: 0.01,
 };
 
@@ -111,7 +117,8 @@ export function runLift(
   const progress = startProgress(label, cfg.steps);
   const result = trainLift(tasks, thetas, {
     steps: cfg.steps, burnIn: cfg.burnIn, thinning: cfg.thinning, sigma2: cfg.sigma2, beta2: cfg.beta2,
-    stepSize: constantSchedule(cfg.stepSize), temperature: cfg.temperature, em: { K: cfg.K }, ...variant,
+    stepSize: constantSchedule(cfg.stepSize), temperature: cfg.temperature, em: { K: cfg.K },
+    ...(cfg.clusters > 1 ? { hierarchy: { kind: 'mixture', K: cfg.clusters } } : {}), ...variant,
   }, createRng(cfg.seed), (step, _total, info) => progress.update(step, `log-lik ${info.logLik.toFixed(2)} kept ${info.kept}`));
   progress.stop();
   return result;

@@ -52,7 +52,7 @@ export interface TrainControl {
 /** Settings a request may override, with their ranges (so a request cannot stall the server). */
 const CONFIG_LIMITS: Readonly<Record<keyof PriorTrainConfig, readonly [number, number]>> = {
   rank: [1, 64], alpha: [1e-6, 1e6], tau: [1e-3, 1e3], a0Seed: [0, 2 ** 31], sigma2: [1e-9, 1e3], beta2: [1e-9, 1e6],
-  steps: [2, 200000], burnIn: [0, 199999], thinning: [1, 10000], stepSize: [1e-12, 1], temperature: [0, 10], K: [1, 16],
+  steps: [2, 200000], burnIn: [0, 199999], thinning: [1, 10000], stepSize: [1e-12, 1], temperature: [0, 10], K: [1, 16], clusters: [1, 16],
   shots: [1, 100], queries: [1, 100], seed: [0, 2 ** 31], pooledSteps: [0, 100000], pooledLr: [1e-9, 10],
   warmSteps: [0, 10000], warmLr: [1e-9, 10],
 };

@@ -38,6 +38,30 @@ describe('LiFT chain: a posterior, not a collapse', () => {
   });
 });
 
+describe('mixture hierarchy: clusters where the task families are', () => {
+  it('starts from k-means on the θ_i and keeps two well-separated groups of tasks in two live components', () => {
+    const rng = createRng(64);
+    const fam = makeFamily(16, rng.fork('family'));
+    const shape = loraShape(fam.layer, 2, 2);
+    const tasks = Array.from({ length: 12 }, (_, i) => makeTask(fam, 3, 4, rng.fork(`task${i}`)));
+    const liks = tasks.map((t) => episodicTaskLikelihood(fam.layer, shape, t, { shots: 2, queries: 2, tau: 10 }));
+    // Two groups of starting adapters far apart against σ (distance 8 vs √(Dσ²) ≈ 0.5), interleaved
+    // so a start at the first K tasks would not separate them by luck.
+    const a0 = initTheta(shape, seededA0(shape, 0));
+    const group = tasks.map((_, i) => i % 2);
+    const init = group.map((g) => Float32Array.from(a0, (v) => v + (g === 0 ? 0.5 : -0.5)));
+    const sigma2 = 4e-3;
+    const out = trainLift(liks, init, {
+      steps: 600, burnIn: 200, thinning: 5, sigma2, beta2: 1, stepSize: constantSchedule(sigma2), hierarchy: { kind: 'mixture', K: 2 },
+    }, rng.fork('lift'));
+    assert.equal(out.prior.weights.length, 2);
+    const comp = out.diagnostics.taskComponents!;
+    assert.equal(comp.length, tasks.length);
+    assert.ok(comp.every((k, i) => (k === comp[0]) === (group[i] === group[0])), `components ${comp} for groups ${group}`);
+    assert.notEqual(comp[0], comp[1]);
+  });
+});
+
 describe('EM over kept samples: seeded where samples lie, floored, pruned', () => {
   const rng = createRng(62);
   const D = 6;

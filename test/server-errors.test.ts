@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -200,32 +201,30 @@ describe('server: PEFT imports are validated before anything is stored', () => {
     assert.equal(fit.status, 201, fit.text);
     const exported = (await call('GET', `/v1/adapters/${fit.json.adapter.id}/peft`)).json;
     const config = exported['adapter_config.json'];
-    const weights = Buffer.from(exported['adapter_model.safetensors'], 'base64');
-    const withMeta = (patch: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-      ...config, lift_zoo: { ...config.lift_zoo, ...patch, extra: { ...config.lift_zoo.extra, ...extra } },
-    });
-    const imp = (cfg: unknown, more: Record<string, unknown> = {}, w: Uint8Array = weights) =>
-      call('POST', '/v1/adapters/import', { 'adapter_config.json': cfg, 'adapter_model.safetensors': Buffer.from(w).toString('base64'), name: 'imp.bad', ...more });
+    const head = exported['lift_head.json'];
+    const withMeta = (patch: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ 'lift_head.json': { ...head, ...patch, extra: { ...head.extra, ...extra } } });
+    const imp = (patch: Record<string, unknown>, more: Record<string, unknown> = {}) =>
+      call('POST', '/v1/adapters/import', { ...exported, name: 'imp.bad', ...patch, ...more });
     const before = (await call('GET', '/v1/adapters?max_results=1000')).json.items.length;
-    await expectError(imp(withMeta({}, { tau: 0 })), 400, /extra\.tau: expected a finite number > 0/);
+    await expectError(imp(withMeta({}, { tau: 0 })), 400, /lift_head\.json extra\.tau: expected a finite number > 0/);
     await expectError(imp(withMeta({}, { tau: -3 })), 400, /extra\.tau/);
     await expectError(imp(withMeta({}, { nWay: 3 })), 400, /extra\.nWay: expected the number of labels \(2\), got 3/);
     await expectError(imp(withMeta({ labels: ['a', 'b', 'c'], task_id: null }, { nWay: 3 })), 400, /prototypes: expected 3x\d+, got \d+ values/);
     await expectError(imp(withMeta({ labels: Array.from({ length: 1001 }, (_, i) => `l${i}`) })), 400, /at most 1000 labels/);
     await expectError(imp(withMeta({}, { posteriorSamples: 4 })), 400, /posterior samples: expected 4 samples/);
-    const { tensors } = readSafetensors(weights);
-    const noProtos = writeSafetensors(Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.endsWith('prototypes'))));
-    await expectError(imp(config, {}, noProtos), 400, /cannot predict/);
-    await expectError(imp({ ...config, r: 65 }), 400, /r: expected an integer in \[1, 64\], got number 65/);
+    const noProtos = { ...withMeta({ tensors: {} }), 'lift_head.safetensors': Buffer.from(writeSafetensors({})).toString('base64') };
+    await expectError(imp(noProtos), 400, /cannot predict/);
+    await expectError(imp({ 'lift_head.safetensors': undefined }), 400, /lift_head\.json lists head tensors, but lift_head\.safetensors is missing/);
+    await expectError(imp({ 'adapter_config.json': { ...config, r: 65 } }), 400, /r: expected an integer in \[1, 64\], got number 65/);
     // An image task: a text adapter must never become its adapter, nor its default.
     const png = (v: number) => Buffer.from(encodePng({ width: 8, height: 8, data: new Uint8Array(192).fill(v) })).toString('base64');
     const img = await call('POST', '/v1/tasks', { id: 'pics', examples: [{ label: 'dark', image_base64: png(10) }, { label: 'light', image_base64: png(240) }] });
     assert.equal(img.status, 201, img.text);
-    await expectError(imp(config, { task_id: 'pics', alias: 'default' }), 400, /task_id: task 'pics' is a image task .* the adapter is for '.*' \(text\)/);
+    await expectError(imp({}, { task_id: 'pics', alias: 'default' }), 400, /task_id: task 'pics' is a image task .* the adapter is for '.*' \(text\)/);
     await expectError(imp(withMeta({ task_id: 'pics' }), { alias: 'default' }), 400, /task_id: task 'pics'/);
     assert.equal((await call('GET', '/v1/adapters?max_results=1000')).json.items.length, before, 'nothing was stored');
     assert.equal((await call('GET', '/v1/adapters?task_id=pics')).json.items.length, 0);
-    const good = await imp(config, { name: 'imp.good' });
+    const good = await imp({}, { name: 'imp.good' });
     assert.equal(good.status, 201, good.text);
   });
 });
@@ -259,6 +258,69 @@ describe('server: malformed requests get 4xx, never 500', () => {
     await expectError(call('POST', '/v1/adapters/import', `{"adapter_config.json":${deepObject(5000)},"adapter_model.safetensors":"AAAA"}`), 400, /nested at most 64 levels/);
     await expectError(call('POST', '/v1/adapters/import', { 'adapter_config.json': `{"x":${deep(5000)}}`, 'adapter_model.safetensors': 'AAAA' }), 400, /nested at most 64 levels/);
     assert.equal((await call('GET', '/v1/tasks/deep')).status, 404);
+  });
+});
+
+/**
+ * Sends a request head announcing a body, then body bytes for as long as the server keeps the
+ * socket open (at most `maxBytes`); resolves with the response head and how much was sent.
+ */
+function announce(head: string, bodyChunk: Buffer, maxBytes: number): Promise<{ response: string; sent: number; closed: boolean }> {
+  const { port } = server;
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let response = '', sent = 0, done = false;
+    const finish = (closed: boolean) => { if (done) return; done = true; clearInterval(timer); socket.destroy(); resolve({ response, sent, closed }); };
+    socket.on('data', (d) => { response += d.toString('latin1'); });
+    // A write after the server's reset fails; what matters is what was received before.
+    socket.on('error', () => finish(true));
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.write(head);
+    // Keep sending while the server lets us; stop after maxBytes or 3 s.
+    const timer = setInterval(() => {
+      if (sent >= maxBytes || socket.destroyed) return;
+      socket.write(bodyChunk);
+      sent += bodyChunk.length;
+    }, 1);
+    setTimeout(() => finish(false), 3000);
+  });
+}
+
+describe('server: bodies nobody reads', () => {
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  it('closes the connection after an early 401 or 413 instead of reading a 1 GB announced body', async () => {
+    const gig = 1024 * 1024 * 1024;
+    const cases = [
+      { head: `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${gig}\r\n\r\n`, status: 401 },
+      { head: `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: ${gig}\r\n\r\n`, status: 413 },
+      { head: `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: text/plain\r\nContent-Length: ${gig}\r\n\r\n`, status: 415 },
+    ];
+    for (const c of cases) {
+      const r = await announce(c.head, chunk, 64 * 1024 * 1024);
+      assert.match(r.response, new RegExp(`^HTTP/1.1 ${c.status} `), r.response.slice(0, 200));
+      assert.match(r.response, /\r\nConnection: close\r\n/i);
+      assert.equal(r.closed, true, `${c.status}: the server closed the socket`);
+      assert.ok(r.sent < 16 * 1024 * 1024, `${c.status}: the server stopped reading after ${r.sent} bytes`);
+    }
+  });
+
+  it('answers 413 and closes as soon as a chunked body passes the limit', async () => {
+    const hex = chunk.length.toString(16);
+    const framed = Buffer.concat([Buffer.from(`${hex}\r\n`), chunk, Buffer.from('\r\n')]);
+    const r = await announce(`POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`, framed, 64 * 1024 * 1024);
+    assert.match(r.response, /^HTTP\/1.1 413 /, r.response.slice(0, 200));
+    assert.match(r.response, /at most 32768 bytes/);
+    assert.equal(r.closed, true);
+    assert.ok(r.sent < 16 * 1024 * 1024, `the server stopped reading after ${r.sent} bytes`);
+  });
+
+  it('never parses a body on GET: answers, and closes when the body is still arriving', async () => {
+    const r = await announce(`GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${5 * 1024 * 1024}\r\n\r\n[`, chunk, 5 * 1024 * 1024);
+    assert.match(r.response, /^HTTP\/1.1 200 /, r.response.slice(0, 200));
+    assert.match(r.response, /\r\nConnection: close\r\n/i);
+    const small = await raw('GET', '/healthz', { 'content-type': 'application/json' }, Buffer.from('{"not": "parsed"'));
+    assert.equal(small.status, 200, small.text);
   });
 });
 
