@@ -118,6 +118,7 @@ export function formatFit(r: FitResult): Json<typeof R.FitJson> {
   return {
     adapter: formatAdapter(r.adapter), created: r.created, fit_ms: r.fitMs, support_accuracy: r.supportAccuracy,
     alias: r.alias ? formatAlias(r.alias) : null, zoo: r.zoo ? formatZooChange(r.zoo) : null, run_id: r.runId,
+    auto: r.auto as Json<typeof R.AutoChoiceJson> | null,
   };
 }
 

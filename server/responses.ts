@@ -4,7 +4,11 @@
  * checked against them (server/router.ts).
  */
 import { z } from 'zod';
+import { STORED_ARTIFACTS } from '../service/methods.ts';
+import { HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { JOB_KINDS, JOB_STATUSES, MODALITIES, RUN_KINDS, RUN_STATUSES, SPLITS } from '../registry/types.ts';
+import { AUTO_METHOD } from '../service/auto.ts';
+import { METHOD_FAMILY_NAMES } from '../service/methods.ts';
 
 const json = z.record(z.string(), z.unknown());
 const ms = z.number().int().describe('ms since the epoch');
@@ -157,10 +161,27 @@ export const RunPage = page(RunJson);
 
 export const AttachJson = z.object({ adapter: AdapterJson, created: z.boolean(), support_accuracy: z.number() }).meta({ id: 'Attach' });
 
+export const AutoChoiceJson = z.object({
+  method: z.string().describe('the method fitted'),
+  prior_id: z.string().nullable().describe('the prior it ran under (null: prior-free fallback)'),
+  zoo: z.object({ name: z.string(), version: z.number().int() }).nullable().describe('the zoo that prior was trained from'),
+  reason: z.string(),
+  rule: z.object({
+    minCloseness: z.number(), topMembers: z.number().int(), likelihoodGate: z.boolean(), fallback: z.string(),
+  }).describe('the rule applied (service/auto.ts, chosen on meta-validation episodes)'),
+  candidates: z.array(z.object({
+    zoo: z.string(), zoo_version: z.number().int(), prior_id: z.string(),
+    closeness: z.number().describe('mean cosine of the support\'s task embedding to the nearest members\' ones'),
+    likelihood_gain: z.number().nullable().describe('leave-one-out support log-likelihood under the prior\'s mean minus frozen; null at 1 shot or for a zoo that is not close'),
+    close: z.boolean(),
+  })),
+}).meta({ id: 'AutoChoice' });
+
 export const FitJson = z.object({
   adapter: AdapterJson, created: z.boolean(), fit_ms: z.number(), support_accuracy: z.number(), alias: AliasJson.nullable(),
   zoo: ZooChangeJson.nullable().describe('the zoo change when the request promoted the adapter'),
   run_id: z.string().describe('the fit run'),
+  auto: AutoChoiceJson.nullable().describe('with method auto: what it chose and why (also stored in the adapter\'s training_config.auto)'),
 }).meta({ id: 'Fit' });
 
 export const CompareJson = z.object({
@@ -174,6 +195,7 @@ export const CompareJson = z.object({
         .describe('equal-width confidence bins (lo, hi] that hold queries: mean max probability and accuracy in each'),
     }).optional().describe('for a reliability diagram'),
     error: z.string().optional(),
+    auto: AutoChoiceJson.optional().describe('row auto: what it chose and why'),
   })),
 }).meta({ id: 'Compare' });
 
@@ -183,16 +205,20 @@ export const ImportJson = z.object({
 }).meta({ id: 'Import' });
 
 export const PeftJson = z.object({
-  'adapter_config.json': json,
-  'adapter_model.safetensors': z.string().describe('base64'),
+  [PEFT_CONFIG_FILE]: json.describe('PEFT LoraConfig'),
+  [PEFT_WEIGHTS_FILE]: z.string().describe('base64 of the LoRA tensors'),
+  [HEAD_CONFIG_FILE]: json.describe('labels, τ, method, lineage, head tensor shapes'),
+  [HEAD_WEIGHTS_FILE]: z.string().describe('base64 of the head tensors'),
 }).meta({ id: 'PeftExport' });
 
 export const MethodItems = list(z.object({
   name: z.string(), title: z.string().describe('full name'),
+  family: z.enum([AUTO_METHOD, ...METHOD_FAMILY_NAMES]).describe('how it adapts (auto: picks a method per task); pickers group by it, families in the order listed'),
+  family_title: z.string().describe('the family\'s display name'),
   needs_prior: z.boolean().describe('fits under a trained LiFT prior'),
   needs_meta_training: z.boolean().describe('starts from something meta-training stored'),
   uncertainty: z.boolean().describe('predictions carry posterior uncertainty'),
-  stores: z.array(z.enum(['prior', 'start', 'zoo', 'clusters'])).describe('what meta-training stores for it'),
+  stores: z.array(z.enum(STORED_ARTIFACTS)).describe('what meta-training stores for it'),
 }));
 
 export const Health = z.object({ status: z.literal('ok') });

@@ -5,15 +5,17 @@
  * services, which know the configuration.
  */
 import { z } from 'zod';
+import { EXPORT_FILES, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { ALIAS_PATTERN, NAME_PATTERN, SLUG_PATTERN } from '../registry/validate.ts';
+import { AUTO_METHOD } from '../service/auto.ts';
 import { METHOD_NAMES, REQUESTABLE_METHOD_NAMES } from '../service/methods.ts';
 
 const slug = z.string().regex(SLUG_PATTERN, 'expected a slug: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
 const adapterName = z.string().regex(NAME_PATTERN, 'expected a name: "/"-separated segments of letters, digits, "._@-", each starting with a letter or digit; 1-128 chars');
 /** A method of the method table (or an alias of one). */
-const method = z.enum(REQUESTABLE_METHOD_NAMES, {
-  error: (issue) => `expected one of ${METHOD_NAMES.join(', ')}, got ${JSON.stringify(issue.input) ?? 'nothing'}`.replace(/got "(.*)"$/, "got '$1'"),
-});
+const method = z.enum([AUTO_METHOD, ...REQUESTABLE_METHOD_NAMES], {
+  error: (issue) => `expected one of ${[AUTO_METHOD, ...METHOD_NAMES].join(', ')}, got ${JSON.stringify(issue.input) ?? 'nothing'}`.replace(/got "(.*)"$/, "got '$1'"),
+}).describe(`a method of GET /v1/methods; ${AUTO_METHOD} (the default) chooses the prior and zoo from the task, or a prior-free method when no zoo is close`);
 const alias = z.string().regex(ALIAS_PATTERN, 'expected an alias: a letter, then letters, digits, "_", "-"; 1-64 chars');
 
 export const Page = z.object({
@@ -68,7 +70,7 @@ export const PriorRef = z.strictObject({
 export const zooName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'expected a zoo name: lower-case letters, digits, ".", "_", "-"; 1-128 chars');
 
 export const FitBody = FitOptions.extend({
-  method,
+  method: method.optional(),
   prior: PriorRef.optional(),
   zoo: zooName.optional().describe('also promote the fitted adapter into this zoo (created on first use)'),
   seed: z.number().int().min(0).optional(),
@@ -99,7 +101,7 @@ export const RetrieveBody = z.strictObject({
 });
 
 export const CompareBody = FitOptions.extend({
-  methods: z.array(method).min(1).max(16),
+  methods: z.array(method).min(1).max(16).optional().describe(`default ["${AUTO_METHOD}"]`),
   prior: PriorRef.optional(),
   query: z.array(Example.omit({ split: true })).optional().describe("labelled queries; default: the task's query split"),
   seed: z.number().int().min(0).optional(),
@@ -119,12 +121,16 @@ export const NameQuery = z.object({
   version: z.coerce.number().int().min(1).optional(),
 }).describe('at most one; latest version when neither');
 export const AliasParams = NameParams.extend({ alias: z.string().min(1) });
-export const PeftFileParams = z.object({ id: z.string().min(1), file: z.string().min(1).describe('adapter_config.json or adapter_model.safetensors') });
+export const PeftFileParams = z.object({ id: z.string().min(1), file: z.string().min(1).describe(`one file of the export: ${EXPORT_FILES.join(', ')}`) });
 export const AliasBody = z.strictObject({ version: z.number().int().min(1) });
 
+const jsonFile = z.union([z.record(z.string(), z.unknown()), z.string()]);
+
 export const PeftImport = z.strictObject({
-  'adapter_config.json': z.union([z.record(z.string(), z.unknown()), z.string()]).describe('the config as an object or JSON text'),
-  'adapter_model.safetensors': z.string().min(1).describe('base64 of the safetensors file'),
+  [PEFT_CONFIG_FILE]: jsonFile.describe('the PEFT LoraConfig as an object or JSON text'),
+  [PEFT_WEIGHTS_FILE]: z.string().min(1).describe('base64 of the LoRA safetensors file'),
+  [HEAD_CONFIG_FILE]: jsonFile.optional().describe('the head metadata (labels, τ, lineage) as an object or JSON text; absent for a foreign PEFT LoRA'),
+  [HEAD_WEIGHTS_FILE]: z.string().min(1).optional().describe('base64 of the head safetensors file (prototypes, posterior samples)'),
   name: adapterName.optional(),
   labels: z.array(z.string().min(1)).optional(),
   method: z.string().min(1).optional(),

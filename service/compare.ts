@@ -14,13 +14,15 @@ import { loadMetaArtifacts } from './meta-artifacts.ts';
 import { methodName, type FitOptions, type MethodName } from './methods.ts';
 import { resolvePrior, type PriorRef } from './priors.ts';
 import { recordRun } from './runs.ts';
+import { AUTO_METHOD, autoJson, chooseForTask } from './auto.ts';
 import type { ExampleBody } from './tasks.ts';
 import { exampleItems } from './tasks.ts';
 import type { Runtime } from './runtime.ts';
 import { checkWork, type WorkMode } from './work-bounds.ts';
 
 export interface CompareRequest {
-  readonly methods: readonly string[];
+  /** Methods of the table and/or `auto`; default `[auto]`. */
+  readonly methods?: readonly string[];
   /** Labelled queries; default: the task's query split. */
   readonly query?: readonly ExampleBody[];
   readonly options?: FitOptions;
@@ -44,6 +46,8 @@ export interface CompareRow {
   readonly fitMs: number | null;
   readonly calibration?: Calibration;
   readonly error?: string;
+  /** For `auto`: what it chose and why. */
+  readonly auto?: JsonObject;
 }
 
 /** Bins of the reliability diagram the console draws per method. */
@@ -68,14 +72,17 @@ export interface CompareResult {
   readonly runId: string;
 }
 
-/** The requested methods by their table names; ValidationError naming the first unknown one. */
-export function checkMethodNames(methods: readonly string[]): MethodName[] {
-  return methods.map((m, i) => { try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); } });
+/** The requested methods by their table names (or `auto`); ValidationError naming the first unknown one. */
+export function checkMethodNames(methods: readonly string[]): (MethodName | typeof AUTO_METHOD)[] {
+  return methods.map((m, i) => {
+    if (m === AUTO_METHOD) return AUTO_METHOD;
+    try { return methodName(m); } catch (err) { throw new ValidationError(`methods[${i}]: ${(err as Error).message}`); }
+  });
 }
 
 export async function compareMethods(runtime: Runtime, taskId: string, req: CompareRequest, hooks: CompareHooks = {}): Promise<CompareResult & { metrics: JsonObject; refs: RunRefs }> {
   const task = await runtime.store.getTask(taskId);
-  const names = checkMethodNames(req.methods);
+  const names = checkMethodNames(req.methods ?? [AUTO_METHOD]);
   const backbone = await runtime.taskBackbone(task);
   const support = await loadSupport(runtime, task);
   const fromTask = req.query === undefined;
@@ -92,22 +99,29 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
     ? await exampleItems(runtime, queryExamples as readonly Example[])
     : await decodeInputs(runtime, req.query!, task.modality, 'query');
   const query = await runtime.featurizer.features(backbone, items);
-  const prior = await resolvePrior(runtime.store, task, req.prior);
+  const named = names.some((n) => n !== AUTO_METHOD);
+  const prior = named ? await resolvePrior(runtime.store, task, req.prior) : null;
   const artifacts = prior ? await loadMetaArtifacts(runtime.store, prior) : null;
   // Each method is one job for the runtime's fitter: in the server a worker thread, off the event loop.
-  const scoreMethod = async (name: MethodName): Promise<CompareRow> => {
+  const scoreMethod = async (requested: MethodName | typeof AUTO_METHOD): Promise<CompareRow> => {
     try {
+      const chosen = requested === AUTO_METHOD
+        ? await chooseForTask(runtime.store, task, backbone.encoder.layer, support, task.labels.length, req.prior) : null;
+      const name = chosen?.method ?? requested as MethodName;
+      const under = chosen ? chosen.prior : prior;
       const { probs, fitMs } = await runtime.fitter.run({
-        method: name, options: req.options ?? {}, layer: backbone.encoder.layer, prior, artifacts, support, query, nWay: task.labels.length, seed: req.seed ?? 0,
+        method: name, options: req.options ?? {}, layer: backbone.encoder.layer, prior: under,
+        artifacts: chosen ? (under ? await loadMetaArtifacts(runtime.store, under) : null) : artifacts,
+        support, query, nWay: task.labels.length, seed: req.seed ?? 0,
       }) as ScoredQueryResult;
       const bins = calibrationBins(probs, labels, CALIBRATION_BINS).filter((b) => b.count > 0);
       return {
-        method: name, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs,
-        calibration: { ece: expectedCalibrationError(probs, labels, CALIBRATION_BINS), bins },
+        method: requested, accuracy: accuracy(probs, labels), nll: negativeLogLikelihood(probs, labels), fitMs,
+        calibration: { ece: expectedCalibrationError(probs, labels, CALIBRATION_BINS), bins }, ...(chosen ? { auto: autoJson(chosen) } : {}),
       };
     } catch (err) {
       if (!(err instanceof Error) || !('code' in err) || err.name === 'AbortError') throw err;
-      return { method: name, accuracy: null, nll: null, fitMs: null, error: err.message };
+      return { method: requested, accuracy: null, nll: null, fitMs: null, error: err.message };
     }
   };
   const scoreMethods = async (): Promise<CompareRow[]> => {
@@ -144,6 +158,7 @@ export function compareJson(r: CompareResult): JsonObject {
       method: row.method, accuracy: row.accuracy, nll: row.nll, fit_ms: row.fitMs,
       ...(row.calibration ? { calibration: { ece: row.calibration.ece, bins: row.calibration.bins.map((b) => ({ ...b })) } } : {}),
       ...(row.error ? { error: row.error } : {}),
+      ...(row.auto ? { auto: row.auto } : {}),
     })),
   };
 }

@@ -5,8 +5,10 @@
  * the prior as parent. Storing is idempotent: identical content returns the existing version.
  */
 import type { SupportSet } from '../adapters/adapt.ts';
+import { HEAD_TENSORS, headExtra } from '../registry/adapter-head.ts';
 import { ValidationError } from '../registry/errors.ts';
-import type { AdapterAlias, AdapterSummary, Prior, Task, ZooChange } from '../registry/types.ts';
+import type { AdapterAlias, AdapterSummary, JsonObject, Prior, Task, ZooChange } from '../registry/types.ts';
+import { AUTO_METHOD, autoJson, chooseForTask } from './auto.ts';
 import { AdapterResolver } from './adapter-refs.ts';
 import type { FittedAdapterResult } from './fitter.ts';
 import { methodName, METHOD_TABLE, type FitOptions, type MethodName } from './methods.ts';
@@ -20,7 +22,8 @@ import type { Runtime } from './runtime.ts';
 import { checkWork, type WorkMode } from './work-bounds.ts';
 
 export interface FitRequest {
-  readonly method: string;
+  /** A method of the table, or `auto` (the default): the prior and method chosen from the task (service/auto.ts). */
+  readonly method?: string;
   readonly options?: FitOptions;
   /** Adapter name; default `<task>.<method>`. */
   readonly name?: string;
@@ -49,6 +52,8 @@ export interface FitResult {
   /** The zoo change when the request asked to promote the adapter. */
   readonly zoo: ZooChange | null;
   readonly runId: string;
+  /** What `method: auto` chose and why (null for a named method). */
+  readonly auto: JsonObject | null;
 }
 
 /** Support features and labels 0..nWay-1 in the task's label order. */
@@ -61,22 +66,35 @@ export async function loadSupport(runtime: Runtime, task: Task): Promise<Support
   return { features, labels: Int32Array.from(examples, (e) => task.labels.indexOf(e.label)) };
 }
 
+/**
+ * The method and prior a request runs: a named method under the requested (or default) prior,
+ * or for `auto` what service/auto.ts chooses from the task's support set.
+ */
+export async function resolveMethod(
+  runtime: Runtime, task: Task, requested: string, priorRef?: PriorRef,
+): Promise<{ name: MethodName; prior: Prior | null; auto: JsonObject | null }> {
+  if (requested !== AUTO_METHOD) return { name: methodName(requested), prior: await resolvePrior(runtime.store, task, priorRef), auto: null };
+  const backbone = await runtime.taskBackbone(task);
+  const choice = await chooseForTask(runtime.store, task, backbone.encoder.layer, await loadSupport(runtime, task), task.labels.length, priorRef);
+  return { name: choice.method, prior: choice.prior, auto: autoJson(choice) };
+}
+
 /** `signal` stops the fit before anything is stored. */
 export async function fitAdapter(runtime: Runtime, taskId: string, req: FitRequest, signal?: AbortSignal): Promise<FitResult> {
   const task = await runtime.store.getTask(taskId);
-  const name = methodName(req.method);
-  const prior = await resolvePrior(runtime.store, task, req.prior);
+  const { name, prior, auto } = await resolveMethod(runtime, task, req.method ?? AUTO_METHOD, req.prior);
   const runInput = {
-    kind: 'fit' as const, name: `fit ${task.id} ${name}`, config: { method: name, ...req.options, seed: req.seed ?? 0 },
+    kind: 'fit' as const, name: `fit ${task.id} ${auto ? `auto (${name})` : name}`,
+    config: { method: auto ? AUTO_METHOD : name, ...req.options, seed: req.seed ?? 0, ...(auto ? { auto } : {}) },
     refs: { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) },
   };
   const examples = (await runtime.store.listExamples(task.id, 'support')).length;
   checkWork(runtime.limits, { options: req.options, examples, methods: 1 }, req.mode ?? 'inline');
   const fitRun = async (runId: string) => {
-    const fit = await fitAndStore(runtime, task, name, prior, req, runId, signal);
+    const fit = await fitAndStore(runtime, task, name, prior, req, runId, auto, signal);
     const change = req.zoo !== undefined ? await promoteAdapters(runtime, new AdapterResolver(runtime.store), req.zoo, [{ id: fit.adapter.id }]) : null;
     return {
-      value: { ...fit, zoo: change, runId }, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
+      value: { ...fit, zoo: change, runId, auto }, metrics: { support_accuracy: fit.supportAccuracy, fit_ms: fit.fitMs },
       refs: { adapter_ids: [fit.adapter.id], ...(change ? { zoo: { name: change.zoo.name, version: change.version } } : {}) },
     };
   };
@@ -86,8 +104,8 @@ export async function fitAdapter(runtime: Runtime, taskId: string, req: FitReque
 }
 
 async function fitAndStore(
-  runtime: Runtime, task: Task, name: MethodName, prior: Prior | null, req: FitRequest, runId: string, signal?: AbortSignal,
-): Promise<Omit<FitResult, 'zoo' | 'runId'>> {
+  runtime: Runtime, task: Task, name: MethodName, prior: Prior | null, req: FitRequest, runId: string, auto: JsonObject | null, signal?: AbortSignal,
+): Promise<Omit<FitResult, 'zoo' | 'runId' | 'auto'>> {
   const backbone = await runtime.taskBackbone(task);
   const support = await loadSupport(runtime, task);
   const nWay = task.labels.length;
@@ -110,10 +128,10 @@ async function fitAndStore(
     labels: task.labels,
     rank: fitted.rank,
     alpha: fitted.alpha,
-    parameters: { lora_A: fitted.A, lora_B: fitted.B, prototypes: fitted.prototypes, ...fitted.posterior },
-    extra: { tau: fitted.tau, nWay, ...(samples ? { posteriorSamples: samples.samples } : {}) },
+    parameters: { lora_A: fitted.A, lora_B: fitted.B, [HEAD_TENSORS.prototypes]: fitted.prototypes, ...fitted.posterior },
+    extra: headExtra({ tau: fitted.tau, nWay, posteriorSamples: samples?.samples ?? 0 }),
     metrics: { support_accuracy: supportAccuracy, fit_ms: fitMs, support_size: support.labels.length },
-    trainingConfig: { ...resolved.config, seed: req.seed ?? 0, ...(samples ? { posterior: { ...samples } } : {}), run_id: runId },
+    trainingConfig: { ...resolved.config, seed: req.seed ?? 0, ...(samples ? { posterior: { ...samples } } : {}), ...(auto ? { auto } : {}), run_id: runId },
     parents: { priorId: resolved.priorId },
   });
   const alias = req.alias !== undefined ? await runtime.store.setAlias(value.name, req.alias, value.version) : null;

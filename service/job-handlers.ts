@@ -56,7 +56,7 @@ export const trainPriorJob: JobHandler = async (raw, ctx: JobContext) => {
  */
 export const CompareParams = z.strictObject({
   task_id: z.string().min(1),
-  methods: z.array(z.string().min(1)).min(1).max(16),
+  methods: z.array(z.string().min(1)).min(1).max(16).optional(),
   query: z.array(z.record(z.string(), z.unknown())).optional(),
   seed: z.number().int().min(0).optional(),
   prior: z.record(z.string(), z.unknown()).optional(),
@@ -79,7 +79,7 @@ export const compareJob: JobHandler = async (raw, ctx: JobContext) => {
 /** A fit as a job (work above the inline bound); the route validated the body with FitBody. */
 export const FitParams = z.strictObject({
   task_id: z.string().min(1),
-  method: z.string().min(1),
+  method: z.string().min(1).optional(),
   options: z.record(z.string(), z.number()).optional(),
   seed: z.number().int().min(0).optional(),
   name: z.string().min(1).optional(),

@@ -14,7 +14,8 @@ export interface PriorRef {
   readonly version?: number;
 }
 
-async function allPriors(store: RegistryStore, baseModelSha: string): Promise<PriorSummary[]> {
+/** Every prior of a base model, newest first. */
+export async function allPriors(store: RegistryStore, baseModelSha: string): Promise<PriorSummary[]> {
   const out: PriorSummary[] = [];
   let token: string | undefined;
   do {

@@ -20,7 +20,7 @@ import type { RegistryStore } from '../registry/store.ts';
 import type { BaseModel, Prior } from '../registry/types.ts';
 import type { LoadedBackbone } from './backbones.ts';
 import { featureLookup } from './features.ts';
-import { priorName } from './meta-artifacts.ts';
+import { priorName, STORED_METHODS, TASK_EMBEDDING, zooAdapterName } from '../registry/artifact-names.ts';
 import { startProgress } from './progress.ts';
 import { trainSuiteBaselines } from './train-baselines.ts';
 import type { Runtime } from './runtime.ts';
@@ -76,10 +76,12 @@ export const DEFAULT_PRIOR_CONFIG: PriorTrainConfig = {
  * (three renderings per class, 15 examples per training task) the chain needs the pooled start
  * to leave A0 in its short run (val 1-shot LiFT-MAP 67.8% with it, ~55% without); on WordNet
  * the pooled adapter overfits the training supersenses (val 5-shot 62.4% with it, 69.7% without).
+ * image-mixed trains on the tasks of both emoji suites, so it takes their setting.
  */
 const SUITE_PRIOR_CONFIG: Partial<Record<SuiteName, Partial<PriorTrainConfig>>> = {
   emoji: { pooledSteps: 800 },
   'emoji-subcategory': { pooledSteps: 800 },
+  'image-mixed': { pooledSteps: 800 },
 };
 
 export function priorConfigFor(suite: SuiteName): PriorTrainConfig {
@@ -203,9 +205,9 @@ async function saveZoo(
     const nWay = suite.trainTasks[i].classes.length;
     const { prototypes } = createFittedAdapter(prepareSupport(layer, shape, data[i], nWay, cfg.tau), theta);
     const { value } = await store.createAdapterVersion({
-      name: `zoo/${suite.name}/${ids[i].replaceAll(":", "-")}`, method: 'zoo', baseModel: backbone.baseModel.sha256,
+      name: zooAdapterName(suite.name, ids[i]), method: STORED_METHODS.zoo, baseModel: backbone.baseModel.sha256,
       labels: suite.trainTasks[i].classes, rank: cfg.rank, alpha: cfg.alpha,
-      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), prototypes, task_embedding: taskEmbedding(layer, data[i].features) },
+      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), prototypes, [TASK_EMBEDDING]: taskEmbedding(layer, data[i].features) },
       extra: { tau: cfg.tau, nWay, suite: suite.name, trainingTask: ids[i] },
       trainingConfig: { ...cfg, ...(runId ? { run_id: runId } : {}) },
       parents: { priorId },

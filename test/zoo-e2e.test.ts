@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadSuite } from '../benchmarks/suites.ts';
 import { resolveTask } from '../benchmarks/train-tasks.ts';
-import { LIFT_METADATA_KEY, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
-import { readSafetensors, writeSafetensors } from '../registry/safetensors.ts';
+import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../service/config.ts';
 
@@ -166,6 +165,29 @@ describe('a user grows a zoo, trains a prior from it and serves from it', () => 
     assert.equal((await call('POST', '/v1/tasks/new-task/fit', { method: 'lift-map', prior: { name: 'no-such-prior' } })).status, 404);
   });
 
+  it('fits with method auto by default: the choice follows the rule, its reason is returned and stored', async () => {
+    const fit = await call('POST', '/v1/tasks/new-task/fit', { name: 'new-task.auto' });
+    assert.equal(fit.status, 201, fit.text);
+    const auto = fit.json.auto;
+    assert.deepEqual(auto.candidates.map((c: Json) => c.zoo), ['user-zoo'], 'the one zoo with a prior is the one candidate');
+    const [c] = auto.candidates;
+    assert.equal(c.close, c.closeness >= auto.rule.minCloseness);
+    assert.equal(auto.zoo?.name ?? null, c.close ? 'user-zoo' : null);
+    assert.equal(fit.json.adapter.method, c.close ? 'lift-map' : auto.rule.fallback);
+    assert.equal(fit.json.adapter.parents.prior_id, c.close ? prior.id : null);
+    assert.match(auto.reason, /zoo 'user-zoo' closeness \d\.\d\d/);
+    assert.deepEqual(fit.json.adapter.training_config.auto, auto, 'the choice is stored with the adapter');
+    const run = (await call('GET', `/v1/runs/${fit.json.run_id}`)).json;
+    assert.equal(run.params.method, 'auto');
+    assert.deepEqual(run.params.auto, auto);
+    const compare = await call('POST', '/v1/tasks/new-task/compare', {});
+    assert.equal(compare.status, 200, compare.text);
+    assert.deepEqual(compare.json.rows.map((r: Json) => r.method), ['auto']);
+    assert.equal(compare.json.rows[0].auto.method, fit.json.adapter.method);
+    const methods = (await call('GET', '/v1/methods')).json.items.map((m: Json) => m.name);
+    assert.equal(methods[0], 'auto');
+  });
+
   it('retrieves from the zoo: names members and scores, predicts with the best or a mixture', async () => {
     const inputs = tasks[3].examples.filter((e) => e.split === 'query').map((e) => ({ text: e.text }));
     const best = await call('POST', '/v1/retrieve', { inputs, zoo: 'user-zoo', top_k: 5 });
@@ -181,11 +203,9 @@ describe('a user grows a zoo, trains a prior from it and serves from it', () => 
 
   it('exports an adapter, re-imports it without its head, attaches it to a task, and predicts', async () => {
     const peft = (await call('GET', `/v1/adapters/${liftAdapter.id}/peft`)).json;
-    const config = { ...peft[PEFT_CONFIG_FILE] };
-    delete config[LIFT_METADATA_KEY];
-    const file = readSafetensors(Buffer.from(peft[PEFT_WEIGHTS_FILE], 'base64'));
-    const lora = Object.fromEntries(Object.entries(file.tensors).filter(([name]) => name.includes('.lora_')).map(([name, t]) => [name, { shape: [...t.shape], data: t.data }]));
-    const weights = Buffer.from(writeSafetensors(lora)).toString('base64');
+    // PEFT's own two files: the LoRA without the head.
+    const config = peft[PEFT_CONFIG_FILE], weights = peft[PEFT_WEIGHTS_FILE];
+    assert.deepEqual([config.base_model_name_or_path, config.target_modules], ['google/universal-sentence-encoder-lite', ['2.linear']], 'public and PyTorch names');
     const imported = await call('POST', '/v1/adapters/import', { [PEFT_CONFIG_FILE]: config, [PEFT_WEIGHTS_FILE]: weights, name: 'foreign', labels: ['x', 'y'] });
     assert.equal(imported.status, 201, imported.text);
     const inputs = newTask.examples.filter((e) => e.split === 'query').map((e) => ({ text: e.text }));

@@ -7,6 +7,7 @@ import type { JsonObject } from '../../registry/types.ts';
 import { ValidationError } from '../../registry/errors.ts';
 import { checkMethodNames, compareMethods } from '../../service/compare.ts';
 import { fitAdapter } from '../../service/fit.ts';
+import { AUTO_METHOD } from '../../service/auto.ts';
 import { methodName } from '../../service/methods.ts';
 import { createTask, createTasksFromFile, deleteTask, getTask, listExamples, listTasks } from '../../service/tasks.ts';
 import { checkTaskWork } from '../../service/work-bounds.ts';
@@ -102,7 +103,7 @@ export const taskRoutes = [
       if (job) {
         // Answer 404 / 400 now rather than with a failed job later.
         await runtime.store.getTask(params.id);
-        methodName(method);
+        if (method !== undefined && method !== AUTO_METHOD) methodName(method);
         await checkTaskWork(runtime, params.id, { options, methods: 1, scoresQueries: false }, 'job');
         return accepted(await jobs.submit('fit', { task_id: params.id, method, options, seed, name, alias, posterior_samples, prior, zoo } as JsonObject));
       }
@@ -124,8 +125,8 @@ export const taskRoutes = [
       if (job) {
         // Answer 404 / 400 now rather than with a failed job later.
         await runtime.store.getTask(params.id);
-        checkMethodNames(methods);
-        await checkTaskWork(runtime, params.id, { options, methods: methods.length, scoresQueries: true, queries: query?.length }, 'job');
+        checkMethodNames(methods ?? [AUTO_METHOD]);
+        await checkTaskWork(runtime, params.id, { options, methods: methods?.length ?? 1, scoresQueries: true, queries: query?.length }, 'job');
         return accepted(await jobs.submit('compare', { task_id: params.id, methods, query, seed, prior, options } as JsonObject));
       }
       return ok(formatCompare(await compareMethods(runtime, params.id, { methods, query, seed, prior, options })));
