@@ -1,6 +1,6 @@
 /**
  * The one table of few-shot methods: each record holds a method's name (its key), full title,
- * what it needs (a LiFT prior, meta-training), whether it yields uncertainty, what meta-training
+ * family (how it adapts), what it needs (a LiFT prior, meta-training), whether it yields uncertainty, what meta-training
  * stores for it, and its factory. Evaluation, training, compare, the server and its OpenAPI enum
  * read this table; `createFromTable` gives every built method the table's name.
  *
@@ -17,6 +17,19 @@ import type { MetaVariant } from './maml.ts';
 import { mbcMethod, type MbcCluster } from './mbc.ts';
 import { frozenPrototypes, independentLora, liftMap, liftPosterior, type FewShotMethod, type TuneConfig } from './method.ts';
 import type { MixturePrior } from './mixture-prior.ts';
+
+/**
+ * How a method adapts, for pickers and tables, in the order they are shown: the backbone's features
+ * as they are, LoRA fine-tuning from scratch, a start or zoo that meta-training learned, LiFT.
+ */
+export const METHOD_FAMILIES = {
+  frozen: 'Frozen backbone',
+  'fine-tuning': 'Fine-tuning',
+  'meta-learned': 'Meta-learned',
+  lift: 'LiFT',
+} as const;
+export type MethodFamily = keyof typeof METHOD_FAMILIES;
+export const METHOD_FAMILY_NAMES = Object.keys(METHOD_FAMILIES) as [MethodFamily, ...MethodFamily[]];
 
 /** What meta-training stores for a method: the LiFT prior, a learned start θ0 (`meta/<suite>/<name>`), the per-task zoo, MBC cluster LoRAs. */
 export type StoredArtifact = 'prior' | 'start' | 'zoo' | 'clusters';
@@ -60,6 +73,8 @@ export interface MethodInputs {
 export interface MethodRecord {
   /** Full name for reports and the UI. */
   readonly title: string;
+  /** The group a method picker shows it in. */
+  readonly family: MethodFamily;
   /** Fits under a trained LiFT prior (θ lives in the prior's space: rank, α, τ come from it). */
   readonly needsPrior: boolean;
   /** Starts from something meta-training stored (`stores`). */
@@ -92,32 +107,33 @@ const prior = (inputs: MethodInputs): MixturePrior => {
 };
 
 const simple = { needsPrior: false, needsMetaTraining: false, uncertainty: false, stores: [] } as const;
+const metaLearned = { family: 'meta-learned', needsPrior: false, needsMetaTraining: true, uncertainty: false } as const;
 
 function mamlFamily(title: string, variant: MetaVariant, innerSteps: number): MethodRecord {
   return {
-    title, needsPrior: false, needsMetaTraining: true, uncertainty: false, stores: ['start'], metaTrainer: { variant, innerSteps },
+    title, ...metaLearned, stores: ['start'], metaTrainer: { variant, innerSteps },
     create: (inputs, name) => fromInit(name, start(inputs, name).theta, inputs.layer, inputs.cfg, { optimizer: inputs.cfg.optimizer }),
   };
 }
 
 function retriever(title: string, compose: 'mixture' | 'fusion', fineTune: boolean): MethodRecord {
   return {
-    title, needsPrior: false, needsMetaTraining: true, uncertainty: false, stores: ['zoo'],
+    title, ...metaLearned, stores: ['zoo'],
     create: (inputs) => loraRetriever(meta(inputs).zoo, inputs.layer, { k: inputs.cfg.k ?? 3, compose, fineTune }, inputs.cfg),
   };
 }
 
 function mbc(title: string, route: 'likelihood' | 'arrow'): MethodRecord {
   return {
-    title, needsPrior: false, needsMetaTraining: true, uncertainty: false, stores: ['clusters'],
+    title, ...metaLearned, stores: ['clusters'],
     create: (inputs) => mbcMethod(meta(inputs).clusters, inputs.layer, { route }, inputs.cfg),
   };
 }
 
 export const METHOD_TABLE = {
-  prototypes: { title: 'Frozen prototypes (no adaptation)', ...simple, create: (i) => frozenPrototypes(i.layer, { tau: i.cfg.tau }) },
-  'linear-probe': { title: 'Linear probe on frozen features', ...simple, create: (i) => linearProbe(i.layer) },
-  independent: { title: 'Independent LoRA fine-tuning', ...simple, ownRank: true, create: (i) => independentLora(i.layer, i.cfg) },
+  prototypes: { title: 'Frozen prototypes (no adaptation)', family: 'frozen', ...simple, create: (i) => frozenPrototypes(i.layer, { tau: i.cfg.tau }) },
+  'linear-probe': { title: 'Linear probe on frozen features', family: 'frozen', ...simple, create: (i) => linearProbe(i.layer) },
+  independent: { title: 'Independent LoRA fine-tuning', family: 'fine-tuning', ...simple, ownRank: true, create: (i) => independentLora(i.layer, i.cfg) },
   'maml-1': mamlFamily('MAML (1 inner step)', 'maml', 1),
   'maml-5': mamlFamily('MAML (5 inner steps)', 'maml', 5),
   fomaml: mamlFamily('First-order MAML', 'fomaml', 5),
@@ -129,22 +145,22 @@ export const METHOD_TABLE = {
   'mbc-likelihood': mbc('Model-based clustering, likelihood routing', 'likelihood'),
   'mbc-arrow': mbc('Model-based clustering, Arrow routing', 'arrow'),
   'map-hierarchical': {
-    title: 'MAP hierarchical (K = 1, no sampling)', needsPrior: false, needsMetaTraining: true, uncertainty: false, stores: ['start'],
+    title: 'MAP hierarchical (K = 1, no sampling)', ...metaLearned, stores: ['start'],
     create: (i, name) => {
       const s = start(i, name);
       return mapHierarchicalMethod({ phi: s.theta, thetas: [], sigma2: s.sigma2 ?? 1e-3, beta2: 1, lossTrace: [] }, i.layer, i.cfg);
     },
   },
   'pooled-lora': {
-    title: 'Pooled multi-task LoRA', needsPrior: false, needsMetaTraining: true, uncertainty: false, stores: ['start'],
+    title: 'Pooled multi-task LoRA', ...metaLearned, stores: ['start'],
     create: (i, name) => fromInit(name, start(i, name).theta, i.layer, i.cfg),
   },
   'lift-map': {
-    title: 'LiFT-MAP', needsPrior: true, needsMetaTraining: true, uncertainty: false, stores: ['prior'],
+    title: 'LiFT-MAP', family: 'lift', needsPrior: true, needsMetaTraining: true, uncertainty: false, stores: ['prior'],
     create: (i) => liftMap(prior(i), i.layer, i.cfg),
   },
   'lift-posterior': {
-    title: 'LiFT posterior predictive', needsPrior: true, needsMetaTraining: true, uncertainty: true, stores: ['prior'],
+    title: 'LiFT posterior predictive', family: 'lift', needsPrior: true, needsMetaTraining: true, uncertainty: true, stores: ['prior'],
     create: (i) => liftPosterior(prior(i), i.layer, i.cfg),
   },
 } as const satisfies Record<string, MethodRecord>;

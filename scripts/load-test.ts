@@ -179,9 +179,9 @@ async function makeAdapters(base: string, sourceId: string, count: number): Prom
   const peft = await (await fetch(`${base}/v1/adapters/${encodeURIComponent(sourceId)}/peft`)).json() as Json;
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const config = structuredClone(peft['adapter_config.json']);
-    config.lift_zoo.extra.tau = 10 + i / 1000;
-    const r = await post(base, '/v1/adapters/import', { 'adapter_config.json': config, 'adapter_model.safetensors': peft['adapter_model.safetensors'], name: `load.many.${i}` });
+    const head = structuredClone(peft['lift_head.json']);
+    head.extra.tau = 10 + i / 1000;
+    const r = await post(base, '/v1/adapters/import', { ...peft, 'lift_head.json': head, name: `load.many.${i}` });
     ids.push(r.adapter.id);
   }
   return ids;

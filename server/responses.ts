@@ -4,7 +4,10 @@
  * checked against them (server/router.ts).
  */
 import { z } from 'zod';
+import { HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { JOB_KINDS, JOB_STATUSES, MODALITIES, RUN_KINDS, RUN_STATUSES, SPLITS } from '../registry/types.ts';
+import { AUTO_METHOD } from '../service/auto.ts';
+import { METHOD_FAMILY_NAMES } from '../service/methods.ts';
 
 const json = z.record(z.string(), z.unknown());
 const ms = z.number().int().describe('ms since the epoch');
@@ -201,12 +204,16 @@ export const ImportJson = z.object({
 }).meta({ id: 'Import' });
 
 export const PeftJson = z.object({
-  'adapter_config.json': json,
-  'adapter_model.safetensors': z.string().describe('base64'),
+  [PEFT_CONFIG_FILE]: json.describe('PEFT LoraConfig'),
+  [PEFT_WEIGHTS_FILE]: z.string().describe('base64 of the LoRA tensors'),
+  [HEAD_CONFIG_FILE]: json.describe('labels, τ, method, lineage, head tensor shapes'),
+  [HEAD_WEIGHTS_FILE]: z.string().describe('base64 of the head tensors'),
 }).meta({ id: 'PeftExport' });
 
 export const MethodItems = list(z.object({
   name: z.string(), title: z.string().describe('full name'),
+  family: z.enum([AUTO_METHOD, ...METHOD_FAMILY_NAMES]).describe('how it adapts (auto: picks a method per task); pickers group by it, families in the order listed'),
+  family_title: z.string().describe('the family\'s display name'),
   needs_prior: z.boolean().describe('fits under a trained LiFT prior'),
   needs_meta_training: z.boolean().describe('starts from something meta-training stored'),
   uncertainty: z.boolean().describe('predictions carry posterior uncertainty'),

@@ -5,6 +5,7 @@
  * services, which know the configuration.
  */
 import { z } from 'zod';
+import { EXPORT_FILES, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { ALIAS_PATTERN, NAME_PATTERN, SLUG_PATTERN } from '../registry/validate.ts';
 import { AUTO_METHOD } from '../service/auto.ts';
 import { METHOD_NAMES, REQUESTABLE_METHOD_NAMES } from '../service/methods.ts';
@@ -120,12 +121,16 @@ export const NameQuery = z.object({
   version: z.coerce.number().int().min(1).optional(),
 }).describe('at most one; latest version when neither');
 export const AliasParams = NameParams.extend({ alias: z.string().min(1) });
-export const PeftFileParams = z.object({ id: z.string().min(1), file: z.string().min(1).describe('adapter_config.json or adapter_model.safetensors') });
+export const PeftFileParams = z.object({ id: z.string().min(1), file: z.string().min(1).describe(`one file of the export: ${EXPORT_FILES.join(', ')}`) });
 export const AliasBody = z.strictObject({ version: z.number().int().min(1) });
 
+const jsonFile = z.union([z.record(z.string(), z.unknown()), z.string()]);
+
 export const PeftImport = z.strictObject({
-  'adapter_config.json': z.union([z.record(z.string(), z.unknown()), z.string()]).describe('the config as an object or JSON text'),
-  'adapter_model.safetensors': z.string().min(1).describe('base64 of the safetensors file'),
+  [PEFT_CONFIG_FILE]: jsonFile.describe('the PEFT LoraConfig as an object or JSON text'),
+  [PEFT_WEIGHTS_FILE]: z.string().min(1).describe('base64 of the LoRA safetensors file'),
+  [HEAD_CONFIG_FILE]: jsonFile.optional().describe('the head metadata (labels, τ, lineage) as an object or JSON text; absent for a foreign PEFT LoRA'),
+  [HEAD_WEIGHTS_FILE]: z.string().min(1).optional().describe('base64 of the head safetensors file (prototypes, posterior samples)'),
   name: adapterName.optional(),
   labels: z.array(z.string().min(1)).optional(),
   method: z.string().min(1).optional(),

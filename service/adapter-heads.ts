@@ -6,6 +6,7 @@
  */
 import type { LayerSpec } from '../adapters/lora.ts';
 import { restoreFittedAdapter, type FittedAdapter } from '../adapters/method.ts';
+import { HEAD_TENSORS, readHeadSettings } from '../registry/adapter-head.ts';
 import { ConflictError } from '../registry/errors.ts';
 import type { Adapter, AdapterSummary } from '../registry/types.ts';
 import { LruCache } from './lru.ts';
@@ -26,8 +27,6 @@ export interface AdapterHead {
   predict(features: readonly Float32Array[]): HeadOutput;
 }
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
 /** What an adapter without a task head (e.g. imported from elsewhere) needs before it can predict. */
 export function noHeadMessage(a: AdapterSummary): string {
   return `adapter '${a.name}' v${a.version} has no task head (class prototypes and τ computed from a task's support set), so it cannot predict yet; attach it to a task first: POST /v1/adapters/${a.id}/attach {"task_id": "<task>"}`;
@@ -35,19 +34,20 @@ export function noHeadMessage(a: AdapterSummary): string {
 
 /** Rebuilds an adapter's predictor; ConflictError when it lacks what prediction needs. */
 export function restoreHead(adapter: Adapter, layer: LayerSpec): AdapterHead {
-  const { lora_A: A, lora_B: B, prototypes } = adapter.parameters;
-  const tau = num(adapter.extra.tau), nWay = num(adapter.extra.nWay) ?? adapter.labels.length;
-  if (A && B && (!prototypes || tau === undefined)) throw new ConflictError(noHeadMessage(adapter));
-  if (!A || !B || !prototypes || tau === undefined) {
-    throw new ConflictError(`adapter '${adapter.name}' v${adapter.version} (method ${adapter.method}) cannot predict: expected parameters lora_A, lora_B, prototypes and extra.tau, got ${Object.keys(adapter.parameters).join(', ')}${tau === undefined ? ' and no tau' : ''}`);
+  const { lora_A: A, lora_B: B, [HEAD_TENSORS.prototypes]: prototypes } = adapter.parameters;
+  let head;
+  try {
+    head = readHeadSettings(adapter.extra, adapter.labels);
+  } catch (err) {
+    throw new ConflictError(`adapter '${adapter.name}' v${adapter.version}: ${(err as Error).message}`);
   }
-  if (nWay !== adapter.labels.length) {
-    throw new ConflictError(`adapter '${adapter.name}' v${adapter.version}: extra.nWay ${nWay} does not match its ${adapter.labels.length} labels`);
+  if (A && B && (!prototypes || head === null)) throw new ConflictError(noHeadMessage(adapter));
+  if (!A || !B || !prototypes || head === null) {
+    throw new ConflictError(`adapter '${adapter.name}' v${adapter.version} (method ${adapter.method}) cannot predict: expected parameters lora_A, lora_B, prototypes and extra.tau, got ${Object.keys(adapter.parameters).join(', ')}${head === null ? ' and no tau' : ''}`);
   }
-  const parts = { A, B, prototypes, rank: adapter.rank, alpha: adapter.alpha, tau, nWay };
+  const parts = { A, B, prototypes, rank: adapter.rank, alpha: adapter.alpha, tau: head.tau, nWay: head.nWay };
   const map: FittedAdapter = restoreFittedAdapter(layer, parts);
-  const samples = num(adapter.extra.posteriorSamples) ?? 0;
-  const posterior = samples > 0 ? restorePosteriorSamples(layer, parts, samples, adapter.parameters) : null;
+  const posterior = head.posteriorSamples > 0 ? restorePosteriorSamples(layer, parts, head.posteriorSamples, adapter.parameters) : null;
   const { parameters: _, ...summary } = adapter;
   return {
     summary,

@@ -8,6 +8,7 @@ import { prepareSupport } from '../adapters/adapt.ts';
 import { joinTheta, loraShape } from '../adapters/lora.ts';
 import { createFittedAdapter } from '../adapters/method.ts';
 import { accuracy } from '../benchmarks/metrics.ts';
+import { HEAD_TENSORS, headExtra } from '../registry/adapter-head.ts';
 import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { AdapterSummary } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
@@ -40,8 +41,8 @@ export async function attachAdapter(rt: Runtime, adapterId: string, taskId: stri
   const { value, created } = await rt.store.createAdapterVersion({
     name: source.name, method: source.method, baseModel: source.baseModelSha, taskId: task.id, labels: task.labels,
     rank: source.rank, alpha: source.alpha,
-    parameters: { ...source.parameters, prototypes: fitted.prototypes },
-    extra: { ...source.extra, tau, nWay },
+    parameters: { ...source.parameters, [HEAD_TENSORS.prototypes]: fitted.prototypes },
+    extra: { ...source.extra, ...headExtra({ tau, nWay, posteriorSamples: 0 }) },
     metrics: { ...source.metrics, support_accuracy: supportAccuracy, support_size: support.labels.length },
     trainingConfig: { ...source.trainingConfig, attached: { from: source.id, task_id: task.id, tau } },
     parents: { adapterIds: [source.id], priorId: source.parents.priorId },

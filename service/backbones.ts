@@ -8,11 +8,23 @@ import { buildMobileNetV2, loadImageEncoder } from '../backbone/mobilenet-v2.ts'
 import type { Encoder } from '../backbone/types.ts';
 import { buildUseLite, loadTextEncoder } from '../backbone/use-lite.ts';
 import type { RegistryStore } from '../registry/store.ts';
+import type { TorchNaming } from '../registry/peft.ts';
 import type { BaseModel, Modality } from '../registry/types.ts';
 
+/**
+ * Each backbone with how PyTorch names it (`torch`, used by the PEFT export): the public name of
+ * the pretrained network, and for the layer LoRA adapts, the module path it has in a PyTorch
+ * model of the same structure (docs/peft.md shows both models):
+ *  - USE-lite is transformer, mean pooling, a 512 -> 512 tanh dense layer, L2 normalisation: a
+ *    sentence-transformers pipeline [Transformer, Pooling, Dense(tanh), Normalize], whose Dense
+ *    (module `2`) holds the layer as `linear`.
+ *  - MobileNetV2's adapted layer is a 1280 -> 1280 linear layer (W = I, b = 0) on the pooled
+ *    features, where timm's and transformers' MobileNetV2 have their `classifier`.
+ */
 export const BASE_MODELS = {
   'use-lite': {
     modality: 'text',
+    torch: { baseModel: 'google/universal-sentence-encoder-lite', modules: { tanh_layer_0: '2.linear' } },
     build: async (dir: string, force = false) => {
       const r = await buildUseLite(dir, { force });
       return { onnxPath: r.onnxPath, sha256: r.sha256, built: r.built };
@@ -21,6 +33,7 @@ export const BASE_MODELS = {
   },
   'mobilenet-v2': {
     modality: 'image',
+    torch: { baseModel: 'infinitered/nsfwjs', modules: { identity_1280: 'classifier' } },
     build: async (dir: string, force = false) => {
       const r = buildMobileNetV2(dir, { force });
       return { onnxPath: r.onnxPath, sha256: r.sidecar.sha256, built: r.built };
@@ -34,6 +47,23 @@ export type { Modality };
 
 /** The backbone serving each modality. */
 export const DEFAULT_BASE_MODEL: Readonly<Record<Modality, BaseModelName>> = { text: 'use-lite', image: 'mobilenet-v2' };
+
+/** The backbone a registered base model was made from (its name is `<backbone>@<sha prefix>`). */
+export function backboneOf(base: Pick<BaseModel, 'name'>): BaseModelName | undefined {
+  const key = base.name.split('@')[0];
+  return Object.hasOwn(BASE_MODELS, key) ? key as BaseModelName : undefined;
+}
+
+/** PyTorch names of a registered base model, when it is one of ours. */
+export function torchNaming(base: Pick<BaseModel, 'name'>): TorchNaming | undefined {
+  const key = backboneOf(base);
+  return key && BASE_MODELS[key].torch;
+}
+
+/** The backbone whose public name this is (`base_model_name_or_path` of an export). */
+export function backboneByPublicName(name: string): BaseModelName | undefined {
+  return (Object.keys(BASE_MODELS) as BaseModelName[]).find((k) => BASE_MODELS[k].torch.baseModel === name);
+}
 
 export const DEFAULT_MODELS_DIR = path.resolve(import.meta.dirname, '..', 'models');
 

@@ -5,6 +5,7 @@
  * the prior as parent. Storing is idempotent: identical content returns the existing version.
  */
 import type { SupportSet } from '../adapters/adapt.ts';
+import { HEAD_TENSORS, headExtra } from '../registry/adapter-head.ts';
 import { ValidationError } from '../registry/errors.ts';
 import type { AdapterAlias, AdapterSummary, JsonObject, Prior, Task, ZooChange } from '../registry/types.ts';
 import { AUTO_METHOD, autoJson, chooseForTask } from './auto.ts';
@@ -127,8 +128,8 @@ async function fitAndStore(
     labels: task.labels,
     rank: fitted.rank,
     alpha: fitted.alpha,
-    parameters: { lora_A: fitted.A, lora_B: fitted.B, prototypes: fitted.prototypes, ...fitted.posterior },
-    extra: { tau: fitted.tau, nWay, ...(samples ? { posteriorSamples: samples.samples } : {}) },
+    parameters: { lora_A: fitted.A, lora_B: fitted.B, [HEAD_TENSORS.prototypes]: fitted.prototypes, ...fitted.posterior },
+    extra: headExtra({ tau: fitted.tau, nWay, posteriorSamples: samples?.samples ?? 0 }),
     metrics: { support_accuracy: supportAccuracy, fit_ms: fitMs, support_size: support.labels.length },
     trainingConfig: { ...resolved.config, seed: req.seed ?? 0, ...(samples ? { posterior: { ...samples } } : {}), ...(auto ? { auto } : {}), run_id: runId },
     parents: { priorId: resolved.priorId },

@@ -1,26 +1,37 @@
 /**
- * Adapters in and out of the registry in the PEFT layout, over JSON:
- * `{ "adapter_config.json": {...}, "adapter_model.safetensors": "<base64>" }`.
+ * Adapters in and out of the registry in the PEFT layout (registry/peft.ts), over JSON: one key
+ * per file, JSON files as objects (or JSON text), safetensors files as base64.
  * Export then import gives the same parameters, extra and labels, hence the same content hash
  * and identical predictions.
  */
-import { exportPeft, importPeft, LIFT_METADATA_KEY, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type PeftFiles } from '../registry/peft.ts';
+import { declaresHead, readHeadSettings } from '../registry/adapter-head.ts';
 import { NotFoundError, ValidationError } from '../registry/errors.ts';
+import {
+  exportPeft, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, headMetadata, importPeft, parseJsonFile, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type PeftFiles,
+} from '../registry/peft.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import { requireJsonDepth } from '../registry/validate.ts';
 import type { Adapter, AdapterAlias, AdapterInput, AdapterSummary, BaseModel, Task } from '../registry/types.ts';
 import { restoreHead } from './adapter-heads.ts';
+import { backboneByPublicName, torchNaming } from './backbones.ts';
 import { decodeBase64 } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
 
 export async function exportAdapter(store: RegistryStore, id: string): Promise<PeftFiles> {
   const adapter = await store.getAdapter(id);
-  return exportPeft(adapter, await store.getBaseModel(adapter.baseModelSha));
+  const base = await store.getBaseModel(adapter.baseModelSha);
+  return exportPeft(adapter, base, torchNaming(base));
 }
 
+/** A JSON file of an import body: an object, or its text. */
+export type JsonFileField = Record<string, unknown> | string;
+
 export interface ImportRequest {
-  readonly config: Record<string, unknown> | string;
+  readonly config: JsonFileField;
   readonly weightsBase64: string;
+  /** `lift_head.json` and `lift_head.safetensors` (base64): the head, absent for a foreign PEFT LoRA. */
+  readonly headConfig?: JsonFileField;
+  readonly headWeightsBase64?: string;
   readonly name?: string;
   readonly labels?: readonly string[];
   readonly method?: string;
@@ -36,25 +47,35 @@ export interface ImportResult {
   readonly alias: AdapterAlias | null;
 }
 
-/** The base model a PEFT config names: our metadata's sha256, else base_model_name_or_path. */
-function baseModelKey(config: Record<string, unknown>): string {
-  const meta = config[LIFT_METADATA_KEY];
-  const sha = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>).base_model_sha256 : undefined;
-  const key = typeof sha === 'string' ? sha : config.base_model_name_or_path;
-  if (typeof key !== 'string' || key === '') {
-    throw new ValidationError(`${PEFT_CONFIG_FILE}: expected base_model_name_or_path (a registered base model name or sha256), got none`);
-  }
-  return key;
+/** A JSON file field as bytes, refusing absurd nesting before it is re-encoded. */
+function jsonFileBytes(value: JsonFileField, file: string): Uint8Array {
+  if (typeof value !== 'string') requireJsonDepth(value, file);
+  return new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
-/** A base model the file names is a field of the request: an unknown one is a 400 listing ours. */
-async function registeredBaseModel(store: RegistryStore, key: string): Promise<BaseModel> {
+/** Known base models, for error messages. */
+async function knownBaseModels(store: RegistryStore): Promise<string> {
+  return (await store.listBaseModels()).map((m) => `'${m.name}'`).join(', ') || 'none registered';
+}
+
+/**
+ * The base model the files name: the sha256 in our metadata, else `base_model_name_or_path` as a
+ * backbone's public name (the one this server runs), a registered name or a sha256. An unknown
+ * one is a bad field of the request: a 400 listing ours.
+ */
+async function importBaseModel(runtime: Runtime, config: Record<string, unknown>, meta: Record<string, unknown>): Promise<BaseModel> {
+  const base = meta.base_model as Record<string, unknown> | undefined;
+  const key = typeof base?.sha256 === 'string' ? base.sha256 : config.base_model_name_or_path;
+  if (typeof key !== 'string' || key === '') {
+    throw new ValidationError(`${PEFT_CONFIG_FILE}: expected base_model_name_or_path (a public name such as 'google/universal-sentence-encoder-lite', or a registered base model's name or sha256), got none`);
+  }
+  const backbone = backboneByPublicName(key);
+  if (backbone) return (await runtime.backbones.get(backbone)).baseModel;
   try {
-    return await store.getBaseModel(key);
+    return await runtime.store.getBaseModel(key);
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
-    const known = (await store.listBaseModels()).map((m) => `'${m.name}'`).join(', ') || 'none registered';
-    throw new ValidationError(`${PEFT_CONFIG_FILE}: base_model_name_or_path: expected a base model of this registry (${known}, or its sha256), got '${key}'`);
+    throw new ValidationError(`${PEFT_CONFIG_FILE}: base_model_name_or_path: expected a base model of this registry (${await knownBaseModels(runtime.store)}, their public names, or a sha256), got '${key}'`);
   }
 }
 
@@ -85,24 +106,17 @@ async function importTask(runtime: Runtime, req: ImportRequest, input: AdapterIn
 }
 
 /**
- * A head that came with the file must be one prediction can use: τ > 0, one label per class,
+ * A head that came with the files must be one prediction can use: τ > 0, one label per class,
  * prototypes of nWay x the layer's width, the posterior tensors it declares. Checked by restoring
  * it exactly as predictions will, so nothing stored fails later with a 500.
  */
 async function checkImportedHead(runtime: Runtime, input: AdapterInput, task: Task | null): Promise<void> {
   const extra = input.extra ?? {};
   if (input.labels.length > MAX_IMPORT_LABELS) throw new ValidationError(`labels: expected at most ${MAX_IMPORT_LABELS} labels, got ${input.labels.length}`);
-  const hasHead = input.parameters.prototypes !== undefined || extra.tau !== undefined || extra.posteriorSamples !== undefined;
-  if (!hasHead) return;
-  if (typeof extra.tau !== 'number' || !Number.isFinite(extra.tau) || extra.tau <= 0) {
-    throw new ValidationError(`${LIFT_METADATA_KEY}.extra.tau: expected a finite number > 0 (the head's temperature), got ${JSON.stringify(extra.tau) ?? 'none'}`);
-  }
-  if (extra.nWay !== undefined && extra.nWay !== input.labels.length) {
-    throw new ValidationError(`${LIFT_METADATA_KEY}.extra.nWay: expected the number of labels (${input.labels.length}), got ${JSON.stringify(extra.nWay)}`);
-  }
-  const samples = extra.posteriorSamples;
-  if (samples !== undefined && (typeof samples !== 'number' || !Number.isSafeInteger(samples) || samples < 0 || samples > 64)) {
-    throw new ValidationError(`${LIFT_METADATA_KEY}.extra.posteriorSamples: expected an integer in [0, 64], got ${JSON.stringify(samples)}`);
+  if (!declaresHead(extra, input.parameters)) return;
+  const field = `${HEAD_CONFIG_FILE} extra`;
+  if (readHeadSettings(extra, input.labels, field) === null) {
+    throw new ValidationError(`${field}.tau: expected a finite number > 0 (the head's temperature), got none`);
   }
   if (task && task.labels.join('\n') !== input.labels.join('\n')) {
     throw new ValidationError(`labels: an adapter with a head for task '${task.id}' must have the task's labels [${task.labels.join(', ')}], got [${input.labels.join(', ')}]`);
@@ -125,22 +139,19 @@ async function checkImportedHead(runtime: Runtime, input: AdapterInput, task: Ta
  */
 export async function importAdapter(runtime: Runtime, req: ImportRequest): Promise<ImportResult & { task: Task | null }> {
   const { store } = runtime;
-  if (typeof req.config !== 'string') requireJsonDepth(req.config, PEFT_CONFIG_FILE);
-  const configText = typeof req.config === 'string' ? req.config : JSON.stringify(req.config);
-  let config: unknown;
-  try { config = JSON.parse(configText); } catch (err) {
-    throw new ValidationError(`${PEFT_CONFIG_FILE}: expected JSON, got invalid text (${(err as Error).message})`);
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ValidationError(`${PEFT_CONFIG_FILE}: expected a JSON object`);
-  requireJsonDepth(config, PEFT_CONFIG_FILE);
-  const baseModel = await registeredBaseModel(store, baseModelKey(config as Record<string, unknown>));
   const files = {
-    [PEFT_CONFIG_FILE]: new TextEncoder().encode(configText),
+    [PEFT_CONFIG_FILE]: jsonFileBytes(req.config, PEFT_CONFIG_FILE),
     [PEFT_WEIGHTS_FILE]: decodeBase64(req.weightsBase64, PEFT_WEIGHTS_FILE, 'safetensors bytes'),
+    [HEAD_CONFIG_FILE]: req.headConfig === undefined ? undefined : jsonFileBytes(req.headConfig, HEAD_CONFIG_FILE),
+    [HEAD_WEIGHTS_FILE]: req.headWeightsBase64 === undefined ? undefined : decodeBase64(req.headWeightsBase64, HEAD_WEIGHTS_FILE, 'safetensors bytes'),
   };
-  const meta = (config as Record<string, unknown>)[LIFT_METADATA_KEY] as Record<string, unknown> | undefined;
-  const labels = req.labels ?? (meta?.labels === undefined ? req.fallbackLabels : undefined);
-  const parsed = importPeft(files, baseModel, { name: req.name, labels, method: req.method, taskId: req.taskId, maxRank: runtime.limits.maxImportRank });
+  const config = parseJsonFile(files[PEFT_CONFIG_FILE], PEFT_CONFIG_FILE);
+  const meta = headMetadata(config, files[HEAD_CONFIG_FILE] && parseJsonFile(files[HEAD_CONFIG_FILE], HEAD_CONFIG_FILE));
+  const baseModel = await importBaseModel(runtime, config, meta);
+  const labels = req.labels ?? (meta.labels === undefined ? req.fallbackLabels : undefined);
+  const parsed = importPeft(files, baseModel, {
+    name: req.name, labels, method: req.method, taskId: req.taskId, maxRank: runtime.limits.maxImportRank, naming: torchNaming(baseModel),
+  });
   const task = await importTask(runtime, req, parsed);
   const input: AdapterInput = { ...parsed, taskId: task?.id ?? null };
   await checkImportedHead(runtime, input, task);

@@ -16,8 +16,10 @@ import { joinTheta, loraShape, splitTheta, type LayerSpec } from '../adapters/lo
 import { restoreFittedAdapter, type FittedAdapter } from '../adapters/method.ts';
 import { inducePrior, type MixturePrior } from '../adapters/mixture-prior.ts';
 import type { Rng } from '../adapters/rng.ts';
+import { HEAD_TENSORS } from '../registry/adapter-head.ts';
 
-export const POSTERIOR_TENSORS = { A: 'posterior_lora_A', B: 'posterior_lora_B', prototypes: 'posterior_prototypes' } as const;
+/** Where the samples are stored (registry/adapter-head.ts names every head tensor). */
+export const POSTERIOR_TENSORS = { A: HEAD_TENSORS.posteriorA, B: HEAD_TENSORS.posteriorB, prototypes: HEAD_TENSORS.posteriorPrototypes } as const;
 
 export interface PosteriorSampleOptions {
   readonly samples: number;

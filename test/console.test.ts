@@ -196,6 +196,15 @@ describe('web console in Chromium', () => {
     await curve.waitFor();
     assert.match(await curve.innerHTML(), /burn-in ends \(step 300\)/);
     await page.getByRole('link', { name: /^run_/ }).waitFor();
+    // The mixture as training left it: live components' weights sum to 1, pruned ones shown apart.
+    const stored = await api('GET', `/v1/priors/${page.url().split('/').at(-1)}`);
+    await page.locator('[data-chart^="Mixture weights"] svg').waitFor();
+    const live = page.locator('tr[data-component="live"] td.num');
+    assert.equal(await live.count(), stored.diagnostics.components_live);
+    const total = (await live.allInnerTexts()).reduce((s, w) => s + Number(w), 0);
+    assert.ok(Math.abs(total - 1) < 2e-3, `live weights sum to ${total}`);
+    assert.equal(await page.locator('tr[data-component="pruned"]').count(), 2 - stored.diagnostics.components_live);
+    await page.getByRole('region', { name: 'Chain diagnostics' }).getByText('ESS of φ (min / median)').waitFor();
     await shot(page, 'prior');
     await done(page);
   });
@@ -208,6 +217,8 @@ describe('web console in Chromium', () => {
     await liftBox.waitFor();
     assert.ok(await liftBox.isChecked());
     assert.equal(await page.getByRole('group', { name: 'Meta-learned' }).getByRole('checkbox', { checked: true }).count(), 0);
+    assert.deepEqual(await page.locator('.method-groups legend').allInnerTexts(), ['Automatic', 'Frozen backbone', 'Fine-tuning', 'Meta-learned', 'LiFT']);
+    assert.ok(await page.getByRole('group', { name: 'Frozen backbone' }).getByRole('checkbox', { name: /\(prototypes\)/ }).isVisible());
     await page.getByRole('button', { name: 'Run comparison' }).click();
     const table = page.locator('table.compare-table');
     await table.waitFor({ timeout: 60_000 });

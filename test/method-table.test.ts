@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loraShape, thetaSize } from '../adapters/lora.ts';
-import { createFromTable, METHOD_NAMES, METHOD_TABLE, type MethodName } from '../adapters/method-table.ts';
+import { createFromTable, METHOD_FAMILIES, METHOD_NAMES, METHOD_TABLE, type MethodName } from '../adapters/method-table.ts';
 import { createRng } from '../adapters/rng.ts';
 import { ValidationError } from '../registry/errors.ts';
 import { createMethod, methodName } from '../service/methods.ts';
@@ -40,6 +40,16 @@ describe('the method table', () => {
       if (r.needsPrior) assert.ok((r.stores as readonly string[]).includes('prior'), n);
     }
     assert.deepEqual(META_VARIANTS.map((v) => v.name), ['maml-1', 'maml-5', 'fomaml', 'reptile']);
+  });
+
+  it('families: the table lists each family as one run, in METHOD_FAMILIES order, and the needs match', () => {
+    const runs = METHOD_NAMES.map((n) => METHOD_TABLE[n].family).filter((f, i, all) => i === 0 || all[i - 1] !== f);
+    assert.deepEqual(runs, Object.keys(METHOD_FAMILIES));
+    for (const n of METHOD_NAMES) {
+      const r = METHOD_TABLE[n];
+      assert.equal(r.family === 'lift', r.needsPrior, n);
+      assert.equal(r.family === 'meta-learned' || r.family === 'lift', r.needsMetaTraining, n);
+    }
   });
 
   it('unknown names are a ValidationError listing the valid ones; aliases resolve', () => {

@@ -3,7 +3,7 @@
  * which may contain `/`, by `/v1/adapters/by-name/{name}` with the name's own sub-resources after
  * a `-` segment (`.../by-name/{name}/-/aliases`), which no name segment can be.
  */
-import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../registry/peft.ts';
+import { EXPORT_FILES, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type ExportFileName } from '../../registry/peft.ts';
 import { attachAdapter } from '../../service/attach.ts';
 import { exportAdapter, importAdapter } from '../../service/peft-transfer.ts';
 import type { ServerContext } from '../context.ts';
@@ -15,6 +15,7 @@ import { AdapterList, AliasBody, AliasParams, AttachBody, IdParams, NameParams, 
 import { E400, E404, E409 } from './errors.ts';
 
 const NOT_FOUND = E404('no such adapter');
+const isExportFile = (file: string): file is ExportFileName => (EXPORT_FILES as readonly string[]).includes(file);
 
 async function detail({ runtime: { store } }: ServerContext, id: string) {
   const adapter = await store.getAdapter(id);
@@ -45,7 +46,8 @@ export const adapterRoutes = [
       const { store } = runtime;
       const fallbackLabels = b.task_id ? (await store.getTask(b.task_id)).labels : undefined;
       const result = await importAdapter(runtime, {
-        config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], name: b.name, labels: b.labels,
+        config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], headConfig: b[HEAD_CONFIG_FILE], headWeightsBase64: b[HEAD_WEIGHTS_FILE],
+        name: b.name, labels: b.labels,
         method: b.method, taskId: b.task_id, alias: b.alias, fallbackLabels,
       });
       // Only a task named in the request is attached to; one from the file's metadata is a reference.
@@ -123,29 +125,29 @@ export const adapterRoutes = [
   }),
   route({
     method: 'get', path: '/v1/adapters/{id}/peft', operationId: 'exportPeft', tags: ['registry'], public: true,
-    summary: 'Export in PEFT layout as JSON (safetensors base64)',
+    summary: 'Export in PEFT layout as JSON: the PEFT LoRA and the head, one key per file (safetensors base64)',
     request: { params: IdParams },
     responses: { 200: { description: 'the PEFT files', schema: R.PeftJson }, ...NOT_FOUND },
     handler: async ({ params }, { runtime: { store } }) => {
       const files = await exportAdapter(store, params.id);
+      const text = (file: Uint8Array) => JSON.parse(new TextDecoder().decode(file));
+      const base64 = (file: Uint8Array) => Buffer.from(file).toString('base64');
       return ok({
-        [PEFT_CONFIG_FILE]: JSON.parse(new TextDecoder().decode(files[PEFT_CONFIG_FILE])),
-        [PEFT_WEIGHTS_FILE]: Buffer.from(files[PEFT_WEIGHTS_FILE]).toString('base64'),
+        [PEFT_CONFIG_FILE]: text(files[PEFT_CONFIG_FILE]), [PEFT_WEIGHTS_FILE]: base64(files[PEFT_WEIGHTS_FILE]),
+        [HEAD_CONFIG_FILE]: text(files[HEAD_CONFIG_FILE]), [HEAD_WEIGHTS_FILE]: base64(files[HEAD_WEIGHTS_FILE]),
       });
     },
   }),
   route({
     method: 'get', path: '/v1/adapters/{id}/peft/{file}', operationId: 'exportPeftFile', tags: ['registry'], public: true,
-    summary: 'One PEFT file, raw',
+    summary: 'One file of the PEFT export, raw',
     request: { params: PeftFileParams },
-    responses: { 200: { description: 'the file: adapter_config.json as JSON, the safetensors as bytes', type: ['application/octet-stream', 'application/json'] }, ...E404('no such adapter or file') },
+    responses: { 200: { description: 'the file: JSON files as JSON, safetensors as bytes', type: ['application/octet-stream', 'application/json'] }, ...E404('no such adapter or file') },
     handler: async ({ params: { id, file } }, { runtime: { store } }) => {
-      if (file !== PEFT_CONFIG_FILE && file !== PEFT_WEIGHTS_FILE) {
-        throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected ${PEFT_CONFIG_FILE} or ${PEFT_WEIGHTS_FILE}, got '${file}'`);
-      }
+      if (!isExportFile(file)) throw new HttpError(HTTP_ERROR_CODES.routeNotFound, `file: expected one of ${EXPORT_FILES.join(', ')}, got '${file}'`);
       const files = await exportAdapter(store, id);
       return ok(Buffer.from(files[file]), {
-        'Content-Type': file === PEFT_CONFIG_FILE ? 'application/json' : 'application/octet-stream',
+        'Content-Type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
         'Content-Disposition': `attachment; filename="${file}"`,
       });
     },

@@ -2,7 +2,7 @@
  * Read-only registry browsing: base models, priors, and the table of fit methods.
  */
 import { AUTO_METHOD, AUTO_TITLE } from '../../service/auto.ts';
-import { METHOD_NAMES, METHOD_TABLE } from '../../service/methods.ts';
+import { METHOD_FAMILIES, METHOD_NAMES, METHOD_TABLE } from '../../service/methods.ts';
 import { formatBaseModel, formatPage, formatPrior } from '../format.ts';
 import * as R from '../responses.ts';
 import { ok, route } from '../route.ts';
@@ -43,10 +43,10 @@ export const registryRoutes = [
     handler: () => ok({
       items: [
         // auto is the default: not a method of its own, it picks one of those below per task.
-        { name: AUTO_METHOD, title: AUTO_TITLE, needs_prior: false, needs_meta_training: false, uncertainty: false, stores: [] },
+        { name: AUTO_METHOD, title: AUTO_TITLE, family: AUTO_METHOD, family_title: 'Automatic', needs_prior: false, needs_meta_training: false, uncertainty: false, stores: [] },
         ...METHOD_NAMES.map((name) => {
           const m = METHOD_TABLE[name];
-          return { name, title: m.title, needs_prior: m.needsPrior, needs_meta_training: m.needsMetaTraining, uncertainty: m.uncertainty, stores: [...m.stores] };
+          return { name, title: m.title, family: m.family, family_title: METHOD_FAMILIES[m.family], needs_prior: m.needsPrior, needs_meta_training: m.needsMetaTraining, uncertainty: m.uncertainty, stores: [...m.stores] };
         }),
       ],
     }),

@@ -1,21 +1,12 @@
 /**
  * Method facts as the server reports them (GET /v1/methods): grouped by family for pickers and
- * tables. The console names no method itself: a method's family is the one the server reports,
- * else what its needs say (a prior: LiFT; meta-training: meta-learned; neither: frozen or
- * fine-tuned from scratch).
+ * tables. The console names no method and no family itself: families, their titles and their
+ * order are the server's (the method table lists each family as one run, in display order).
  */
 import { get } from './api.ts';
 import type { Items, MethodInfo } from './types.ts';
 
-export const FAMILY_TITLES: Readonly<Record<string, string>> = {
-  frozen: 'Frozen backbone', 'fine-tuning': 'Fine-tuning', 'from-scratch': 'Frozen or fine-tuned (no meta-training)',
-  'meta-learned': 'Meta-learned', lift: 'LiFT',
-};
-const FAMILY_ORDER = ['frozen', 'fine-tuning', 'from-scratch', 'meta-learned', 'lift'];
-
-export function familyOf(m: MethodInfo): string {
-  return m.family ?? (m.needs_prior ? 'lift' : m.needs_meta_training ? 'meta-learned' : 'from-scratch');
-}
+export const familyOf = (m: MethodInfo): string => m.family;
 
 let cached: Promise<MethodInfo[]> | null = null;
 
@@ -26,10 +17,13 @@ export function loadMethods(): Promise<MethodInfo[]> {
 
 export interface MethodGroup { readonly family: string; readonly title: string; readonly methods: MethodInfo[] }
 
+/** Groups in the order the server lists the families. */
 export function groupMethods(methods: readonly MethodInfo[]): MethodGroup[] {
-  const families = [...new Set(methods.map(familyOf))]
-    .sort((a, b) => (FAMILY_ORDER.indexOf(a) + 1 || 99) - (FAMILY_ORDER.indexOf(b) + 1 || 99));
-  return families.map((family) => ({ family, title: FAMILY_TITLES[family] ?? family, methods: methods.filter((m) => familyOf(m) === family) }));
+  const families = [...new Set(methods.map(familyOf))];
+  return families.map((family) => {
+    const members = methods.filter((m) => familyOf(m) === family);
+    return { family, title: members[0].family_title, methods: members };
+  });
 }
 
 /** The full name the server gives, with the short name the API takes; else the name. */

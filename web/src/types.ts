@@ -34,6 +34,14 @@ export interface Lineage {
 export interface Prior {
   id: string; name: string; version: number; content_hash: string; base_model_sha256: string; k: number; d: number;
   sigma2: number; beta2: number; training_task_ids: string[]; config: Record<string, unknown>; seed: number; created_ms: number;
+  diagnostics: PriorDiagnostics | null;
+}
+
+/** What training measured about a prior's chain and mixture; `weights` are the live components'. */
+export interface PriorDiagnostics {
+  theta_spread: number; expected_spread: number; ess_phi_min: number; ess_phi_median: number; ess_spread: number;
+  components_asked: number; components_live: number; weights: number[]; separation: number | null;
+  variance_over_sigma2: number; temperature: number;
 }
 
 export interface Zoo {
@@ -47,9 +55,9 @@ export interface ZooMember {
 }
 
 export interface MethodInfo {
-  name: string; title?: string; needs_prior: boolean; needs_meta_training?: boolean; uncertainty: boolean; stores?: string[];
-  /** frozen | fine-tuning | meta-learned | lift, where the server reports it. */
-  family?: string;
+  name: string; title: string; needs_prior: boolean; needs_meta_training: boolean; uncertainty: boolean; stores: string[];
+  /** How it adapts (frozen, fine-tuning, meta-learned, lift), and that family's display name. */
+  family: string; family_title: string;
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';

@@ -1,28 +1,19 @@
 /**
  * Registry detail pages: an adapter (versions, aliases, lineage graph, PEFT download), a task
- * (examples, paged), a zoo (members, versions, train a prior), a prior (mixture weights, live
- * components, training curve with burn-in) and a run.
+ * (examples, paged), a zoo (members, versions, train a prior) and a run; a prior's page is
+ * prior-detail.tsx.
  */
 import { useState } from 'preact/hooks';
 import { call, enc, get, post, query } from '../api.ts';
-import { Chart } from '../chart.tsx';
 import { href, navigate } from '../router.ts';
 import type { Adapter, AdapterDetail, Alias, Example, Items, Job, Lineage, Page, Prior, Run, Task, Zoo, ZooMember, ZooVersion } from '../types.ts';
-import { ErrorBox, imageSrc, num, Section, short, Show, time, useLoad } from '../ui.tsx';
+import { ErrorBox, Facts, imageSrc, Section, short, Show, time, useLoad } from '../ui.tsx';
 import { LineageGraph } from './lineage.tsx';
-import { TrainingCurve } from './training-curve.tsx';
+
+/** The files of a PEFT export (docs/peft.md): PEFT's LoRA, then the head. */
+const PEFT_FILES = ['adapter_config.json', 'adapter_model.safetensors', 'lift_head.json', 'lift_head.safetensors'];
 
 const namePath = (name: string): string => name.split('/').map(enc).join('/');
-
-function Facts({ rows }: { rows: [string, unknown][] }) {
-  return (
-    <dl class="facts">
-      {rows.map(([k, v]) => (
-        <div key={k}><dt>{k}</dt><dd>{typeof v === 'object' && v !== null ? <code>{JSON.stringify(v)}</code> : String(v ?? '—')}</dd></div>
-      ))}
-    </dl>
-  );
-}
 
 function AliasForm({ adapter, onDone }: { adapter: AdapterDetail; onDone: () => void }) {
   const [alias, setAlias] = useState('');
@@ -71,8 +62,7 @@ export function AdapterDetailView({ id }: { id: string }) {
             <div class="actions">
               {a.task_id && <a class="button" href={href('registry', 'tasks', a.task_id)}>Task</a>}
               <a class="button" href={`${href('predict')}?adapter=${enc(a.id)}`}>Predict with it</a>
-              <a class="button" href={`v1/adapters/${enc(a.id)}/peft/adapter_config.json`} download="adapter_config.json">Download adapter_config.json</a>
-              <a class="button" href={`v1/adapters/${enc(a.id)}/peft/adapter_model.safetensors`} download="adapter_model.safetensors">Download adapter_model.safetensors</a>
+              {PEFT_FILES.map((file) => <a class="button" href={`v1/adapters/${enc(a.id)}/peft/${file}`} download={file}>Download {file}</a>)}
             </div>
           </Section>
           <Section title="Lineage">
@@ -254,76 +244,6 @@ export function ZooDetailView({ name }: { name: string }) {
         </Section>
       </>
     )}</Show>
-  );
-}
-
-/** Mixture weights as sent by the API (on the prior, or in its diagnostics). */
-function weightsOf(p: Prior): number[] | null {
-  const w = (p as unknown as { weights?: unknown }).weights ?? p.config.weights;
-  return Array.isArray(w) && w.every((x) => typeof x === 'number') ? (w as number[]) : null;
-}
-
-/** A weight below this share is a dead component (it no longer explains any sample). */
-const LIVE_WEIGHT = 1e-3;
-
-export function PriorDetailView({ id }: { id: string }) {
-  const prior = useLoad((s) => get<Prior>(`v1/priors/${enc(id)}`, s), [id]);
-  return (
-    <Show loaded={prior}>{(p) => {
-      const weights = weightsOf(p);
-      const trace = Array.isArray(p.config.logLikTrace) ? (p.config.logLikTrace as number[]) : [];
-      const steps = Number(p.config.steps ?? trace.length);
-      const burnIn = typeof p.config.burnIn === 'number' ? p.config.burnIn : null;
-      const runId = typeof p.config.run_id === 'string' ? p.config.run_id : null;
-      const zoo = typeof p.config.zoo === 'string' ? p.config.zoo : null;
-      const live = weights ? weights.filter((w) => w > LIVE_WEIGHT).length : (typeof p.config.liveComponents === 'number' ? p.config.liveComponents : null);
-      return (
-        <>
-          <p class="crumbs"><a href={href('registry', 'priors')}>Priors</a> / {p.name}</p>
-          <h1>Prior {p.name} <span class="muted">v{p.version}</span></h1>
-          <div class="grid2">
-            <Section title="Prior">
-              <Facts rows={[
-                ['id', p.id], ['mixture components K', p.k], ['live components', live ?? 'not reported'], ['dimension D', p.d],
-                ['σ² (task spread)', p.sigma2], ['β² (hyper-prior)', p.beta2], ['training tasks', p.training_task_ids.length],
-                ['kept samples', p.config.kept], ['seed', p.seed], ['created', time(p.created_ms)],
-              ]} />
-              <p>
-                {runId ? <>Made by run <a href={href('registry', 'runs', runId)}>{runId}</a></> : 'Made outside a recorded run (npm run train).'}
-                {zoo && <> from zoo <a href={href('registry', 'zoos', zoo)}>{zoo}</a>{p.config.zoo_version ? ` v${String(p.config.zoo_version)}` : ''}</>}
-              </p>
-            </Section>
-            <Section title="Mixture weights">
-              {weights ? (
-                <>
-                  <Chart label={`Mixture weights of ${p.name}`} spec={{
-                    $schema: 'https://vega.github.io/schema/vega-lite/v6.json', width: 'container', height: 160,
-                    data: { values: weights.map((w, k) => ({ component: `k=${k + 1}`, weight: w, live: w > LIVE_WEIGHT ? 'live' : 'dead' })) },
-                    mark: 'bar',
-                    encoding: {
-                      x: { field: 'component', type: 'nominal', sort: null, title: 'component' }, y: { field: 'weight', type: 'quantitative', title: 'weight α_k' },
-                      color: { field: 'live', type: 'nominal', scale: { domain: ['live', 'dead'], range: ['#1f4e79', '#bbb'] }, title: null },
-                      tooltip: [{ field: 'component' }, { field: 'weight', format: '.4f' }],
-                    },
-                  } as never} />
-                  <table><thead><tr><th>Component</th><th>Weight</th></tr></thead>
-                    <tbody>{weights.map((w, k) => <tr key={k}><td>k={k + 1}</td><td>{num(w, 4)}</td></tr>)}</tbody></table>
-                </>
-              ) : <p class="muted">This server does not report the mixture weights of a prior.</p>}
-            </Section>
-          </div>
-          <Section title="Training curve">
-            {trace.length > 0
-              ? <TrainingCurve points={trace.map((logLik, i) => ({ step: Math.round(((i + 1) * steps) / trace.length), logLik }))} burnIn={burnIn} label={`Training log-likelihood of ${p.name}`} />
-              : <p class="muted">No trace stored with this prior.</p>}
-          </Section>
-          <Section title="Training tasks">
-            <p>{p.training_task_ids.slice(0, 200).map((t, i) => <span key={t}>{i > 0 && ', '}<a href={href('registry', 'tasks', t)}>{t}</a></span>)}
-              {p.training_task_ids.length > 200 && ` … and ${p.training_task_ids.length - 200} more`}</p>
-          </Section>
-        </>
-      );
-    }}</Show>
   );
 }
 

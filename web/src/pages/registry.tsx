@@ -8,7 +8,8 @@ import type { Location } from '../router.ts';
 import { href } from '../router.ts';
 import type { Adapter, BaseModel, Items, Page, Prior, Task, Zoo } from '../types.ts';
 import { Section, Show, short, time, useLoad } from '../ui.tsx';
-import { AdapterDetailView, PriorDetailView, RunDetailView, TaskDetailView, ZooDetailView } from './registry-detail.tsx';
+import { PriorDetailView } from './prior-detail.tsx';
+import { AdapterDetailView, RunDetailView, TaskDetailView, ZooDetailView } from './registry-detail.tsx';
 
 const TABS = [
   { path: 'adapters', title: 'Adapters' },
