@@ -11,6 +11,7 @@ import { loadSuite, type SuiteName } from '../benchmarks/suites.ts';
 import { resolveTask } from '../benchmarks/train-tasks.ts';
 import type { Suite } from '../benchmarks/types.ts';
 import { NotFoundError } from '../registry/errors.ts';
+import { seededZooName, STORED_METHODS, TASK_EMBEDDING } from '../registry/artifact-names.ts';
 import type { Adapter, Modality, Prior, TaskInput, ZooChange } from '../registry/types.ts';
 import { findPrior } from './meta-artifacts.ts';
 import { recordRun } from './runs.ts';
@@ -39,7 +40,7 @@ async function zooAdaptersOf(rt: Runtime, prior: Prior): Promise<Adapter[]> {
   const out: Adapter[] = [];
   let token: string | undefined;
   do {
-    const page = await rt.store.searchAdapters({ method: 'zoo', baseModelSha: prior.baseModelSha }, token, 1000);
+    const page = await rt.store.searchAdapters({ method: STORED_METHODS.zoo, baseModelSha: prior.baseModelSha }, token, 1000);
     for (const s of page.items) {
       const a = await rt.store.getAdapter(s.id);
       if (a.parents.priorId === prior.id) out.push(a);
@@ -110,21 +111,22 @@ async function seedSuiteTasks(rt: Runtime, suite: Suite, baseModelSha: string): 
  */
 async function syncZoo(rt: Runtime, suite: SuiteName, prior: Prior): Promise<ZooChange> {
   const adapters = await zooAdaptersOf(rt, prior);
+  const name = seededZooName(suite);
   await rt.store.createZoo({
-    name: suite, baseModel: prior.baseModelSha,
+    name, baseModel: prior.baseModelSha,
     description: `seeded from the bundled '${suite}' suite: one adapter per training task`, metadata: { suite },
   });
   const taskOf = (a: Adapter): string => seededTaskId(String(a.extra.trainingTask));
-  const live = await rt.store.listZooMembers(suite);
+  const live = await rt.store.listZooMembers(name);
   const current = new Set(live.filter((m) => m.taskId !== null).map((m) => `${m.adapterId} ${m.taskId}`));
   const stale = adapters.filter((a) => !current.has(`${a.id} ${taskOf(a)}`));
   const wanted = new Set(adapters.map((a) => `${a.id} ${taskOf(a)}`));
   const remove = live.filter((m) => !wanted.has(`${m.adapterId} ${m.taskId}`)).map((m) => m.adapterId);
   if (stale.length === 0 && remove.length === 0) {
-    const zoo = await rt.store.getZoo(suite);
+    const zoo = await rt.store.getZoo(name);
     return { zoo, version: zoo.version, added: [], replaced: [], removed: [], changed: false };
   }
   await seedSuiteTasks(rt, await loadSuite(suite), prior.baseModelSha);
-  const add = stale.map((a) => ({ adapterId: a.id, taskId: taskOf(a), embedding: a.parameters.task_embedding }));
-  return rt.store.changeZooMembers(suite, add, remove);
+  const add = stale.map((a) => ({ adapterId: a.id, taskId: taskOf(a), embedding: a.parameters[TASK_EMBEDDING] }));
+  return rt.store.changeZooMembers(name, add, remove);
 }
