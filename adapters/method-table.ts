@@ -32,7 +32,8 @@ export type MethodFamily = keyof typeof METHOD_FAMILIES;
 export const METHOD_FAMILY_NAMES = Object.keys(METHOD_FAMILIES) as [MethodFamily, ...MethodFamily[]];
 
 /** What meta-training stores for a method: the LiFT prior, a learned start θ0 (`meta/<suite>/<name>`), the per-task zoo, MBC cluster LoRAs. */
-export type StoredArtifact = 'prior' | 'start' | 'zoo' | 'clusters';
+export const STORED_ARTIFACTS = ['prior', 'start', 'zoo', 'clusters'] as const;
+export type StoredArtifact = (typeof STORED_ARTIFACTS)[number];
 
 /** Per-method test-time knobs beyond the shared budget (each method reads its own). */
 export interface MethodKnobs {

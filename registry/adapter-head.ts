@@ -42,6 +42,11 @@ export function declaresHead(extra: JsonObject, parameters: Readonly<Record<stri
   return parameters[HEAD_TENSORS.prototypes] !== undefined || extra.tau !== undefined || extra.posteriorSamples !== undefined;
 }
 
+/** True when the adapter can predict on its own labels: it has prototypes and a τ. */
+export function hasHead(extra: JsonObject, parameters: Readonly<Record<string, unknown>>): boolean {
+  return typeof extra.tau === 'number' && parameters[HEAD_TENSORS.prototypes] !== undefined;
+}
+
 /**
  * The head settings in `extra`, or null when there is no τ (an adapter without a head).
  * `field` prefixes error messages (where the caller read `extra` from).

@@ -22,6 +22,7 @@
  * per-module rank/alpha, bias).
  */
 import { headTensorShapes } from './adapter-head.ts';
+import { STORED_METHODS } from './artifact-names.ts';
 import { ValidationError, describeValue } from './errors.ts';
 import { loraTensorLayout } from './lora-layout.ts';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from './safetensors.ts';
@@ -261,7 +262,7 @@ export function importPeft(files: Readonly<Record<string, Uint8Array | undefined
   for (const name of Object.keys(head)) if (Object.hasOwn(parameters, name)) fail(`head tensor '${name}' clashes with a LoRA tensor`);
   return {
     name: requireString(options.name ?? meta.name, 'name'),
-    method: requireString(options.method ?? meta.method ?? 'peft-import', 'method'),
+    method: requireString(options.method ?? meta.method ?? STORED_METHODS.peftImport, 'method'),
     baseModel: baseModel.sha256,
     taskId: options.taskId !== undefined ? options.taskId : typeof meta.task_id === 'string' ? meta.task_id : null,
     labels: requireLabels(labels, 'labels'),

@@ -4,6 +4,7 @@
  * checked against them (server/router.ts).
  */
 import { z } from 'zod';
+import { STORED_ARTIFACTS } from '../service/methods.ts';
 import { HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { JOB_KINDS, JOB_STATUSES, MODALITIES, RUN_KINDS, RUN_STATUSES, SPLITS } from '../registry/types.ts';
 import { AUTO_METHOD } from '../service/auto.ts';
@@ -217,7 +218,7 @@ export const MethodItems = list(z.object({
   needs_prior: z.boolean().describe('fits under a trained LiFT prior'),
   needs_meta_training: z.boolean().describe('starts from something meta-training stored'),
   uncertainty: z.boolean().describe('predictions carry posterior uncertainty'),
-  stores: z.array(z.enum(['prior', 'start', 'zoo', 'clusters'])).describe('what meta-training stores for it'),
+  stores: z.array(z.enum(STORED_ARTIFACTS)).describe('what meta-training stores for it'),
 }));
 
 export const Health = z.object({ status: z.literal('ok') });

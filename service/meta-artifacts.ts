@@ -8,14 +8,11 @@
 import type { MbcCluster } from '../adapters/mbc.ts';
 import { METHOD_NAMES, METHOD_TABLE } from '../adapters/method-table.ts';
 import type { ZooEntry } from '../adapters/lora-retriever.ts';
+import { independentZooName, metaAdapterName, priorName, STORED_METHODS } from '../registry/artifact-names.ts';
 import { NotFoundError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { Adapter, BaseModel, Prior } from '../registry/types.ts';
 
-export const priorName = (suite: string): string => `lift/${suite}`;
-export const metaAdapterName = (suite: string, method: string): string => `meta/${suite}/${method}`;
-/** The registry zoo of a suite's independently fine-tuned per-task LoRAs. */
-export const independentZooName = (suite: string): string => `independent-${suite}`;
 
 /** Names of the meta-learned starts a training run stores (records whose `stores` include 'start'). */
 export const START_NAMES = METHOD_NAMES.filter((n) => (METHOD_TABLE[n].stores as readonly string[]).includes('start'));
@@ -119,7 +116,7 @@ export async function loadMetaArtifacts(store: RegistryStore, prior: Prior): Pro
     });
   }
   const clusters = new Map<string, MbcCluster[]>();
-  const stored = (await allAdapters(store, { method: 'mbc-cluster', baseModelSha: prior.baseModelSha }))
+  const stored = (await allAdapters(store, { method: STORED_METHODS.mbcCluster, baseModelSha: prior.baseModelSha }))
     .filter((a) => a.extra.trainedWith === prior.id && typeof a.extra.variant === 'string');
   for (const a of stored) {
     const variant = a.extra.variant as string;

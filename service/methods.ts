@@ -5,7 +5,8 @@
  * taken from its prior, and clear 409s when something a record needs was never trained.
  */
 import {
-  createFromTable, METHOD_FAMILIES, METHOD_FAMILY_NAMES, METHOD_NAMES, METHOD_TABLE, type MetaInputs, type MethodKnobs, type MethodName, type MethodRecord,
+  createFromTable, METHOD_FAMILIES, METHOD_FAMILY_NAMES, METHOD_NAMES, METHOD_TABLE, STORED_ARTIFACTS, type MetaInputs, type MethodKnobs, type MethodName,
+  type MethodRecord,
 } from '../adapters/method-table.ts';
 import type { LayerSpec } from '../adapters/lora.ts';
 import type { FewShotMethod, TuneConfig } from '../adapters/method.ts';
@@ -15,7 +16,7 @@ import type { JsonObject, Prior } from '../registry/types.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import { DEFAULT_MBC_VARIANT, loadMetaArtifacts, type MetaArtifacts, type StoredStart } from './meta-artifacts.ts';
 
-export { METHOD_FAMILIES, METHOD_FAMILY_NAMES, METHOD_NAMES, METHOD_TABLE, type MethodName, type MethodRecord };
+export { METHOD_FAMILIES, METHOD_FAMILY_NAMES, METHOD_NAMES, METHOD_TABLE, STORED_ARTIFACTS, type MethodName, type MethodRecord };
 
 /** Per-request fitting options (all optional; defaults below). */
 export interface FitOptions {

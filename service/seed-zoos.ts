@@ -6,6 +6,7 @@
  * after the suite. Both steps are skipped when already done, so a restart seeds nothing.
  */
 import type { SuiteName } from '../benchmarks/suites.ts';
+import { seededZooName, STORED_METHODS, TASK_EMBEDDING } from '../registry/artifact-names.ts';
 import type { Adapter, Modality, Prior, ZooChange } from '../registry/types.ts';
 import { findPrior } from './meta-artifacts.ts';
 import { recordRun } from './runs.ts';
@@ -33,7 +34,7 @@ async function zooAdaptersOf(rt: Runtime, prior: Prior): Promise<Adapter[]> {
   const out: Adapter[] = [];
   let token: string | undefined;
   do {
-    const page = await rt.store.searchAdapters({ method: 'zoo', baseModelSha: prior.baseModelSha }, token, 1000);
+    const page = await rt.store.searchAdapters({ method: STORED_METHODS.zoo, baseModelSha: prior.baseModelSha }, token, 1000);
     for (const s of page.items) {
       const a = await rt.store.getAdapter(s.id);
       if (a.parents.priorId === prior.id) out.push(a);
@@ -73,13 +74,14 @@ export async function seedZoo(rt: Runtime, suite: SuiteName): Promise<SeedResult
  */
 async function syncZoo(rt: Runtime, suite: SuiteName, prior: Prior): Promise<ZooChange> {
   const adapters = await zooAdaptersOf(rt, prior);
+  const name = seededZooName(suite);
   await rt.store.createZoo({
-    name: suite, baseModel: prior.baseModelSha,
+    name, baseModel: prior.baseModelSha,
     description: `seeded from the bundled '${suite}' suite: one adapter per training task`, metadata: { suite },
   });
-  const live = (await rt.store.listZooMembers(suite)).map((m) => m.adapterId);
+  const live = (await rt.store.listZooMembers(name)).map((m) => m.adapterId);
   const wanted = new Set(adapters.map((a) => a.id));
-  const add = adapters.filter((a) => !live.includes(a.id)).map((a) => ({ adapterId: a.id, taskId: null, embedding: a.parameters.task_embedding }));
+  const add = adapters.filter((a) => !live.includes(a.id)).map((a) => ({ adapterId: a.id, taskId: null, embedding: a.parameters[TASK_EMBEDDING] }));
   const remove = live.filter((id) => !wanted.has(id));
-  return rt.store.changeZooMembers(suite, add, remove);
+  return rt.store.changeZooMembers(name, add, remove);
 }

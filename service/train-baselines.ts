@@ -24,10 +24,10 @@ import { metaTaskFromLabelled, type MetaTask } from '../adapters/meta-task.ts';
 import { trainPooledLora } from '../adapters/pooled-lora.ts';
 import { createRng } from '../adapters/rng.ts';
 import type { LabelledSet } from '../adapters/task-likelihood.ts';
+import { independentAdapterPart, independentZooName, mbcClusterPart, metaAdapterName, STORED_METHODS, TASK_EMBEDDING } from '../registry/artifact-names.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { BaseModel, JsonObject } from '../registry/types.ts';
 import type { SuiteName } from '../benchmarks/suites.ts';
-import { independentZooName, metaAdapterName } from './meta-artifacts.ts';
 import { startProgress } from './progress.ts';
 import type { LoadedBackbone } from './backbones.ts';
 import type { Runtime } from './runtime.ts';
@@ -207,7 +207,7 @@ export async function trainBaselines(set: TrainingSet, lift: PriorTrainConfig, c
       (done) => progress.update(done));
     progress.stop();
     for (const c of mbc.clusters) {
-      await save(`mbc/${v.name}/${c.index}`, 'mbc-cluster', c.theta, { variant: v.name, members: [...c.members], zoo: independentZooName(set.suite) }, { arrow: c.arrow });
+      await save(mbcClusterPart(v.name, c.index), STORED_METHODS.mbcCluster, c.theta, { variant: v.name, members: [...c.members], zoo: independentZooName(set.suite) }, { arrow: c.arrow });
     }
   }
   return stored;
@@ -219,8 +219,8 @@ async function storeIndependentZoo(set: TrainingSet, lift: PriorTrainConfig, cfg
   const members = [];
   for (const [i, theta] of thetas.entries()) {
     const embedding = taskEmbedding(set.layer, set.data[i].features);
-    const id = await storeAdapter(set, lift, `independent/${set.ids[i].replaceAll(':', '-')}`, 'zoo-independent', theta,
-      { trainingTask: set.ids[i], steps: cfg.zooSteps, lr: cfg.zooLr }, { task_embedding: embedding });
+    const id = await storeAdapter(set, lift, independentAdapterPart(set.ids[i]), STORED_METHODS.zooIndependent, theta,
+      { trainingTask: set.ids[i], steps: cfg.zooSteps, lr: cfg.zooLr }, { [TASK_EMBEDDING]: embedding });
     ids.push(id);
     members.push({ adapterId: id, taskId: null, embedding });
   }

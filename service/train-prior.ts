@@ -20,7 +20,7 @@ import type { RegistryStore } from '../registry/store.ts';
 import type { BaseModel, Prior } from '../registry/types.ts';
 import type { LoadedBackbone } from './backbones.ts';
 import { featureLookup } from './features.ts';
-import { priorName } from './meta-artifacts.ts';
+import { priorName, STORED_METHODS, TASK_EMBEDDING, zooAdapterName } from '../registry/artifact-names.ts';
 import { startProgress } from './progress.ts';
 import { trainSuiteBaselines } from './train-baselines.ts';
 import type { Runtime } from './runtime.ts';
@@ -203,9 +203,9 @@ async function saveZoo(
     const nWay = suite.trainTasks[i].classes.length;
     const { prototypes } = createFittedAdapter(prepareSupport(layer, shape, data[i], nWay, cfg.tau), theta);
     const { value } = await store.createAdapterVersion({
-      name: `zoo/${suite.name}/${ids[i].replaceAll(":", "-")}`, method: 'zoo', baseModel: backbone.baseModel.sha256,
+      name: zooAdapterName(suite.name, ids[i]), method: STORED_METHODS.zoo, baseModel: backbone.baseModel.sha256,
       labels: suite.trainTasks[i].classes, rank: cfg.rank, alpha: cfg.alpha,
-      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), prototypes, task_embedding: taskEmbedding(layer, data[i].features) },
+      parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), prototypes, [TASK_EMBEDDING]: taskEmbedding(layer, data[i].features) },
       extra: { tau: cfg.tau, nWay, suite: suite.name, trainingTask: ids[i] },
       trainingConfig: { ...cfg, ...(runId ? { run_id: runId } : {}) },
       parents: { priorId },

@@ -19,7 +19,7 @@ import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { JsonObject, Prior, RunRefs } from '../registry/types.ts';
 import type { JobProgress } from './jobs.ts';
 import { yieldToEventLoop } from './jobs.ts';
-import { priorName } from './meta-artifacts.ts';
+import { priorName } from '../registry/artifact-names.ts';
 import { trainBaselines } from './train-baselines.ts';
 import { DEFAULT_PRIOR_CONFIG, type PriorTrainConfig } from './train-prior.ts';
 import { taskData, zooEntries } from './zoos.ts';

@@ -6,6 +6,7 @@
  */
 import { taskEmbedding } from '../adapters/lora-retriever.ts';
 import type { LabelledSet } from '../adapters/task-likelihood.ts';
+import { hasHead } from '../registry/adapter-head.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../registry/errors.ts';
 import type { Adapter, AdapterSummary, Split, Task, ZooChange, ZooMember, ZooRecord } from '../registry/types.ts';
 import { noHeadMessage } from './adapter-heads.ts';
@@ -29,7 +30,7 @@ export async function taskData(rt: Runtime, task: Task, splits: readonly Split[]
 
 /** Why an adapter cannot join a zoo, or null when it can. */
 function headProblem(a: Adapter): string | null {
-  return a.taskId === null || typeof a.extra.tau !== 'number' || a.parameters.prototypes === undefined ? noHeadMessage(a) : null;
+  return a.taskId === null || !hasHead(a.extra, a.parameters) ? noHeadMessage(a) : null;
 }
 
 export interface PromoteOptions {

@@ -4,6 +4,7 @@
  * a `-` segment (`.../by-name/{name}/-/aliases`), which no name segment can be.
  */
 import { EXPORT_FILES, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type ExportFileName } from '../../registry/peft.ts';
+import { hasHead } from '../../registry/adapter-head.ts';
 import { attachAdapter } from '../../service/attach.ts';
 import { exportAdapter, importAdapter } from '../../service/peft-transfer.ts';
 import type { ServerContext } from '../context.ts';
@@ -53,7 +54,7 @@ export const adapterRoutes = [
       // Only a task named in the request is attached to; one from the file's metadata is a reference.
       const task = b.task_id ? result.task : null;
       const imported = await store.getAdapter(result.adapter.id);
-      const attached = task && imported.parameters.prototypes === undefined ? await attachAdapter(runtime, imported.id, task.id) : null;
+      const attached = task && !hasHead(imported.extra, imported.parameters) ? await attachAdapter(runtime, imported.id, task.id) : null;
       const alias = attached && b.alias !== undefined ? await store.setAlias(attached.adapter.name, b.alias, attached.adapter.version) : result.alias;
       return json(result.created || attached?.created ? 201 : 200, {
         adapter: formatAdapter(attached?.adapter ?? result.adapter), created: result.created, alias: alias ? formatAlias(alias) : null,
