@@ -64,9 +64,10 @@ export function startHead(ctx: AdaptContext, theta: Float32Array): Float32Array 
 }
 
 /** Σ support NLL under θ and head W (default: the prototypes under θ), no prior. */
-export function supportLoss(theta: Float32Array, ctx: AdaptContext, head: Float32Array = startHead(ctx, theta)): number {
+export function supportLoss(theta: Float32Array, ctx: AdaptContext, head?: Float32Array): number {
   const Z = forwardLayer(ctx.layer, ctx.shape, theta, ctx.batch.X, ctx.batch.base, ctx.batch.n).Z;
-  return cosineHeadLoss(Z, ctx.shape.outDim, head, ctx.nWay, ctx.batch.labels, ctx.tau, 'sum').loss;
+  const W = head ?? initHead(Z, ctx.shape.outDim, ctx.batch.labels, ctx.nWay);   // one forward pass serves both
+  return cosineHeadLoss(Z, ctx.shape.outDim, W, ctx.nWay, ctx.batch.labels, ctx.tau, 'sum').loss;
 }
 
 /** −log prior(θ), gradient accumulated into `grad`. */
@@ -142,7 +143,12 @@ export function fineTune(initTheta: Float32Array, ctx: AdaptContext, opts: FineT
     if (!isFiniteVec(blocks[0].g) || !isFiniteVec(blocks[1].g)) break;
     blocks.forEach((b, i) => descend(b.x, b.g, b.m, b.v, t, lrs[i], opts.optimizer === 'gd'));
   }
-  return { theta, head, loss: mapObjective(theta, head, ctx, opts.prior).loss };
+  return { theta, head, loss: objectiveValue(theta, head, ctx, opts.prior) };
+}
+
+/** The value of `mapObjective` without its backward pass. */
+function objectiveValue(theta: Float32Array, head: Float32Array, ctx: AdaptContext, prior: PriorSpec): number {
+  return supportLoss(theta, ctx, head) + priorTerm(theta, prior, new Float64Array(theta.length));
 }
 
 export interface MapOptions {
@@ -159,7 +165,8 @@ export function adaptMap(
 ): FineTuned & { component: number; scores: Float64Array } {
   const K = ind.logConst.length;
   const scores = new Float64Array(K);
-  for (let k = 0; k < K; k++) scores[k] = Math.log(ind.prior.weights[k]) - supportLoss(ind.prior.means[k] as Float32Array, ctx);
+  // One component needs no ranking (saves a forward pass per fit).
+  for (let k = 0; k < K; k++) scores[k] = Math.log(ind.prior.weights[k]) - (K > 1 ? supportLoss(ind.prior.means[k] as Float32Array, ctx) : 0);
   const order = Array.from(scores, (s, k) => ({ s, k })).sort((a, b) => b.s - a.s).slice(0, Math.max(1, opts.starts ?? 1));
   let best: (FineTuned & { component: number }) | null = null;
   for (const { k } of order) {

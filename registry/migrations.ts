@@ -196,6 +196,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs_v2 RENAME TO runs;
   CREATE INDEX runs_kind ON runs (kind, status);
   `,
+  // 3: which job runner holds a job and when it last said so, so a server starting (or sweeping)
+  // fails only jobs whose runner stopped, never another live server's. Unfinished jobs of
+  // before this migration have no runner left to finish them.
+  `
+  ALTER TABLE jobs ADD COLUMN owner TEXT;
+  ALTER TABLE jobs ADD COLUMN heartbeat_ms INTEGER;
+  UPDATE jobs SET owner = 'unknown', heartbeat_ms = 0 WHERE status IN ('queued', 'running');
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -189,6 +189,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX jobs_kind_status ON jobs (kind, status);
   `,
+  // 2: SQLite schema 3 (job owner and heartbeat).
+  `
+  ALTER TABLE jobs ADD COLUMN owner ${T};
+  ALTER TABLE jobs ADD COLUMN heartbeat_ms BIGINT;
+  UPDATE jobs SET owner = 'unknown', heartbeat_ms = 0 WHERE status IN ('queued', 'running');
+  `,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;

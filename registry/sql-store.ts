@@ -7,9 +7,9 @@
 import type { Created, RegistryStore } from './store.ts';
 import type {
   Adapter, AdapterAlias, AdapterFilter, AdapterInput, AdapterSummary, BaseModel, BaseModelInput, CacheStats,
-  Example, ExampleInputFields, FeatureEntry, JsonObject, Lineage, Page, Prior, PriorFilter, PriorInput,
+  Example, ExampleInputFields, FeatureEntry, Lineage, Page, Prior, PriorFilter, PriorInput,
   PriorSummary, Run, RunFilter, RunInput, RunResult, Split, Task, TaskFilter, TaskInput,
-  Job, JobFilter, JobKind, JobUpdate, ZooChange, ZooInput, ZooMember, ZooMemberInput, ZooRecord, ZooVersion,
+  Job, JobFilter, JobUpdate, NewJob, ZooChange, ZooInput, ZooMember, ZooMemberInput, ZooRecord, ZooVersion,
 } from './types.ts';
 import type { DatabaseContext, SqlDatabase } from './sql/connection.ts';
 import * as baseModels from './sql/base-models.ts';
@@ -93,9 +93,11 @@ export class SqlRegistryStore implements RegistryStore {
   }
   async deleteZoo(name: string): Promise<void> { return zoos.deleteZoo(this.ctx, name); }
 
-  async createJob(input: { kind: JobKind; params: JsonObject }): Promise<Job> { return jobs.createJob(this.ctx, input); }
+  async createJob(input: NewJob): Promise<Job> { return jobs.createJob(this.ctx, input); }
   async getJob(id: string): Promise<Job> { return jobs.getJob(this.ctx, id); }
   async updateJob(id: string, update: JobUpdate): Promise<Job> { return jobs.updateJob(this.ctx, id, update); }
+  async touchJobs(owner: string): Promise<number> { return jobs.touchJobs(this.ctx, owner); }
+  async failStaleJobs(staleMs: number, error: { code: string; message: string }): Promise<readonly Job[]> { return jobs.failStaleJobs(this.ctx, staleMs, error); }
   async requestJobCancel(id: string): Promise<Job> { return jobs.requestJobCancel(this.ctx, id); }
   async listJobs(filter?: JobFilter, pageToken?: string, maxResults?: number): Promise<Page<Job>> {
     return jobs.listJobs(this.ctx, filter, pageToken, maxResults);

@@ -26,7 +26,7 @@ import type {
   Adapter, AdapterAlias, AdapterFilter, AdapterInput, AdapterSummary, BaseModel, BaseModelInput,
   CacheStats, Example, ExampleInputFields, FeatureEntry, Lineage, Page, Prior, PriorFilter,
   PriorInput, PriorSummary, Run, RunFilter, RunInput, RunResult, Split, Task, TaskFilter, TaskInput,
-  Job, JobFilter, JobKind, JobUpdate, JsonObject, ZooChange, ZooInput, ZooMember, ZooMemberInput, ZooRecord, ZooVersion,
+  Job, JobFilter, JobKind, JobUpdate, JsonObject, NewJob, ZooChange, ZooInput, ZooMember, ZooMemberInput, ZooRecord, ZooVersion,
 } from './types.ts';
 
 export interface Created<T> {
@@ -116,9 +116,18 @@ export interface RegistryStore {
   deleteZoo(name: string): Promise<void>;
 
   // Jobs
-  createJob(input: { kind: JobKind; params: JsonObject }): Promise<Job>;
+  /** A queued job; `owner` names the runner that will run it (none: whichever queue worker takes it). */
+  createJob(input: NewJob): Promise<Job>;
   getJob(id: string): Promise<Job>;
+  /** ConflictError once the job finished: a final state is never changed. */
   updateJob(id: string, update: JobUpdate): Promise<Job>;
+  /** The owner's runner is alive: stamps the heartbeat of its unfinished jobs; returns how many. */
+  touchJobs(owner: string): Promise<number>;
+  /**
+   * Fails every unfinished job with an owner whose heartbeat is older than `staleMs` (its runner
+   * stopped without finishing it) with `error`; returns the jobs it failed.
+   */
+  failStaleJobs(staleMs: number, error: { code: string; message: string }): Promise<readonly Job[]>;
   /** Sets the cancel flag the runner polls. */
   requestJobCancel(id: string): Promise<Job>;
   /** Newest first. */

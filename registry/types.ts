@@ -369,9 +369,18 @@ export interface Job {
   readonly error: { readonly code: string; readonly message: string } | null;
   readonly runId: string | null;
   readonly cancelRequested: boolean;
+  /** The runner holding the job (null: a queue's); it stamps `heartbeatMs` while alive. */
+  readonly owner: string | null;
+  readonly heartbeatMs: number | null;
   readonly createdMs: number;
   readonly startedMs: number | null;
   readonly finishedMs: number | null;
+}
+
+export interface NewJob {
+  readonly kind: JobKind;
+  readonly params: JsonObject;
+  readonly owner?: string | null;
 }
 
 /** Fields a running job may change. */

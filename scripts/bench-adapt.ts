@@ -51,15 +51,22 @@ function machineSpeed(): number {
   return s > 0 ? (20 * a.length) / ((performance.now() - t0) * 1e6) : 0;
 }
 
-function time(label: string, fn: () => void, reps = 10): void {
+const speed = machineSpeed();
+
+/**
+ * Median and min of `reps` runs, and the min scaled by the machine-speed line: what an idle core
+ * (~1 multiply-add/ns) would take for the same work, an estimate for reading figures from a busy machine.
+ */
+function time(label: string, fn: () => void, reps = 10): number {
   fn(); fn();   // warm-up (JIT)
   const t: number[] = [];
   for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); t.push(performance.now() - t0); }
   t.sort((a, b) => a - b);
-  console.log(`${label.padEnd(56)} median ${t[reps >> 1].toFixed(1)} ms  min ${t[0].toFixed(1)} ms`);
+  console.log(`${label.padEnd(56)} median ${t[reps >> 1].toFixed(1)} ms  min ${t[0].toFixed(1)} ms  (idle-core estimate ${(t[0] * Math.min(1, speed)).toFixed(1)} ms)`);
+  return t[0];
 }
 
-console.log(`machine: ${machineSpeed().toFixed(3)} multiply-adds/ns in a plain loop (an idle core does ~1)`);
+console.log(`machine: ${speed.toFixed(3)} multiply-adds/ns in a plain loop (an idle core does ~1)`);
 const rng = createRng(1);
 const layer = randomLayer(rng.fork('layer'));
 const shape = loraShape(layer, rank, rank);
@@ -76,7 +83,10 @@ console.log(`\n5-way 5-shot, in=out=${dim}, tanh, rank ${rank}, ${steps} steps (
 const cfg = { rank, steps, lr: DEFAULT_BUDGET.lr };
 const ctx = prepareSupport(layer, shape, support, nWay, 10);
 const ind = inducePrior(prior);
-time('LiFT-MAP adaptation only (K=3, 1 start)', () => adaptMap(ind, ctx, { steps, lr: DEFAULT_BUDGET.lr, starts: 1 }));
+// The step counts of the validation grid (benchmarks/tune-grid.ts): what each costs.
+for (const s of [...new Set([0, 10, steps])].sort((a, b) => a - b)) {
+  time(`LiFT-MAP adaptation only (K=3, 1 start, ${s} steps)`, () => adaptMap(ind, ctx, { steps: s, lr: DEFAULT_BUDGET.lr, starts: 1 }));
+}
 time('frozen prototypes fitPredict', () => frozenPrototypes(layer).fitPredict(support, query, nWay, rng));
 time('independent LoRA fitPredict', () => independentLora(layer, cfg).fitPredict(support, query, nWay, rng));
 time('LiFT-MAP fit (cache + adapt, features seen before)', () => liftMap(prior, layer, cfg).fit(support, nWay, rng));
@@ -95,6 +105,6 @@ if (nTasks > 0) {
     stepSize: constantSchedule(c.stepSize), temperature: c.temperature, em: { K: c.K },
   }, rng.fork('prior'));
   const s = (performance.now() - t0) / 1000;
-  console.log(`\nprior over ${nTasks} tasks: ${priorSteps} SGLD-Gibbs steps + online EM (K=${c.K}) in ${s.toFixed(1)} s of sampling (${(1000 * s / priorSteps).toFixed(2)} ms/step)`);
+  console.log(`\nprior over ${nTasks} tasks: ${priorSteps} SGLD-Gibbs steps + online EM (K=${c.K}) in ${s.toFixed(1)} s of sampling (${(1000 * s / priorSteps).toFixed(2)} ms/step; idle-core estimate ${(s * Math.min(1, speed)).toFixed(1)} s)`);
   console.log(`  θ_i spread ${out.diagnostics.chain.thetaSpread.toFixed(3)} vs √(Dσ²) ${out.diagnostics.chain.expectedSpread.toFixed(3)}; live components ${out.diagnostics.chain.componentsLive}`);
 }

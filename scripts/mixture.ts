@@ -38,12 +38,14 @@ const program = new Command()
   .option('--clusters <list>', 'cluster counts of the grid (1 = single φ)', '1,2,3,4')
   .option('--prior-scales <list>', 'test-time prior scales λ of the grid', '1,0.1')
   .option('--episodes <n>', 'episodes per family and shot count', integerAtLeast(1), 60)
+  .option('--tasks-per-family <n>', 'training tasks per family (the first n of each; default all)', integerAtLeast(1))
+  .option('--chain-steps <n>', 'SGLD-Gibbs steps (default: the suite\'s prior setting; burn-in stays a quarter)', integerAtLeast(4))
   .option('--steps <n>', 'LiFT-MAP fine-tuning steps', integerAtLeast(0), DEFAULT_BUDGET.steps)
   .option('--lr <x>', 'LiFT-MAP learning rate', String(DEFAULT_BUDGET.lr))
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
   .parse();
 
-const opts = program.opts<{ suite: string; split: string; clusters: string; priorScales: string; episodes: number; steps: number; lr: string; registry?: string }>();
+const opts = program.opts<{ suite: string; split: string; clusters: string; priorScales: string; episodes: number; tasksPerFamily?: number; chainSteps?: number; steps: number; lr: string; registry?: string }>();
 
 function numbers(text: string, what: string, int: boolean): number[] {
   const out = text.split(',').map((s) => Number(s.trim()));
@@ -87,6 +89,10 @@ interface MixtureReport {
   readonly createdAt: string;
   readonly episodes: number;
   readonly fit: { steps: number; lr: number };
+  /** Training tasks used and the chain's steps. */
+  readonly trainTasks: number;
+  readonly tasksPerFamily: number | null;
+  readonly chainSteps: number;
   readonly variants: VariantResult[];
   /** Val: the best variant; test: copied from the val report. */
   readonly chosen: { clusters: number; priorScale: number };
@@ -156,7 +162,7 @@ function toMarkdown(r: MixtureReport): string {
   const lines: string[] = [];
   const cellKeys = r.variants[0].cells.map((c) => `${c.family} ${c.shots}-shot`);
   lines.push(`# LiFT with one vs several prior components: ${r.suite} (${r.split})`, '');
-  lines.push(`\`${r.command}\` — ${r.episodes} episodes per family and shot count (5-way), LiFT-MAP ${r.fit.steps} steps at lr ${r.fit.lr}; ${r.createdAt}.`, '');
+  lines.push(`\`${r.command}\` — ${r.episodes} episodes per family and shot count (5-way), LiFT-MAP ${r.fit.steps} steps at lr ${r.fit.lr}; priors trained on ${r.trainTasks} training tasks, ${r.chainSteps} SGLD-Gibbs steps; ${r.createdAt}.`, '');
   lines.push(r.split === 'val'
     ? `Chosen on this split (best mean accuracy over the columns): **${r.chosen.clusters} cluster${r.chosen.clusters > 1 ? 's' : ''}, λ = ${r.chosen.priorScale}**.`
     : `Settings chosen on val: ${r.chosen.clusters} cluster(s); λ per cluster count ${JSON.stringify(r.scaleFor)}.`, '');
@@ -195,12 +201,16 @@ async function main(): Promise<void> {
   const fit = { steps: opts.steps, lr: numbers(opts.lr, 'lr', false)[0] };
   let grid: { clusters: number; priorScale: number }[];
   let chosenFromVal: MixtureReport | null = null;
+  let tasksPerFamily = opts.tasksPerFamily, chainSteps = opts.chainSteps;
   if (split === 'test') {
     const valFile = reportPath(suiteName, 'val', 'json');
     if (!existsSync(valFile)) program.error(`no validation choice for ${suiteName}: run npm run mixture -- --suite ${suiteName} first`);
     chosenFromVal = JSON.parse(readFileSync(valFile, 'utf8')) as MixtureReport;
     const counts = [...new Set([1, chosenFromVal.chosen.clusters])];
     grid = counts.map((clusters) => ({ clusters, priorScale: chosenFromVal!.scaleFor[String(clusters)] ?? 1 }));
+    // the final run trains exactly as the validation run did
+    tasksPerFamily = chosenFromVal.tasksPerFamily ?? undefined;
+    chainSteps = chosenFromVal.chainSteps;
   } else {
     const scales = numbers(opts.priorScales, 'prior-scales', false);
     grid = numbers(opts.clusters, 'clusters', true).flatMap((clusters) => scales.map((priorScale) => ({ clusters, priorScale })));
@@ -209,15 +219,26 @@ async function main(): Promise<void> {
 
   const runtime = await Runtime.open({ registryUrl: opts.registry });
   try {
-    const suite = await loadSuite(suiteName);
+    const full = await loadSuite(suiteName);
+    const familyOfTask = (classes: readonly string[]) => (full.families ? familyOf(classes[0]) : suiteName);
+    const seen = new Map<string, number>();
+    const suite = tasksPerFamily === undefined ? full : {
+      ...full,
+      trainTasks: full.trainTasks.filter((t) => {
+        const fam = familyOfTask(t.classes);
+        seen.set(fam, (seen.get(fam) ?? 0) + 1);
+        return seen.get(fam)! <= tasksPerFamily!;
+      }),
+    };
     const backbone = await runtime.backbones.forModality(suite.modality);
     const layer = backbone.encoder.layer;
-    const cfg = priorConfigFor(suiteName);
+    const base = priorConfigFor(suiteName);
+    const cfg = chainSteps === undefined ? base : { ...base, steps: chainSteps, burnIn: Math.floor(chainSteps / 4) };
     const shape = loraShape(layer, cfg.rank, cfg.alpha);
     const { data } = await trainingTaskData(runtime.store, backbone, suite);
     const families = await suiteEpisodes(runtime.store, backbone, suiteName, { split, count: opts.episodes });
-    const trainFamily = suite.trainTasks.map((t) => (suite.families ? familyOf(t.classes[0]) : suiteName));
-    const warm = cachedWarmStart(`${suiteName}-r${cfg.rank}-w${cfg.warmSteps}-p${cfg.pooledSteps}-s${cfg.seed}`, () => warmStart(layer, data, cfg));
+    const trainFamily = suite.trainTasks.map((t) => familyOfTask(t.classes));
+    const warm = cachedWarmStart(`${suiteName}-t${suite.trainTasks.length}-r${cfg.rank}-w${cfg.warmSteps}-p${cfg.pooledSteps}-s${cfg.seed}`, () => warmStart(layer, data, cfg));
     const variants: VariantResult[] = [];
     for (const [ci, clusters] of clusterCounts.entries()) {
       const phase = `[phase ${ci + 1} of ${clusterCounts.length}]`;
@@ -249,7 +270,7 @@ async function main(): Promise<void> {
     const chosenVariant = best(variants);
     const report: MixtureReport = {
       suite: suiteName, split, command: `npm run mixture -- ${process.argv.slice(2).join(' ')}`, createdAt: new Date().toISOString(),
-      episodes: opts.episodes, fit, variants,
+      episodes: opts.episodes, fit, trainTasks: suite.trainTasks.length, tasksPerFamily: tasksPerFamily ?? null, chainSteps: cfg.steps, variants,
       chosen: chosenFromVal?.chosen ?? { clusters: chosenVariant.clusters, priorScale: chosenVariant.priorScale }, scaleFor,
     };
     mkdirSync(new URL('../reports/', import.meta.url).pathname, { recursive: true });

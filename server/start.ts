@@ -6,6 +6,7 @@
  * jobs, then close the backbones and the registry. With `handleSignals`, SIGTERM/SIGINT trigger it.
  */
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { AdapterResolver } from '../service/adapter-refs.ts';
 import { describeConfig, type ServerConfig } from './config.ts';
@@ -73,7 +74,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   try {
-    await context.jobs.start();
+    await context.jobs.start(`${os.hostname()}:${port}`);
     await runtime.load();
   } catch (err) {
     server.close();

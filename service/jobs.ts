@@ -18,7 +18,7 @@
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
-import type { Job, JobKind, JobTracePoint, JsonObject, RunKind, RunRefs } from '../registry/types.ts';
+import type { Job, JobKind, JobTracePoint, JobUpdate, JsonObject, RunKind, RunRefs } from '../registry/types.ts';
 import { FINISHED_JOB_STATUSES } from '../registry/types.ts';
 import { recordRun } from './runs.ts';
 import type { Runtime } from './runtime.ts';
@@ -51,8 +51,12 @@ export type JobHandler = (params: JsonObject, ctx: JobContext) => Promise<JsonOb
 export type JobHandlers = Readonly<Partial<Record<JobKind, JobHandler>>>;
 
 export interface JobRunner {
-  /** Marks jobs a previous process left queued or running as failed (they cannot resume). */
-  start(): Promise<void>;
+  /**
+   * Starts taking jobs as `instance` (this server's host:port, unique among the servers sharing
+   * the registry). A local runner fails the jobs a previous process of the same instance left
+   * queued or running, and any whose runner stopped heartbeating; never a live server's.
+   */
+  start(instance: string): Promise<void>;
   /** Stores the job (status queued) and schedules it; ValidationError for a kind without handler. */
   submit(kind: JobKind, params: JsonObject): Promise<Job>;
   /** Idempotent while the job is queued or running; ConflictError once it finished. */
@@ -84,6 +88,8 @@ const REPORT_INTERVAL_MS = 200;
 /** How often a running job reads its cancel flag from the store. */
 const CANCEL_POLL_MS = 500;
 
+const interrupted = (why: string) => ({ code: 'INTERRUPTED', message: `${why}; submit it again` });
+
 function errorOf(err: unknown): { code: string; message: string } {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return { code: err.code, message: err.message };
   return { code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err) };
@@ -102,8 +108,15 @@ export interface ExecuteOptions {
   readonly emit?: (job: Job) => void;
 }
 
-async function finishJob(store: RegistryStore, id: string, update: Parameters<RegistryStore['updateJob']>[1], emit?: (job: Job) => void): Promise<Job> {
-  const job = await store.updateJob(id, { etaMs: null, ...update });
+/**
+ * Moves the job to a final state, unless another writer finished it first (a cancel, a sweep, its
+ * runner): then the state that writer stored stands. Returns the stored job either way.
+ */
+export async function finishJob(store: RegistryStore, id: string, update: JobUpdate, emit?: (job: Job) => void): Promise<Job> {
+  const job = await store.updateJob(id, { etaMs: null, ...update }).catch(async (err: unknown) => {
+    if (err instanceof ConflictError) return store.getJob(id);
+    throw err;
+  });
   emit?.(job);
   return job;
 }
@@ -125,13 +138,21 @@ export async function executeJob(runtime: JobRuntime, handlers: JobHandlers, id:
     // A worker stopped mid-job and the queue handed it out again: close the interrupted run.
     await store.finishRun(job.runId, { status: 'failed', error: 'the worker running this job stopped; the job was run again' }).catch(() => {});
   }
+  // Claimed before anything is recorded: a job finished meanwhile (cancelled, swept) stays as it is.
+  try {
+    emit?.(await store.updateJob(id, { status: 'running', phase: 'starting' }));
+  } catch (err) {
+    if (err instanceof ConflictError) return store.getJob(id);
+    throw err;
+  }
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) controller.abort();
   // The flag in the store reaches a job wherever it runs.
   const poll = setInterval(() => {
-    store.getJob(id).then((j) => { if (j.cancelRequested) controller.abort(); }, () => {});
+    // A job finished by another writer (a sweep that took its runner for dead) stops as well.
+    store.getJob(id).then((j) => { if (j.cancelRequested || isFinished(j)) controller.abort(); }, () => {});
   }, CANCEL_POLL_MS);
   poll.unref();
   const startedAt = performance.now();
@@ -153,10 +174,12 @@ export async function executeJob(runtime: JobRuntime, handlers: JobHandlers, id:
   };
   try {
     const { value, run } = await recordRun(store, { kind: RUN_KIND_OF[job.kind], name: `${job.kind} job ${id}`, config: job.params }, async (run) => {
-      emit?.(await store.updateJob(id, { status: 'running', phase: 'starting', runId: run.id }));
+      emit?.(await store.updateJob(id, { runId: run.id }));
       const result = await handler(job.params, { signal: controller.signal, report, runtime, runId: run.id });
       await writes;
-      if (controller.signal.aborted) throw new JobCancelledError();
+      // Once the handler returned, its work is stored (e.g. the fitted adapter): a cancel that
+      // arrives now is too late, and the job succeeds with its result rather than claiming
+      // "cancelled" over an adapter that exists. The handler checks its signal before storing.
       const { metrics, refs } = result as { metrics?: JsonObject; refs?: RunRefs };
       return { value: result, metrics, refs };
     }, isCancel);
@@ -178,28 +201,67 @@ export function inlineJobExecutor(runtime: JobRuntime, handlers: JobHandlers): J
   return async (id, options) => { await executeJob(runtime, handlers, id, options); };
 }
 
+export interface LocalRunnerTiming {
+  /** How often the runner stamps its jobs alive (and looks for stale ones and queued cancels). */
+  readonly heartbeatMs: number;
+  /** A job whose runner has not stamped it for this long is failed by any server's runner. */
+  readonly staleMs: number;
+}
+
+export const DEFAULT_RUNNER_TIMING: LocalRunnerTiming = { heartbeatMs: 5_000, staleMs: 30_000 };
+
 /**
  * Jobs of this process, in submission order, at most `concurrency` at a time, each run by the
- * executor (in worker threads by default, see job-runners.ts). Only for a single server: at
- * start it marks jobs a previous process left queued or running as failed.
+ * executor (in worker threads by default, see job-runners.ts). Several servers may share one
+ * registry without a queue: each runs the jobs submitted to it, stored with its instance name as
+ * owner and a heartbeat it renews; a job whose server stopped (no heartbeat for `staleMs`, or the
+ * same instance started again) is failed by whichever server notices first.
  */
 export class LocalJobRunner implements JobRunner {
   private readonly queue: string[] = [];
   private readonly controllers = new Map<string, AbortController>();
   private readonly listeners = new Set<(job: Job) => void>();
   private readonly active = new Set<Promise<void>>();
+  private owner: string | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private beating: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
     private readonly runtime: JobRuntime, private readonly handlers: JobHandlers,
     private readonly executor: JobExecutor = inlineJobExecutor(runtime, handlers), private readonly concurrency = 1,
+    private readonly timing: LocalRunnerTiming = DEFAULT_RUNNER_TIMING,
   ) {}
 
-  async start(): Promise<void> {
+  async start(instance: string): Promise<void> {
+    this.owner = instance;
+    // The previous process of this instance cannot finish its jobs: fail them now, not after staleMs.
     for (const status of ['queued', 'running'] as const) {
       for (const job of (await this.store.listJobs({ status }, undefined, 1000)).items) {
-        await this.store.updateJob(job.id, { status: 'failed', error: { code: 'INTERRUPTED', message: `the server stopped while this job was ${status}; submit it again` } });
+        if (job.owner !== instance) continue;
+        await finishJob(this.store, job.id, { status: 'failed', error: interrupted(`the server stopped while this job was ${status}`) }, (j) => this.emit(j));
       }
+    }
+    await this.beat();
+    this.heartbeat = setInterval(() => { this.beating = this.beating.then(() => this.beat()); }, this.timing.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Stamps this runner's jobs alive, fails other runners' stale ones, and drops queued jobs cancelled elsewhere. */
+  private async beat(): Promise<void> {
+    try {
+      if (this.owner === null || this.closed) return;
+      if (this.queue.length > 0 || this.controllers.size > 0) await this.store.touchJobs(this.owner);
+      const stale = await this.store.failStaleJobs(this.timing.staleMs, interrupted('the server running this job stopped answering'));
+      for (const job of stale) this.emit(job);
+      for (const id of [...this.queue]) {
+        if (!(await this.store.getJob(id)).cancelRequested) continue;
+        const i = this.queue.indexOf(id);
+        if (i >= 0) this.queue.splice(i, 1);
+        await finishJob(this.store, id, { status: 'cancelled' }, (j) => this.emit(j));
+      }
+    } catch (err) {
+      console.error(`job heartbeat: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -210,26 +272,30 @@ export class LocalJobRunner implements JobRunner {
   async submit(kind: JobKind, params: JsonObject): Promise<Job> {
     if (this.closed) throw new ConflictError('the server is shutting down; submit the job again later');
     if (!this.handlers[kind]) throw new ValidationError(`kind: expected one of ${Object.keys(this.handlers).join(', ')}, got '${kind}'`);
-    const job = await this.store.createJob({ kind, params });
+    if (this.owner === null) throw new ConflictError('the server is starting; submit the job again in a moment');
+    const job = await this.store.createJob({ kind, params, owner: this.owner });
     this.queue.push(job.id);
     this.emit(job);
     this.pump();
     return job;
   }
 
+  /**
+   * Queued here: taken off the queue and cancelled. Running here or on another server: the flag
+   * is set and the job's runner stops it (it polls the flag), so the answer may still say
+   * running. Whatever finishes first (the work or the cancel) is the job's one final state.
+   */
   async cancel(id: string): Promise<Job> {
     const job = await this.store.getJob(id);
     if (isFinished(job)) throw new ConflictError(`job '${id}' already finished (${job.status}); nothing to cancel`);
     const flagged = await this.store.requestJobCancel(id);
-    const controller = this.controllers.get(id);
-    if (controller) {
-      controller.abort();
-      return flagged;
-    }
-    // Still queued here: it never starts.
     const i = this.queue.indexOf(id);
-    if (i >= 0) this.queue.splice(i, 1);
-    return finishJob(this.store, id, { status: 'cancelled' }, (j) => this.emit(j));
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      return finishJob(this.store, id, { status: 'cancelled' }, (j) => this.emit(j));
+    }
+    this.controllers.get(id)?.abort();
+    return flagged;
   }
 
   subscribe(listener: (job: Job) => void): () => void {
@@ -239,6 +305,8 @@ export class LocalJobRunner implements JobRunner {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.beating;
     for (const id of this.queue.splice(0)) await finishJob(this.store, id, { status: 'cancelled' }, (j) => this.emit(j));
     for (const c of this.controllers.values()) c.abort();
     await Promise.all(this.active);

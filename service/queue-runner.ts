@@ -13,7 +13,7 @@ import { Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { Job, JobKind, JsonObject } from '../registry/types.ts';
-import { executeJob, isFinished, type JobHandlers, type JobRunner, type JobRuntime } from './jobs.ts';
+import { executeJob, finishJob, isFinished, type JobHandlers, type JobRunner, type JobRuntime } from './jobs.ts';
 
 export const QUEUE_NAME = 'lift-jobs';
 
@@ -71,7 +71,7 @@ export class QueueJobRunner implements JobRunner {
   }
 
   /** Jobs of other servers may be running: nothing to clean up here (the queue retries them). */
-  async start(): Promise<void> {
+  async start(_instance: string): Promise<void> {
     await this.queue.waitUntilReady();
     await this.events.waitUntilReady();
   }
@@ -95,9 +95,7 @@ export class QueueJobRunner implements JobRunner {
     const queued = await this.queue.getJob(id);
     if (queued && ['waiting', 'delayed', 'prioritized'].includes(await queued.getState())) {
       await queued.remove().catch(() => {});
-      const cancelled = await this.store.updateJob(id, { status: 'cancelled', etaMs: null });
-      this.emit(cancelled);
-      return cancelled;
+      return finishJob(this.store, id, { status: 'cancelled' }, (j) => this.emit(j));
     }
     return flagged;
   }
@@ -128,7 +126,7 @@ export class QueueJobRunner implements JobRunner {
     try {
       const job = await this.store.getJob(id);
       if (isFinished(job)) return this.emit(job);
-      this.emit(await this.store.updateJob(id, { status: 'failed', etaMs: null, error: { code: 'WORKER_FAILED', message: `the job queue gave up on this job: ${reason}` } }));
+      await finishJob(this.store, id, { status: 'failed', error: { code: 'WORKER_FAILED', message: `the job queue gave up on this job: ${reason}` } }, (j) => this.emit(j));
     } catch { /* not ours */ }
   }
 }
