@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { encodePng } from '../backbone/image.ts';
 import { readSafetensors, writeSafetensors } from '../registry/safetensors.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 
 const KEY = 'test-key-123';
 const AUTH = { authorization: `Bearer ${KEY}` };
