@@ -11,7 +11,7 @@ import { after, before, it } from 'node:test';
 import { fuzz } from '../scripts/attack/fuzz.ts';
 import { RowCounter } from '../scripts/attack/row-counts.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 
 const KEY = 'fuzz-test-key';
 let server: RunningServer;
