@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 import { ensureConsoleBuilt, launchBrowser, type Browser } from './browser.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
