@@ -23,6 +23,18 @@ export const SUITES = Object.freeze({
   'image-mixed': () => loadMixed(MIXED_SPECS['image-mixed']),
 } as const);
 
+/** Short names for tables and charts (the README results table). */
+export const SUITE_TITLES: Readonly<Record<keyof typeof SUITES, string>> = Object.freeze({
+  wordnet: 'WordNet supersenses',
+  'wordnet-domains': 'WordNet topic domains',
+  brown: 'Brown genres',
+  emoji: 'emoji identity across styles',
+  'emoji-subcategory': 'emoji subcategories',
+  mnist: 'MNIST, cross-domain from emoji',
+  'text-mixed': 'text, mixed families',
+  'image-mixed': 'images, mixed families',
+});
+
 /** A mixed-family suite from its members, each loaded (and memoised) through `loadSuite`. */
 async function loadMixed(spec: MixedSpec): Promise<Suite> {
   return buildMixedSuite(spec, await Promise.all(spec.families.map((f) => loadSuite(f))));

@@ -1,9 +1,10 @@
 /**
- * `npx tsx scripts/ablate.ts --suite wordnet`: LiFT variants trained in-process on the same
- * training tasks and warm start, each evaluated as LiFT-MAP on the same meta-test episodes:
- * K ∈ {1, 2, 4, 8}, without the cached J, the exact conjugate φ draw, a σ²/β² grid, and the
- * mixture hierarchy. Nothing is stored in the registry except cached features. Writes
- * reports/ablation-<suite>.{json,md,png}.
+ * `npm run ablate -- --suite wordnet`: LiFT variants trained in-process on the same training
+ * tasks and warm start, each evaluated as LiFT-MAP (test-time settings as `npm run tune` chose
+ * them, else the defaults) on the same meta-**validation** episodes: K ∈ {1, 2, 4, 8}, without
+ * the cached J, the exact conjugate φ draw, a σ²/β² grid, and the mixture hierarchy. Ablations
+ * inform choices, so they never look at the meta-test split (`--split test` is refused). Nothing
+ * is stored in the registry except cached features. Writes reports/ablation-<suite>.{json,md,png}.
  */
 import { Command } from 'commander';
 import type { LiftConfig } from '../adapters/lift.ts';
@@ -15,7 +16,8 @@ import { EPISODE_SEED, PROTOCOLS } from '../benchmarks/protocols.ts';
 import { toMarkdown, toReportRow, writeSuiteReport, type ReportRow } from '../benchmarks/report.ts';
 import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
 import { featureLookup } from '../service/features.ts';
-import { DEFAULT_BUDGET } from '../service/methods.ts';
+import { chosenOptions, readTuned } from '../benchmarks/tuned.ts';
+import { DEFAULT_BUDGET, fitOptionsFrom } from '../service/methods.ts';
 import { priorConfigFor, runLift, trainingTaskData, warmStart, type PriorTrainConfig } from '../service/train-prior.ts';
 import { Runtime } from '../service/runtime.ts';
 
@@ -44,14 +46,16 @@ const VARIANTS: readonly Variant[] = [
 const program = new Command()
   .name('ablate')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
-  .option('--episodes <n>', 'meta-test episodes per shot count', '300')
+  .option('--episodes <n>', 'validation episodes per shot count', '300')
+  .option('--split <name>', 'val only: ablations never run on the meta-test split', 'val')
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…) (feature cache)')
   .option('--out <dir>', 'report directory', 'reports')
   .parse();
-const opts = program.opts<{ suite: string; episodes: string; registry?: string; out: string }>();
+const opts = program.opts<{ suite: string; episodes: string; split: string; registry?: string; out: string }>();
 
 async function main(): Promise<void> {
   if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
+  if (opts.split !== 'val') program.error(`--split: ablations run on meta-validation only (val), got '${opts.split}'; the meta-test split is for the final report (npm run eval)`);
   const count = Number(opts.episodes);
   if (!Number.isInteger(count) || count < 2) program.error(`--episodes: expected an integer >= 2, got '${opts.episodes}'`);
   const protocol = PROTOCOLS[opts.suite as SuiteName];
@@ -62,8 +66,9 @@ async function main(): Promise<void> {
     const backbone = await runtime.backbones.forModality(suite.modality);
     const layer = backbone.encoder.layer;
     const { data } = await trainingTaskData(runtime.store, backbone, trainSuite);
-    const testExamples = suite.split.test.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
-    const { lookup } = await featureLookup(runtime.store, backbone, testExamples, `${suite.name} test features`);
+    const valExamples = suite.split.val.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
+    const { lookup } = await featureLookup(runtime.store, backbone, valExamples, `${suite.name} val features`);
+    const tuned = readTuned(opts.suite);
     const base = priorConfigFor(protocol.trainOn);
     const warm = warmStart(layer, data, base);
     const rows: ReportRow[] = [];
@@ -74,9 +79,10 @@ async function main(): Promise<void> {
       const start = variant.cfg?.pooledSteps === undefined ? warm : warmStart(layer, data, cfg);
       const { prior } = runLift(layer, data, cfg, variant.sampler, start, `LiFT ${variant.name}`);
       trainSeconds[variant.name] = (Date.now() - started) / 1000;
-      const method = { ...liftMap(prior, layer, { ...DEFAULT_BUDGET, rank: cfg.rank, alpha: cfg.alpha, a0Seed: cfg.a0Seed, tau: cfg.tau }), name: variant.name };
       for (const kShot of protocol.shots) {
-        const episodes = sampleEpisodes(suite, 'test', { nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED });
+        const chosen = fitOptionsFrom(chosenOptions(tuned, 'lift-map', kShot) ?? {});
+        const method = { ...liftMap(prior, layer, { ...DEFAULT_BUDGET, ...chosen, rank: cfg.rank, alpha: cfg.alpha, a0Seed: cfg.a0Seed, tau: cfg.tau }), name: variant.name };
+        const episodes = sampleEpisodes(suite, 'val', { nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED });
         rows.push(toReportRow(evaluate(method, episodes, lookup, { seed: createRng(EPISODE_SEED).fork('lift-map').seed }), kShot));
       }
     }
@@ -84,7 +90,8 @@ async function main(): Promise<void> {
       suite: `ablation-${opts.suite}`, trainedOn: protocol.trainOn, baseModel: backbone.baseModel.name,
       protocol: { nWay: protocol.nWay, queriesPerClass: protocol.queriesPerClass, episodes: count, episodeSeed: EPISODE_SEED },
       createdAt: new Date().toISOString(),
-      methods: { base, variants: VARIANTS, trainSeconds, budget: DEFAULT_BUDGET },
+      split: 'val' as const,
+      methods: { base, variants: VARIANTS, trainSeconds, budget: DEFAULT_BUDGET, testTime: tuned?.choices['lift-map'] ?? 'defaults (no tuned file)' },
       rows: [...rows].sort((a, b) => a.shots - b.shots),
     };
     console.log(toMarkdown(report));

@@ -1,36 +1,38 @@
 /**
  * `npm run eval -- --suite <name> --methods <list|all>`: every chosen method on the same seeded
- * meta-test episodes of a suite, from cached backbone features. Prints the table and writes
- * reports/<suite>.{json,md,png}.
+ * meta-test episodes of a suite (each member family's for a mixed suite), from cached backbone
+ * features, each with the settings `npm run tune` chose on meta-validation
+ * (benchmarks/tuned/<suite>.json; without it the defaults, and the report says so). Prints the
+ * table; the full run (all methods, the suite's protocol) writes reports/<suite>.{json,md,png},
+ * any other run writes under reports/subsets/ so it never replaces the full report.
  */
 import { Command } from 'commander';
 import { createRng } from '../adapters/rng.ts';
-import { sampleEpisodes } from '../benchmarks/episodes.ts';
 import { evaluate } from '../benchmarks/protocol.ts';
 import { EPISODE_SEED, PROTOCOLS } from '../benchmarks/protocols.ts';
-import { toMarkdown, toReportRow, writeSuiteReport, type ReportRow } from '../benchmarks/report.ts';
+import { toMarkdown, toReportRow, writeSuiteReport, type MethodSettings, type ReportRow } from '../benchmarks/report.ts';
 import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
+import { chosenOptions, readTuned, tunedPath } from '../benchmarks/tuned.ts';
+import { shotCounts } from '../benchmarks/tuning.ts';
 import { Runtime } from '../service/runtime.ts';
-import { featureLookup } from '../service/features.ts';
-import { createMethod, methodContext, METHOD_NAMES } from '../service/methods.ts';
+import { createMethod, fitOptionsFrom, methodContext, METHOD_NAMES, methodName, type MethodName } from '../service/methods.ts';
 import { findPrior } from '../service/meta-artifacts.ts';
 import { startProgress } from '../service/progress.ts';
+import { suiteEpisodes } from '../service/suite-episodes.ts';
 
 const program = new Command()
   .name('eval')
-  .description('Evaluate few-shot methods on a benchmark suite\'s meta-test episodes.')
+  .description('Evaluate few-shot methods on a benchmark suite\'s meta-test episodes, with the settings chosen on meta-validation.')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
   .option('--methods <list>', `comma-separated, or "all" (${METHOD_NAMES.join(', ')})`, 'prototypes')
   .option('--shots <list>', 'comma-separated shot counts (default: the suite protocol)')
   .option('--episodes <n>', 'episodes per shot count (default: the suite protocol)')
-  .option('--split <name>', 'test (report) or val (choosing hyper-parameters)', 'test')
-  .option('--lr <number>', 'fine-tuning learning rate of every adapting method')
-  .option('--steps <number>', 'fine-tuning steps of every adapting method')
+  .option('--split <name>', 'test (report) or val (a look at validation; nothing written)', 'test')
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…) (feature cache, priors)')
-  .option('--out <dir>', 'report directory', 'reports')
+  .option('--out <dir>', 'report directory (runs other than the full one go to <dir>/subsets)', 'reports')
   .parse();
 
-const opts = program.opts<{ lr?: string; steps?: string; suite: string; split: string; methods: string; shots?: string; episodes?: string; registry?: string; out: string }>();
+const opts = program.opts<{ suite: string; split: string; methods: string; shots?: string; episodes?: string; registry?: string; out: string }>();
 
 function positiveInts(text: string, what: string): number[] {
   const values = text.split(',').map((s) => Number(s.trim()));
@@ -42,50 +44,69 @@ async function main(): Promise<void> {
   if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
   const suiteName = opts.suite as SuiteName;
   const protocol = PROTOCOLS[suiteName];
-  const shots = opts.shots ? positiveInts(opts.shots, '--shots') : protocol.shots;
-  const count = opts.episodes ? positiveInts(opts.episodes, '--episodes')[0] : protocol.episodes;
-  const names = opts.methods === 'all' ? METHOD_NAMES : opts.methods.split(',').map((s) => s.trim());
+  const shots = opts.shots ? positiveInts(opts.shots, '--shots') : undefined;
+  const count = opts.episodes ? positiveInts(opts.episodes, '--episodes')[0] : undefined;
+  let names: MethodName[];
+  try {
+    names = opts.methods === 'all' ? [...METHOD_NAMES] : opts.methods.split(',').map((s) => methodName(s.trim()));
+  } catch (err) {
+    return program.error(`--methods: ${(err as Error).message}`);
+  }
+  if (opts.split !== 'test' && opts.split !== 'val') program.error(`--split: expected test or val, got '${opts.split}'`);
+  const split = opts.split as 'test' | 'val';
+  const full = METHOD_NAMES.every((n) => names.includes(n)) && shots === undefined && count === undefined;
 
   const runtime = await Runtime.open({ registryUrl: opts.registry });
   try {
     const suite = await loadSuite(suiteName);
     const backbone = await runtime.backbones.forModality(suite.modality);
     const prior = await findPrior(runtime.store, backbone.baseModel, protocol.trainOn);
-    const ctx = await methodContext(runtime.store, backbone.encoder.layer, prior, { lr: opts.lr ? Number(opts.lr) : undefined, steps: opts.steps ? Number(opts.steps) : undefined });
-    const resolved = names.map((name) => ({ name, ...createMethod(name, ctx) }));
-    const methods = resolved.map((r) => ({ ...r.method, name: r.name }));
-
-    const split = opts.split === 'val' ? 'val' : 'test';
-    if (split !== opts.split) program.error(`--split: expected test or val, got '${opts.split}'`);
-    const testExamples = suite.split[split].flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
-    const { lookup } = await featureLookup(runtime.store, backbone, testExamples, `${suiteName} ${split} features`);
+    const ctx = await methodContext(runtime.store, backbone.encoder.layer, prior);
+    const tuned = readTuned(suiteName);
+    const note = tuned === null
+      ? `No settings were chosen on meta-validation for ${suiteName} (run \`npm run tune -- --suite ${suiteName}\`); every method ran with its defaults.`
+      : `Settings chosen on meta-validation (${tuned.episodes} val episodes per family and shot count) by \`${tuned.command}\`${
+        tuned.priorId !== undefined && tuned.priorId !== prior?.id ? `; NOTE: they were chosen under prior ${tuned.priorId}, the current one is ${prior?.id ?? 'none'}` : ''}.`;
+    console.log(note);
+    const families = await suiteEpisodes(runtime.store, backbone, suiteName, { split, shots, count });
+    const mixed = families.length > 1;
 
     const rows: ReportRow[] = [];
-    for (const kShot of shots) {
-      const episodes = sampleEpisodes(suite, split, {
-        nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED,
-      });
-      for (const method of methods) {
-        const progress = startProgress(`${kShot}-shot ${method.name}`, 1);
-        const result = evaluate(method, episodes, lookup, { seed: createRng(EPISODE_SEED).fork(method.name).seed });
-        progress.update(1, `${(100 * result.accuracy).toFixed(1)}%`);
-        progress.stop();
-        rows.push(toReportRow(result, kShot));
+    const perMethod: Record<string, Record<string, MethodSettings>> = {};
+    const priorIds: Record<string, string | null> = {};
+    for (const kShot of shotCounts(families)) {
+      for (const name of names) {
+        const chosen = chosenOptions(tuned, name, kShot);
+        const resolved = createMethod(name, { ...ctx, options: fitOptionsFrom(chosen ?? {}) });
+        (perMethod[name] ??= {})[String(kShot)] = { source: chosen ? 'val' : 'default', options: chosen ?? {}, config: resolved.config };
+        priorIds[name] = resolved.priorId;
+        const seed = createRng(EPISODE_SEED).fork(name).seed;
+        for (const f of families) {
+          const episodes = f.episodes.get(kShot);
+          if (!episodes?.length) continue;
+          const progress = startProgress(`${kShot}-shot ${mixed ? `${f.family} ` : ''}${name}`, 1);
+          const result = evaluate({ ...resolved.method, name }, episodes, f.lookup, { seed });
+          progress.update(1, `${(100 * result.accuracy).toFixed(1)}%`);
+          progress.stop();
+          rows.push(toReportRow(result, kShot, mixed ? f.family : undefined));
+        }
       }
     }
     const report = {
       suite: suiteName,
+      split,
       trainedOn: protocol.trainOn,
-      protocol: { nWay: protocol.nWay, queriesPerClass: protocol.queriesPerClass, episodes: count, episodeSeed: EPISODE_SEED },
+      protocol: { nWay: protocol.nWay, queriesPerClass: protocol.queriesPerClass, episodes: count ?? protocol.episodes, episodeSeed: EPISODE_SEED },
       createdAt: new Date().toISOString(),
-      methods: Object.fromEntries(resolved.map((r) => [r.name, { config: r.config, priorId: r.priorId }])),
+      methods: Object.fromEntries(names.map((n) => [n, { priorId: priorIds[n] ?? null }])),
       baseModel: backbone.baseModel.name,
       rows,
+      settings: { file: tuned ? tunedPath(suiteName).replace(`${process.cwd()}/`, '') : null, command: tuned?.command ?? null, note, perMethod },
     };
     console.log(toMarkdown(report));
-    if (split === 'val') return; // validation runs choose settings; only meta-test results are reports
-    const files = await writeSuiteReport(opts.out, report);
-    console.log(`wrote ${files.join(', ')}`);
+    if (split === 'val') return; // a look at validation; only meta-test results are reports
+    const files = await writeSuiteReport(full ? opts.out : `${opts.out}/subsets`, report);
+    console.log(`wrote ${files.join(', ')}${full ? '' : ' (not the full run: all methods on the suite protocol writes reports/)'}`);
   } finally {
     await runtime.close();
   }

@@ -12,7 +12,7 @@ import type { RegistryStore } from '../registry/store.ts';
 import type { AdapterSummary, Modality, Prior, Task } from '../registry/types.ts';
 import { AdapterHeads, type AdapterHead } from './adapter-heads.ts';
 import { Backbones, type LoadedBackbone } from './backbones.ts';
-import { DEFAULT_CONFIG } from './config.ts';
+import { DEFAULT_SERVICE_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
 import { InlineFitter, ThreadPoolFitter, type Fitter } from './fitter.ts';
 import { ImageDecoder } from './image-decoder.ts';
@@ -71,11 +71,11 @@ export class Runtime {
 
   /**
    * Opens the registry at `options.registryUrl` (default: $LIFT_REGISTRY, else the embedded
-   * SQLite file) and builds a runtime on it; unset options take the server's defaults.
+   * SQLite file) and builds a runtime on it; unset options take the service's defaults.
    */
   static async open(options: Partial<RuntimeOptions> = {}, observer?: RuntimeObserver): Promise<Runtime> {
-    const registryUrl = options.registryUrl ?? process.env.LIFT_REGISTRY ?? DEFAULT_CONFIG.registryUrl;
-    const resolved: RuntimeOptions = { ...DEFAULT_CONFIG, ...options, registryUrl };
+    const registryUrl = options.registryUrl ?? process.env.LIFT_REGISTRY ?? DEFAULT_SERVICE_CONFIG.registryUrl;
+    const resolved: RuntimeOptions = { ...DEFAULT_SERVICE_CONFIG, ...options, registryUrl };
     return new Runtime(await openRegistry(registryUrl), resolved, observer);
   }
 

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { encodePng } from '../backbone/image.ts';
 import { readSafetensors, writeSafetensors } from '../registry/safetensors.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 
 const KEY = 'test-key-123';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -145,7 +145,7 @@ describe('server: bad input', () => {
   it('maps unknown tasks, adapters, methods and conflicts to 404 / 400 / 409', async () => {
     await expectError(call('POST', '/v1/tasks', GOOD), 409, /already exists/);
     await expectError(call('POST', '/v1/tasks/nope/fit', { method: 'prototypes' }), 404, /task 'nope' not found/);
-    await expectError(call('POST', '/v1/tasks/good/fit', { method: 'magic' }), 400, /method: expected one of prototypes, .*lift-posterior, got 'magic'/);
+    await expectError(call('POST', '/v1/tasks/good/fit', { method: 'magic' }), 400, /method: expected one of auto, prototypes, .*lift-posterior, got 'magic'/);
     await expectError(call('POST', '/v1/tasks/good/fit', { method: 'lift-map' }), 409, /no LiFT prior/);
     await expectError(call('POST', '/v1/predict', { adapter: { id: 'ad_nope' }, inputs: [{ text: 'hi' }] }), 404, /ad_nope/);
     await expectError(call('POST', '/v1/predict', { adapter: { task: 'good' }, inputs: [{ text: 'hi' }] }), 404, /adapter for task 'good' not found/);
