@@ -365,6 +365,19 @@ describe('server: unexpected errors', () => {
   });
 });
 
+describe('server: bodies that cost more than their size', () => {
+  it('refuses JSON nested too deep before parsing it, and task files with too many lines before reading them', async () => {
+    await expectError(call('POST', '/v1/tasks', `{"id":"d","metadata":{"x":${'['.repeat(100)}${']'.repeat(100)}}}`), 400, /nested at most 64 levels/);
+    // Brackets and commas inside strings are text, not structure.
+    const r = await call('POST', '/v1/tasks', { id: 'strings-ok', examples: [ok('a', '[[[[,,,,{{{{'), ok('b', '"\\\\"]]]]')] });
+    assert.equal(r.status, 201, r.text);
+    const file = Array.from({ length: 9 }, (_, i) => JSON.stringify({ task: 'too-many', label: i % 2 ? 'a' : 'b', text: `t${i}` })).join('\n');
+    const lines = await raw('POST', '/v1/tasks', { ...AUTH, 'content-type': 'application/x-ndjson' }, Buffer.from(file));
+    await expectError(Promise.resolve(lines), 400, /task file: expected at most 8 examples per request, got more \(line 9\)/);
+  });
+});
+
+
 describe('server: shutdown', () => {
   it('finishes in-flight requests with Connection: close, then stops accepting and reports not ready', async () => {
     // The body is sent in two parts, so the request is certainly in flight when shutdown starts.
