@@ -9,7 +9,9 @@ import { Command } from 'commander';
 import { readTuned, writeTuned, type GridResult } from '../benchmarks/tuned.ts';
 import { SUITE_NAMES } from '../benchmarks/suites.ts';
 import { METHOD_NAMES } from '../service/methods.ts';
+import type { JsonObject } from '../registry/types.ts';
 import { formatDuration } from '../service/progress.ts';
+import { startRun, type OpenRun } from '../service/runs.ts';
 import { Runtime } from '../service/runtime.ts';
 import { requireSuiteName, tuneOrder, tuneSuite } from '../service/tune.ts';
 import { integerAtLeast } from './cli-options.ts';
@@ -41,12 +43,19 @@ async function main(): Promise<void> {
     return program.error(`--${(err as Error).message}`);
   }
   const runtime = await Runtime.open({ registryUrl: opts.registry });
+  let run: OpenRun | null = null;
   try {
     const started = Date.now();
     const file = await tuneSuite(runtime, {
       suite, methods: opts.methods === 'all' ? 'all' : opts.methods.split(','), episodes: opts.episodes,
       earlier: readTuned(suite, opts.out), command: `npm run tune -- ${process.argv.slice(2).join(' ')}`,
     }, {
+      // Recorded as a run (GET /v1/runs): the grid's choices per method, under which prior.
+      begin: async ({ suite: name, methods, priorId }) => {
+        run = await startRun(runtime.store, {
+          kind: 'tune', name: `tune ${name}`, config: { suite: name, split: 'val', methods, episodes: opts.episodes }, refs: { suite: name, prior_ids: [priorId] },
+        });
+      },
       phase: (i, n, what, etaMs) => process.stderr.write(
         `[tune phase ${i + 1} of ${n}] ${what} (elapsed ${formatDuration(Date.now() - started)}${etaMs === null ? '' : `, ETA ${formatDuration(etaMs)}`})\n`),
       method: (name, chosen) => {
@@ -55,6 +64,10 @@ async function main(): Promise<void> {
       },
     });
     console.log(`wrote ${writeTuned(file, opts.out)} in ${formatDuration(Date.now() - started)}`);
+    await run!.succeed({ metrics: { choices: file.choices as unknown as JsonObject }, refs: { suite: file.suite, prior_ids: file.priorId ? [file.priorId] : [] } });
+  } catch (err) {
+    await (run as OpenRun | null)?.fail(err);
+    throw err;
   } finally {
     await runtime.close();
   }

@@ -134,8 +134,8 @@ export const tuneJob: JobHandler = async (raw, ctx: JobContext) => {
   });
   return {
     ...(file as unknown as JsonObject),
-    metrics: { methods: Object.keys(file.choices).length, grid_points: file.results.length, episodes: file.episodes },
-    refs: { prior_ids: [file.priorId] },
+    metrics: { choices: file.choices as unknown as JsonObject, grid_points: file.results.length, episodes: file.episodes },
+    refs: { suite: file.suite, prior_ids: file.priorId ? [file.priorId] : [] },
   };
 };
 

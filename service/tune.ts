@@ -30,6 +30,8 @@ export interface TuneRequest {
 }
 
 export interface TuneHooks {
+  /** The request checked and the prior found, before any grid point runs (e.g. to open a run). */
+  begin?(plan: { readonly suite: SuiteName; readonly methods: readonly MethodName[]; readonly priorId: string }): Promise<void>;
   /** A method starts: phase i (0-based) of n, with the ETA from the work done so far (null before any). */
   phase?(i: number, n: number, what: string, etaMs: number | null): void;
   /** Every grid point's result once its method is done, then the method's choice. */
@@ -80,6 +82,7 @@ export async function tuneSuite(runtime: Runtime, req: TuneRequest, hooks: TuneH
       throw new ValidationError(`methods: ${step.name} takes the settings ${step.leader} chose; tune ${step.leader} first or together`);
     }
   }
+  await hooks.begin?.({ suite: suiteName, methods: names, priorId: prior.id });
   const families = await suiteEpisodes(runtime.store, backbone, suiteName, { split: 'val', count: req.episodes });
   // A follower evaluates one point per shot count: its leader's choice.
   const total = plan.reduce((n, step) => n + tuneWork(families, 'points' in step ? step.points.length : 1), 0);
