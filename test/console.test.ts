@@ -2,7 +2,7 @@
  * The web console end to end, in real headless Chromium against the real server (ephemeral port,
  * temporary SQLite registry, real ONNX backbones, an API key configured): browse without a key,
  * a dropped task file (401 with a wrong key, per-line problems), a prior trained from a zoo as a
- * job watched to completion, compare -> chart -> fit with alias -> reliability diagram, lineage,
+ * job watched to completion, a long job cancelled from the Jobs page, compare -> chart -> fit with alias -> reliability diagram, lineage,
  * predict with uncertainty, an image task from dropped and picked images fitted and predicted,
  * the benchmark reports, phone width.
  * `LIFT_SCREENSHOTS=docs/screenshots node --import tsx --test test/console.test.ts` refreshes the
@@ -228,6 +228,26 @@ describe('web console in Chromium', () => {
     assert.equal(await page.locator('tr[data-component="pruned"]').count(), 2 - stored.diagnostics.components_live);
     await page.getByRole('region', { name: 'Chain diagnostics' }).getByText('ESS of φ (min / median)').waitFor();
     await shot(page, 'prior');
+    await done(page);
+  });
+
+  it('cancels a running job from the Jobs page', async () => {
+    // Long enough (200000 SGLD steps) to be running still when the button is clicked.
+    const { job } = await api('POST', '/v1/priors', { zoo: 'console-zoo', config: { steps: 200000, burnIn: 1000 } });
+    const page = await open('/#/jobs');
+    await useKey(page, KEY);
+    // The filters offer the kinds and statuses the server documents.
+    const kinds = await page.getByLabel('Kind').locator('option').allInnerTexts();
+    assert.deepEqual(kinds.slice(1), (await (await fetch(`${server.url}/openapi.json`)).json()).components.schemas.Job.properties.kind.enum);
+    await page.getByLabel('Kind').selectOption('train-prior');
+    const row = page.locator(`tr[data-job="${job.id}"]`);
+    await row.locator('[data-status="running"]').waitFor({ timeout: 30_000 });
+    await row.getByRole('button', { name: `Cancel job ${job.id}` }).click();
+    await row.locator('[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    assert.equal(await row.getByRole('button').count(), 0, 'a finished job has no cancel button');
+    const stored = await api('GET', `/v1/jobs/${job.id}`);
+    assert.equal(stored.status, 'cancelled');
+    assert.ok(stored.progress < 0.5, `stopped early (progress ${stored.progress})`);
     await done(page);
   });
 
