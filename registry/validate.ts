@@ -10,7 +10,7 @@ export const SLUG_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 /**
  * Adapter/prior names: like slugs but may carry case, '@' and '/'-separated segments (e.g.
  * 'zoo/wordnet/nouns@k5'). Every segment starts with a letter or digit, so a path segment that
- * does not (the `-` in `/v1/adapters/by-name/{name}/-/aliases`) always ends the name.
+ * does not (the `-` in `/v1/adapter-names/{name}/-/aliases`) always ends the name.
  */
 export const NAME_PATTERN = /^(?=.{1,128}$)[A-Za-z0-9][A-Za-z0-9._@-]*(?:\/[A-Za-z0-9][A-Za-z0-9._@-]*)*$/;
 /** Aliases start with a letter so they never read as a version number. */
@@ -40,6 +40,9 @@ export function requireInt(value: unknown, field: string, min: number, max = Num
   }
   return value;
 }
+
+/** A finite number read from stored JSON, or undefined when it is anything else. */
+export const finiteOrUndefined = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export function requireFinite(value: unknown, field: string, { positive = false } = {}): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || (positive && value <= 0)) {

@@ -17,6 +17,7 @@ import { attachAdapter, type AttachResult } from './attach.ts';
 import { backboneByPublicName, torchNaming } from './backbones.ts';
 import { decodeBase64 } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
+import { adapterSummary } from '../registry/types.ts';
 
 export async function exportAdapter(store: RegistryStore, id: string): Promise<PeftFiles> {
   const adapter = await store.getAdapter(id);
@@ -177,6 +178,5 @@ async function storeImport(runtime: Runtime, req: ImportRequest, fallbackLabels:
   const input: AdapterInput = { ...parsed, taskId: task?.id ?? null };
   await checkImportedHead(runtime, input, task);
   const { value, created } = await store.createAdapterVersion(input);
-  const { parameters: _, ...adapter } = value;
-  return { adapter, created };
+  return { adapter: adapterSummary(value), created };
 }

@@ -6,7 +6,7 @@
  * predict, compare, retrieve, training).
  */
 import type { LayerSpec } from '../adapters/lora.ts';
-import { ConflictError, NotFoundError } from '../registry/errors.ts';
+import { ConflictError, orNull } from '../registry/errors.ts';
 import { openRegistry } from '../registry/open.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { AdapterSummary, Modality, Prior, Task } from '../registry/types.ts';
@@ -104,12 +104,7 @@ export class Runtime {
 
   /** The newest prior for a base model, or null when none was trained. */
   async latestPrior(baseModelSha: string): Promise<Prior | null> {
-    try {
-      return await this.store.getLatestPrior(baseModelSha);
-    } catch (err) {
-      if (err instanceof NotFoundError) return null;
-      throw err;
-    }
+    return orNull(this.store.getLatestPrior(baseModelSha));
   }
 
   /** The restored predictor of an adapter and the backbone that feeds it. */

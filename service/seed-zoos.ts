@@ -10,7 +10,7 @@ import { encodePng } from '../backbone/image.ts';
 import { loadSuite, type SuiteName } from '../benchmarks/suites.ts';
 import { resolveTask } from '../benchmarks/train-tasks.ts';
 import type { Suite } from '../benchmarks/types.ts';
-import { NotFoundError } from '../registry/errors.ts';
+import { orNull } from '../registry/errors.ts';
 import { seededZooName, STORED_METHODS, TASK_EMBEDDING } from '../registry/artifact-names.ts';
 import type { Adapter, Modality, Prior, TaskInput, ZooChange } from '../registry/types.ts';
 import { findPrior } from './meta-artifacts.ts';
@@ -18,6 +18,7 @@ import { recordRun } from './runs.ts';
 import { priorConfigFor, trainPrior } from './train-prior.ts';
 import type { Runtime } from './runtime.ts';
 import { slugOf } from './tasks.ts';
+import { allPages } from '../registry/pages.ts';
 
 /** The zoos `npm start` seeds, one per modality (the zoo takes the suite's name). */
 export const SEED_SUITES: readonly { readonly suite: SuiteName; readonly modality: Modality }[] = [
@@ -38,15 +39,10 @@ export interface SeedResult {
 /** The per-task adapters meta-training stored with `prior` (method `zoo`), all versions' newest. */
 async function zooAdaptersOf(rt: Runtime, prior: Prior): Promise<Adapter[]> {
   const out: Adapter[] = [];
-  let token: string | undefined;
-  do {
-    const page = await rt.store.searchAdapters({ method: STORED_METHODS.zoo, baseModelSha: prior.baseModelSha }, token, 1000);
-    for (const s of page.items) {
-      const a = await rt.store.getAdapter(s.id);
-      if (a.parents.priorId === prior.id) out.push(a);
-    }
-    token = page.nextPageToken;
-  } while (token);
+  for (const s of await allPages((token, size) => rt.store.searchAdapters({ method: STORED_METHODS.zoo, baseModelSha: prior.baseModelSha }, token, size))) {
+    const a = await rt.store.getAdapter(s.id);
+    if (a.parents.priorId === prior.id) out.push(a);
+  }
   return out;
 }
 
@@ -86,12 +82,7 @@ async function seedSuiteTasks(rt: Runtime, suite: Suite, baseModelSha: string): 
   const missing: TaskInput[] = [];
   for (const [i, spec] of suite.trainTasks.entries()) {
     const id = seededTaskId(spec.id);
-    try {
-      await rt.store.getTask(id);
-      continue;
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
+    if (await orNull(rt.store.getTask(id))) continue;
     const examples = resolveTask(suite, spec).flatMap((exs) => exs.map((ex) => ({
       label: ex.label, split: 'support' as const, ...(ex.text !== undefined ? { text: ex.text } : { image: encodePng(ex.image!) }),
     })));

@@ -170,7 +170,7 @@ export async function trainPrior(
   const prior = await savePrior(runtime.store, backbone.baseModel, suiteName, ids, cfg, result, ms, runId);
   const zooIds = await saveZoo(runtime.store, backbone, suite, ids, data, cfg, result, prior.id, runId);
   const baselines = withBaselines
-    ? await trainSuiteBaselines(runtime, suiteName, backbone, { ids, data, warm, priorId: prior.id, classes: suite.split.train }, cfg)
+    ? await trainSuiteBaselines(runtime, suiteName, backbone, { ids, data, warm, priorId: prior.id, classes: suite.split.train, runId }, cfg)
     : {};
   return { prior, result, zooIds, baselines, ms };
 }
