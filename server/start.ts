@@ -2,7 +2,7 @@
  * Starting and stopping the server. `startServer(config)` opens the registry, loads the
  * backbones, listens, and returns a handle whose `close()` shuts down gracefully: run any queued
  * predictions, drain connections (server/drain.ts: `Connection: close`, 503 for late requests,
- * idle sockets closed, in-flight requests finished up to `shutdownTimeoutMs`), cancel running
+ * sockets idle for a second closed, in-flight requests finished up to `shutdownTimeoutMs`), cancel running
  * jobs, then close the backbones and the registry. With `handleSignals`, SIGTERM/SIGINT trigger it.
  */
 import http from 'node:http';
