@@ -1,9 +1,9 @@
 /**
- * Adam (Kingma & Ba) on a flat parameter vector, for the meta-learners' outer loops and
- * per-cluster / per-task training. Same constants as adapt.ts's `fineTune`. The state holds
- * only the moments and the step count; `adamStep` updates θ in place.
+ * Adam (Kingma & Ba) on a flat parameter vector: the update itself (`adamUpdate`, which
+ * adapt.ts's `fineTune` applies per parameter block) and a stateful step for the meta-learners'
+ * outer loops and per-cluster / per-task training. The state holds only the moments and the step
+ * count; `adamStep` updates θ in place.
  */
-import type { Vec } from './linalg.ts';
 
 export interface AdamState {
   t: number;
@@ -15,22 +15,21 @@ export function initAdam(dim: number): AdamState {
   return { t: 0, m: new Float64Array(dim), v: new Float64Array(dim) };
 }
 
-/** θ ← θ − lr·m̂/(√v̂ + ε) for a gradient of the loss (descent). */
-export function adamStep(state: AdamState, theta: Float32Array, grad: ArrayLike<number>, lr: number): void {
-  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  state.t++;
-  const c1 = 1 - Math.pow(b1, state.t), c2 = 1 - Math.pow(b2, state.t);
-  const { m, v } = state;
-  for (let i = 0; i < theta.length; i++) {
-    m[i] = b1 * m[i] + (1 - b1) * grad[i];
-    v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
-    theta[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+/**
+ * The Adam update of step t (1-based) in place: moments m, v updated from the gradient g, then
+ * x ← x − lr·m̂/(√v̂ + ε) with β1 0.9, β2 0.999, ε 1e-8 (descent).
+ */
+export function adamUpdate(x: Float32Array, g: ArrayLike<number>, m: Float64Array, v: Float64Array, t: number, lr: number): void {
+  const c1 = 1 - Math.pow(0.9, t), c2 = 1 - Math.pow(0.999, t);
+  for (let i = 0; i < x.length; i++) {
+    m[i] = 0.9 * m[i] + 0.1 * g[i];
+    v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+    x[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + 1e-8);
   }
 }
 
-/** ‖v‖₂. */
-export function l2norm(v: Vec): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
+/** θ ← θ − lr·m̂/(√v̂ + ε) for a gradient of the loss (descent). */
+export function adamStep(state: AdamState, theta: Float32Array, grad: ArrayLike<number>, lr: number): void {
+  state.t++;
+  adamUpdate(theta, grad, state.m, state.v, state.t, lr);
 }

@@ -15,6 +15,7 @@
  *    entropy, expected entropy and mutual information per query; `posteriorPredictive` is the
  *    two together.
  */
+import { adamUpdate } from './adam.ts';
 import { check } from './errors.ts';
 import { isFiniteVec, langevinStep } from './diffusions.ts';
 import { logSumExp, type Vec } from './linalg.ts';
@@ -123,12 +124,7 @@ function descend(x: Float32Array, g: Float64Array, m: Float64Array, v: Float64Ar
     for (let i = 0; i < x.length; i++) x[i] -= lr * g[i];
     return;
   }
-  const c1 = 1 - Math.pow(0.9, t), c2 = 1 - Math.pow(0.999, t);
-  for (let i = 0; i < x.length; i++) {
-    m[i] = 0.9 * m[i] + 0.1 * g[i];
-    v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-    x[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + 1e-8);
-  }
+  adamUpdate(x, g, m, v, t, lr);
 }
 
 /** Fixed-step fine-tuning of (θ, W) from `initTheta` (not modified). */

@@ -3,6 +3,7 @@
  * size of a scalar trace, the spread of the θ_i around φ (against the model's √(Dσ²)) and the
  * separation of mixture components.
  */
+import { norm } from './linalg.ts';
 
 /**
  * ESS = M / (1 + 2 Σ_k ρ_k) with Geyer's initial positive sequence: autocorrelations are summed
@@ -43,7 +44,7 @@ export function thetaSpread(thetas: readonly ArrayLike<number>[], phi: ArrayLike
 export function projectionDirections(dim: number, count: number, normal: () => number): Float64Array[] {
   return Array.from({ length: count }, () => {
     const v = Float64Array.from({ length: dim }, normal);
-    const n = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
+    const n = norm(v) || 1;
     return v.map((x) => x / n);
   });
 }

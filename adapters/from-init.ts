@@ -5,11 +5,10 @@
  * (steps, lr) on the support set with the trained cosine head (adapt.ts `fineTune`).
  * `steps: 0` is the zero-shot variant: prototypes under the initialisation itself.
  */
-import { fineTune, prepareSupport, type AdaptContext, type PriorSpec, type SupportSet } from './adapt.ts';
+import { fineTune, prepareSupport, type AdaptContext, type PriorSpec } from './adapt.ts';
 import { check } from './errors.ts';
-import { loraShape, thetaSize, type LayerSpec, type LoraShape } from './lora.ts';
-import { createFittedAdapter, type AdapterConfig, type FewShotMethod, type FittedAdapter, type TuneConfig } from './method.ts';
-import type { Rng } from './rng.ts';
+import { thetaSize, type LayerSpec } from './lora.ts';
+import { createFittedAdapter, methodFromFit, shapeOf, type FewShotMethod, type FittedAdapter, type TuneConfig } from './method.ts';
 
 /** Test-time options beyond the shared budget. */
 export interface FromInitOptions {
@@ -19,14 +18,8 @@ export interface FromInitOptions {
   readonly l2?: number;
 }
 
-export function shapeOf(layer: LayerSpec, cfg: AdapterConfig): LoraShape {
-  return loraShape(layer, cfg.rank, cfg.alpha ?? cfg.rank);
-}
-
-/** A method from a `fit`: fitPredict = fit then predict. */
-export function methodFromFit(name: string, fit: (support: SupportSet, nWay: number, rng: Rng) => FittedAdapter): FewShotMethod {
-  return { name, fit, fitPredict: (support, query, nWay, rng) => fit(support, nWay, rng).predict(query) };
-}
+/** Defined with the other methods (method.ts); re-exported for the methods built on a start. */
+export { methodFromFit, shapeOf };
 
 /** Fine-tunes `init` on the prepared support (0 steps: `init` as is) and packages the adapter. */
 export function tuneFrom(

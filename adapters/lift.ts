@@ -10,7 +10,7 @@
  */
 import { constantSchedule, type Schedule } from './diffusions.ts';
 import { check } from './errors.ts';
-import { allFinite } from './linalg.ts';
+import { allFinite, norm } from './linalg.ts';
 import type { MixturePrior } from './mixture-prior.ts';
 import {
   componentSeparation, effectiveSampleSize, project, projectionDirections, thetaSpread,
@@ -84,12 +84,6 @@ export interface LiftResult {
   readonly prior: MixturePrior;
   readonly thetas: Float32Array[];
   readonly diagnostics: LiftDiagnostics;
-}
-
-function norm(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
 }
 
 /** One progress point of the chain (every `progressEvery` steps). */

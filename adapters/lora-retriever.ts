@@ -16,6 +16,7 @@
 import { prepareSupport } from './adapt.ts';
 import { check } from './errors.ts';
 import { methodFromFit, shapeOf, tuneFrom } from './from-init.ts';
+import { norm } from './linalg.ts';
 import { frozenEmbeddings } from './linear-probe.ts';
 import { joinTheta, splitTheta, thetaSize, type LayerSpec, type LoraShape } from './lora.ts';
 import type { FewShotMethod, TuneConfig } from './method.ts';
@@ -43,7 +44,7 @@ export function taskEmbedding(layer: LayerSpec, features: readonly Float32Array[
   const Zhat = frozenEmbeddings(layer, features);
   const mean = new Float64Array(d);
   for (let i = 0; i < features.length; i++) for (let j = 0; j < d; j++) mean[j] += Zhat[i * d + j];
-  const nrm = Math.sqrt(mean.reduce((s, v) => s + v * v, 0)) + 1e-12;
+  const nrm = norm(mean) + 1e-12;
   return Float32Array.from(mean, (v) => v / nrm);
 }
 
@@ -56,7 +57,7 @@ export function retrieve(
 ): { ids: string[]; indices: number[]; scores: Float64Array } {
   check(zoo.length > 0, () => 'retrieve: the zoo is empty');
   check(Number.isInteger(k) && k >= 1, () => `retrieve: k must be an integer >= 1, got ${k}`);
-  const qn = Math.sqrt(queryEmbedding.reduce((s, v) => s + v * v, 0)) + 1e-12;
+  const qn = norm(queryEmbedding) + 1e-12;
   const scored = zoo.map((entry, i) => {
     check(entry.embedding.length === queryEmbedding.length,
       () => `retrieve: zoo entry '${entry.id}' embedding has ${entry.embedding.length} dims, query has ${queryEmbedding.length}`);

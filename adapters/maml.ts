@@ -20,7 +20,8 @@
  * difference of the post-adaptation query loss).
  */
 import { fineTune, type AdaptContext } from './adapt.ts';
-import { adamStep, initAdam, l2norm, type AdamState } from './adam.ts';
+import { adamStep, initAdam, type AdamState } from './adam.ts';
+import { norm } from './linalg.ts';
 import { check } from './errors.ts';
 import { fromInit, shapeOf, type FromInitOptions } from './from-init.ts';
 import { forwardLayer, initTheta, seededA0, thetaSize, type LayerSpec, type LoraShape } from './lora.ts';
@@ -79,10 +80,10 @@ function sumGrad(p: InnerProblem, batch: HeadBatch): GradFn {
 
 /** H(θ)·v ≈ (g(θ + εv) − g(θ − εv)) / 2ε with ε‖v‖ = relEps·max(1, ‖θ‖). */
 export function hessianVectorProduct(grad: GradFn, theta: Float32Array, v: ArrayLike<number>, relEps = 1e-3): Float64Array {
-  const vNorm = l2norm(Float64Array.from(v));
+  const vNorm = norm(Float64Array.from(v));
   const out = new Float64Array(theta.length);
   if (vNorm === 0) return out;
-  const eps = (relEps * Math.max(1, l2norm(theta))) / vNorm;
+  const eps = (relEps * Math.max(1, norm(theta))) / vNorm;
   const plus = Float32Array.from(theta, (t, i) => t + eps * v[i]);
   const minus = Float32Array.from(theta, (t, i) => t - eps * v[i]);
   const gp = grad(plus), gm = grad(minus);
@@ -175,7 +176,7 @@ function metaStep(
   if (variant === 'reptile') {
     const eps = cfg.reptileEps ?? 0.1;
     for (let j = 0; j < acc.length; j++) theta0[j] += eps * acc[j];
-  } else if (l2norm(acc) > 0 && acc.every(Number.isFinite)) {
+  } else if (norm(acc) > 0 && acc.every(Number.isFinite)) {
     adamStep(adam, theta0, acc, cfg.outerLr);
   }
   return { pre: pre / m, post: post / m };

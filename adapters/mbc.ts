@@ -14,6 +14,7 @@ import { adamStep, initAdam } from './adam.ts';
 import { jacobiEigen, kMeans, normalizeRowsL2, sparsifyTopFraction, truncatedSvd } from './cluster-math.ts';
 import { check } from './errors.ts';
 import { methodFromFit, shapeOf, tuneFrom } from './from-init.ts';
+import { norm } from './linalg.ts';
 import { initTheta, seededA0, splitTheta, thetaSize, type LayerSpec, type LoraShape } from './lora.ts';
 import type { AdapterConfig, FewShotMethod, TuneConfig } from './method.ts';
 import { episodeBatch, progressReporter, sharedRowCache, type MetaTask, type RowCache } from './meta-task.ts';
@@ -120,7 +121,7 @@ export function arrowPrototype(shape: LoraShape, theta: Float32Array): Float32Ar
       for (let j = 0; j < inDim; j++) v[j] += c * A[p * inDim + j];
     }
   }
-  const nrm = Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
+  const nrm = norm(v) || 1;
   return Float32Array.from(v, (x) => x / nrm);
 }
 

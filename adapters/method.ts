@@ -91,18 +91,19 @@ export function createFittedAdapter(ctx: AdaptContext, theta: Float32Array, head
 }
 
 /** A method from a `fit`: fitPredict = fit then predict. */
-function methodOf(name: string, fit: (support: SupportSet, nWay: number, rng: Rng) => FittedAdapter): FewShotMethod {
+export function methodFromFit(name: string, fit: (support: SupportSet, nWay: number, rng: Rng) => FittedAdapter): FewShotMethod {
   return { name, fit, fitPredict: (support, query, nWay, rng) => fit(support, nWay, rng).predict(query) };
 }
 
-function shapeOf(layer: LayerSpec, cfg: AdapterConfig): LoraShape {
+/** The LoRA shape of an adapter config on a layer (α defaults to the rank). */
+export function shapeOf(layer: LayerSpec, cfg: AdapterConfig): LoraShape {
   return loraShape(layer, cfg.rank, cfg.alpha ?? cfg.rank);
 }
 
 /** No adaptation: B = 0, prototypes of the frozen embeddings. */
 export function frozenPrototypes(layer: LayerSpec, cfg: { tau?: number } = {}): FewShotMethod {
   const shape = loraShape(layer, 1, 1);
-  return methodOf('prototypes', (support, nWay) => {
+  return methodFromFit('prototypes', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
     return createFittedAdapter(ctx, new Float32Array(thetaSize(shape)));
   });
@@ -113,7 +114,7 @@ export function independentLora(layer: LayerSpec, cfg: TuneConfig & { l2?: numbe
   const shape = shapeOf(layer, cfg);
   const init = initTheta(shape, seededA0(shape, cfg.a0Seed ?? 0));
   const prior = cfg.l2 ? { kind: 'l2' as const, center: init, strength: cfg.l2 } : { kind: 'none' as const };
-  return methodOf('independent', (support, nWay) => {
+  return methodFromFit('independent', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
     const out = fineTune(init, ctx, { steps: cfg.steps, lr: cfg.lr, headLr: cfg.headLr, prior });
     return createFittedAdapter(ctx, out.theta, out.head);
@@ -148,7 +149,7 @@ export function liftMap(prior: MixturePrior, layer: LayerSpec, cfg: TuneConfig &
   const shape = shapeOf(layer, cfg);
   checkPrior(prior, shape);
   const ind = inducePrior(scalePrior(prior, cfg.priorScale));
-  return methodOf('lift-map', (support, nWay) => {
+  return methodFromFit('lift-map', (support, nWay) => {
     const ctx = prepareSupport(layer, shape, support, nWay, cfg.tau ?? 10);
     const out = adaptMap(ind, ctx, cfg);
     return createFittedAdapter(ctx, out.theta, out.head);

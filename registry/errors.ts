@@ -67,3 +67,13 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'object';
   return `${typeof value} ${String(value)}`;
 }
+
+/** The value of `lookup`, or null when what it looks up does not exist (other errors propagate). */
+export async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}

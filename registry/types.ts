@@ -122,6 +122,12 @@ export interface Adapter extends AdapterSummary {
   readonly parameters: Readonly<Record<string, Float32Array>>;
 }
 
+/** An adapter without its tensors, as listings and API answers carry it. */
+export function adapterSummary(adapter: Adapter | AdapterSummary): AdapterSummary {
+  const { parameters: _, ...summary } = adapter as AdapterSummary & { parameters?: unknown };
+  return summary;
+}
+
 export interface AdapterInput {
   readonly name: string;
   readonly method: string;

@@ -41,6 +41,9 @@ export function requireInt(value: unknown, field: string, min: number, max = Num
   return value;
 }
 
+/** A finite number read from stored JSON, or undefined when it is anything else. */
+export const finiteOrUndefined = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
 export function requireFinite(value: unknown, field: string, { positive = false } = {}): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || (positive && value <= 0)) {
     throw new ValidationError(`${field}: expected a finite${positive ? ' positive' : ''} number, got ${describeValue(value)}`);

@@ -4,8 +4,11 @@
  * per shot count, over the same seeded episodes: ‖θ_MAP − μ‖, the share of query predictions that
  * differ from "no fine-tuning" (prototypes under the chosen component mean μ), both accuracies,
  * and the posterior predictive (diagonal Laplace at θ_MAP) against MAP by NLL and ECE with 95%
- * confidence intervals over episodes.
+ * confidence intervals over episodes. `--prior-scales 1,0.1,0.01` repeats it per test-time prior
+ * scale λ (the prior's precision times λ) on the same episodes; the figures are also written to
+ * reports/diagnose-<suite>-<split>.{json,md}.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { adaptMap, averagePredictive, predictQuery, prepareSupport, samplePosterior } from '../adapters/adapt.ts';
 import { loraShape } from '../adapters/lora.ts';
@@ -34,11 +37,11 @@ const program = new Command()
   .option('--lr <x>', 'LiFT-MAP learning rate of θ', String(DEFAULT_BUDGET.lr))
   .option('--head-lr <x>', 'learning rate of the cosine head (default: --lr)')
   .option('--samples <n>', 'posterior samples (Laplace)', '30')
-  .option('--prior-scale <x>', 'multiplier of the prior precision at test time', '1')
+  .option('--prior-scales <list>', 'comma-separated multipliers λ of the prior precision at test time', '1')
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
   .parse();
 
-const opts = program.opts<{ suite: string; split: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; priorScale: string; registry?: string }>();
+const opts = program.opts<{ suite: string; split: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; priorScales: string; registry?: string }>();
 
 function num(text: string, what: string, int = false): number {
   const v = Number(text);
@@ -47,6 +50,32 @@ function num(text: string, what: string, int = false): number {
 }
 
 const fmt = (m: MeanCi, digits = 3) => `${m.mean.toFixed(digits)} ± ${m.ci95.toFixed(digits)}`;
+
+interface DiagnoseReport {
+  readonly prior: string;
+  readonly chain: unknown;
+  readonly fit: { steps: number; lr: number; headLr?: number };
+  readonly samples: number;
+  readonly rows: readonly { priorScale: number; shots: number; episodes: number; figures: Record<string, MeanCi> }[];
+}
+
+function writeReport(suite: string, split: string, r: DiagnoseReport): void {
+  const base = new URL(`../reports/diagnose-${suite}-${split}`, import.meta.url).pathname;
+  const command = `npm run diagnose -- ${process.argv.slice(2).join(' ')}`;
+  mkdirSync(new URL('../reports/', import.meta.url).pathname, { recursive: true });
+  writeFileSync(`${base}.json`, `${JSON.stringify({ suite, split, command, createdAt: new Date().toISOString(), ...r }, null, 1)}\n`);
+  const pct = (m: MeanCi) => `${(100 * m.mean).toFixed(1)} ± ${(100 * m.ci95).toFixed(1)}`;
+  const lines = [
+    `# Does LiFT adapt? ${suite} (${split})`, '',
+    `\`${command}\` — prior ${r.prior}; LiFT-MAP ${r.fit.steps} steps, lr ${r.fit.lr}; posterior: diagonal Laplace at θ_MAP, ${r.samples} samples.`, '',
+    `Chain: ${JSON.stringify(r.chain)}`, '',
+    '| λ | shots | episodes | ‖θ_MAP − μ‖ | predictions changed by fine-tuning (%) | LiFT-MAP acc (%) | no fine-tuning acc (%) | NLL MAP | NLL posterior | ECE MAP | ECE posterior |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.rows.map(({ priorScale, shots, episodes, figures: f }) => `| ${priorScale} | ${shots} | ${episodes} | ${fmt(f.move)} | ${pct(f.differ)} | ${pct(f.accMap)} | ${pct(f.acc0)} | ${fmt(f.nllMap)} | ${fmt(f.nllPost)} | ${fmt(f.eceMap)} | ${fmt(f.ecePost)} |`),
+  ];
+  writeFileSync(`${base}.md`, `${lines.join('\n')}\n`);
+  console.log(`wrote ${base}.md`);
+}
 
 async function main(): Promise<void> {
   if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
@@ -69,18 +98,20 @@ async function main(): Promise<void> {
     const c = stored.config;
     const shape = loraShape(layer, rank, typeof c.alpha === 'number' ? c.alpha : rank);
     const tau = typeof c.tau === 'number' ? c.tau : DEFAULT_BUDGET.tau;
-    const priorScale = num(opts.priorScale, 'prior-scale');
-    const ind = inducePrior(scalePrior(toMixturePrior(stored), priorScale));
+    const priorScales = opts.priorScales.split(',').map((s) => num(s.trim(), 'prior-scales'));
+    if (priorScales.some((x) => x <= 0)) program.error(`--prior-scales: expected positive numbers, got '${opts.priorScales}'`);
     console.log(`prior ${stored.name} v${stored.version}: K=${stored.k}, D=${stored.d}, σ²=${stored.sigma2}, β²=${stored.beta2}`);
     console.log(`chain: ${JSON.stringify(c.diagnostics ?? 'not recorded (prior trained before diagnostics were kept)')}`);
-    console.log(`fit: ${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; posterior: diagonal Laplace, ${samples} samples; prior scale ${priorScale}; split ${opts.split}`);
+    console.log(`fit: ${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; posterior: diagonal Laplace, ${samples} samples; prior scales ${priorScales.join(', ')}; split ${opts.split}`);
 
     const examples = suite.split[opts.split as 'val' | 'test'].flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
     const { lookup } = await featureLookup(runtime.store, backbone, examples, `${suiteName} ${opts.split} features`);
-    for (const kShot of shots) {
+    const rows: { priorScale: number; shots: number; episodes: number; figures: Record<string, MeanCi> }[] = [];
+    for (const priorScale of priorScales) for (const kShot of shots) {
+      const ind = inducePrior(scalePrior(toMixturePrior(stored), priorScale));
       const episodes = sampleEpisodes(suite, opts.split as 'val' | 'test', { nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED });
       const per = { move: [] as number[], differ: [] as number[], accMap: [] as number[], acc0: [] as number[], nllMap: [] as number[], nllPost: [] as number[], eceMap: [] as number[], ecePost: [] as number[] };
-      const progress = startProgress(`${kShot}-shot episodes`, episodes.length);
+      const progress = startProgress(`λ ${priorScale}, ${kShot}-shot episodes`, episodes.length);
       const rng = createRng(EPISODE_SEED).fork(`diagnose/${kShot}`);
       for (const ep of episodes) {
         const nWay = ep.classes.length;
@@ -107,13 +138,15 @@ async function main(): Promise<void> {
       }
       progress.stop();
       const m = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, meanWithCi95(v)])) as unknown as Record<keyof typeof per, MeanCi>;
-      console.log(`\n${suiteName} ${opts.split} ${protocol.nWay}-way ${kShot}-shot, ${episodes.length} episodes`);
+      rows.push({ priorScale, shots: kShot, episodes: episodes.length, figures: m });
+      console.log(`\n${suiteName} ${opts.split} ${protocol.nWay}-way ${kShot}-shot, ${episodes.length} episodes, λ ${priorScale}`);
       console.log(`  ‖θ_MAP − μ‖                       ${fmt(m.move)}   (√(Dσ²) = ${Math.sqrt(stored.d * stored.sigma2).toFixed(3)})`);
       console.log(`  predictions differing from no FT  ${fmt(m.differ)}`);
       console.log(`  accuracy  LiFT-MAP ${fmt(m.accMap)}   no fine-tuning ${fmt(m.acc0)}`);
       console.log(`  NLL       MAP ${fmt(m.nllMap)}   posterior ${fmt(m.nllPost)}`);
       console.log(`  ECE/episode MAP ${fmt(m.eceMap)}   posterior ${fmt(m.ecePost)}`);
     }
+    writeReport(suiteName, opts.split, { prior: `${stored.name} v${stored.version}`, chain: c.diagnostics ?? null, fit, samples, rows });
   } finally {
     await runtime.close();
   }

@@ -18,6 +18,7 @@ import { Runtime } from '../service/runtime.ts';
 import { createMethod, fitOptionsFrom, methodContext, METHOD_NAMES, methodName, type MethodName } from '../service/methods.ts';
 import { findPrior } from '../service/meta-artifacts.ts';
 import { startProgress } from '../service/progress.ts';
+import { startRun } from '../service/runs.ts';
 import { suiteEpisodes } from '../service/suite-episodes.ts';
 
 const program = new Command()
@@ -57,6 +58,10 @@ async function main(): Promise<void> {
   const full = METHOD_NAMES.every((n) => names.includes(n)) && shots === undefined && count === undefined;
 
   const runtime = await Runtime.open({ registryUrl: opts.registry });
+  // Recorded as a run (GET /v1/runs): what was evaluated, the accuracies, the prior used.
+  const run = await startRun(runtime.store, {
+    kind: 'eval', name: `eval ${suiteName} ${split}`, config: { suite: suiteName, split, methods: names, shots: shots ?? null, episodes: count ?? null }, refs: { suite: suiteName },
+  });
   try {
     const suite = await loadSuite(suiteName);
     const backbone = await runtime.backbones.forModality(suite.modality);
@@ -104,9 +109,17 @@ async function main(): Promise<void> {
       settings: { file: tuned ? tunedPath(suiteName).replace(`${process.cwd()}/`, '') : null, command: tuned?.command ?? null, note, perMethod },
     };
     console.log(toMarkdown(report));
+    const priorRefs = [...new Set(Object.values(priorIds).filter((id): id is string => id !== null))];
+    await run.succeed({
+      metrics: Object.fromEntries(rows.map((r) => [`${r.shots}-shot${r.family ? ` ${r.family}` : ''} ${r.method}`, r.accuracy])),
+      refs: { suite: suiteName, ...(priorRefs.length ? { prior_ids: priorRefs } : {}) },
+    });
     if (split === 'val') return; // a look at validation; only meta-test results are reports
     const files = await writeSuiteReport(full ? opts.out : `${opts.out}/subsets`, report);
     console.log(`wrote ${files.join(', ')}${full ? '' : ' (not the full run: all methods on the suite protocol writes reports/)'}`);
+  } catch (err) {
+    await run.fail(err);
+    throw err;
   } finally {
     await runtime.close();
   }

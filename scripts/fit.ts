@@ -1,5 +1,5 @@
 /**
- * `npm run fit -- --file <tasks.jsonl> [--methods lift-map,prototypes] [--alias prod] [--zoo <name>]
+ * `npm run fit -- --file <tasks.jsonl> [--methods auto,prototypes] [--alias prod] [--zoo <name>]
  * [--replace]`: the CLI side of the task-file format. Creates each task of the file in the
  * registry (`--replace` replaces tasks of the same id), fits an adapter with the first method
  * (stored as a new version, optionally aliased and promoted into a zoo), and, when the file has
@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { AlreadyExistsError } from '../registry/errors.ts';
-import { compareMethods } from '../service/compare.ts';
+import { AUTO_METHOD } from '../service/auto.ts';
+import { checkMethodNames, compareMethods } from '../service/compare.ts';
 import { fitAdapter } from '../service/fit.ts';
-import { methodName } from '../service/methods.ts';
 import { createTasksFromFile } from '../service/tasks.ts';
 import { Runtime } from '../service/runtime.ts';
 
@@ -19,7 +19,7 @@ const program = new Command()
   .name('fit')
   .description('Fit adapters for the tasks of a JSONL task file (docs/task-file.md).')
   .requiredOption('--file <path>', 'task file (JSON Lines)')
-  .option('--methods <list>', 'comma-separated; the first is fitted and stored, all are compared on the queries', 'lift-map')
+  .option('--methods <list>', `comma-separated (${AUTO_METHOD}: the prior of the closest zoo, or a prior-free method); the first is fitted and stored, all are compared on the queries`, AUTO_METHOD)
   .option('--alias <alias>', 'alias to point at the stored adapter version')
   .option('--zoo <name>', 'promote the stored adapter into this zoo (created on first use)')
   .option('--replace', 'replace tasks that already exist under the same id (their examples go; fitted adapters are kept)')
@@ -38,12 +38,10 @@ function readTaskFile(file: string): string {
 async function main(): Promise<void> {
   const content = readTaskFile(opts.file);
   const methods = opts.methods.split(',').map((m) => m.trim()).filter(Boolean);
-  for (const m of methods) {
-    try {
-      methodName(m);
-    } catch (err) {
-      program.error(`--methods: ${(err as Error).message}`);
-    }
+  try {
+    checkMethodNames(methods);
+  } catch (err) {
+    program.error(`--methods: ${(err as Error).message}`);
   }
   const runtime = await Runtime.open({ registryUrl: opts.registry });
   try {
@@ -53,12 +51,14 @@ async function main(): Promise<void> {
     for (const task of tasks) {
       const fit = await fitAdapter(runtime, task.id, { method: methods[0], alias: opts.alias, zoo: opts.zoo });
       console.log(`task ${task.id}: ${fit.adapter.name} v${fit.adapter.version} (${fit.adapter.id}), ${fit.adapter.method}, fit ${fit.fitMs.toFixed(1)} ms, support accuracy ${(100 * fit.supportAccuracy).toFixed(1)}%`);
+      if (fit.auto) console.log(`  auto: ${String(fit.auto.reason)}`);
       if (fit.zoo) console.log(`  zoo ${fit.zoo.zoo.name} v${fit.zoo.version}`);
       if ((task.exampleCounts.query ?? 0) === 0) continue;
       const { rows, querySize } = await compareMethods(runtime, task.id, { methods });
       console.log(`  ${querySize} queries:`);
       for (const r of rows) {
-        console.log(r.error ? `  ${r.method.padEnd(24)} ${r.error}` : `  ${r.method.padEnd(24)} accuracy ${(100 * r.accuracy!).toFixed(1)}%  NLL ${r.nll!.toFixed(3)}  ${r.fitMs!.toFixed(1)} ms`);
+        const label = r.auto ? `auto (${String(r.auto.method)})` : r.method;
+        console.log(r.error ? `  ${label.padEnd(24)} ${r.error}` : `  ${label.padEnd(24)} accuracy ${(100 * r.accuracy!).toFixed(1)}%  NLL ${r.nll!.toFixed(3)}  ${r.fitMs!.toFixed(1)} ms`);
       }
     }
   } finally {

@@ -4,7 +4,7 @@
  * Assumes the backbones are built (npm run build:models); `npm start` also trains a default prior.
  */
 import { startServer } from '../server/start.ts';
-import { loadConfig } from '../service/config.ts';
+import { loadConfig } from '../server/config.ts';
 
 try {
   await startServer(loadConfig(), { handleSignals: true });

@@ -7,7 +7,7 @@
  */
 import { startServer } from '../server/start.ts';
 import { buildAllBaseModels } from '../service/backbones.ts';
-import { loadConfig } from '../service/config.ts';
+import { loadConfig } from '../server/config.ts';
 import { formatDuration, startPhases } from '../service/progress.ts';
 import { SEED_SUITES, seedZoo } from '../service/seed-zoos.ts';
 import { Runtime } from '../service/runtime.ts';

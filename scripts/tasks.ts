@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { NotFoundError } from '../registry/errors.ts';
 import type { Task } from '../registry/types.ts';
 import { Runtime } from '../service/runtime.ts';
+import { allPages } from '../registry/pages.ts';
 
 const program = new Command()
   .name('tasks')
@@ -25,12 +26,7 @@ async function withRuntime<T>(work: (rt: Runtime) => Promise<T>): Promise<T> {
 const line = (t: Task) => `${t.id}\t${t.modality}\t${t.labels.length} labels\t${Object.entries(t.exampleCounts).map(([s, n]) => `${s} ${n}`).join(', ')}`;
 
 program.command('list').description('every task, one a line: id, modality, labels, examples per split').action(() => withRuntime(async (rt) => {
-  let token: string | undefined;
-  do {
-    const page = await rt.store.listTasks({}, token, 1000);
-    for (const t of page.items) console.log(line(t));
-    token = page.nextPageToken;
-  } while (token);
+  for (const t of await allPages((token, size) => rt.store.listTasks({}, token, size))) console.log(line(t));
 }));
 
 program.command('show <id>').description('one task as JSON').action((id: string) => withRuntime(async (rt) => {

@@ -14,7 +14,9 @@ import { readTuned, writeTuned, type GridResult, type TunedFile, type TunedOptio
 import { tuneMethod, tuneWork, type MethodChoice } from '../benchmarks/tuning.ts';
 import { findPrior } from '../service/meta-artifacts.ts';
 import { createMethod, fitOptionsFrom, methodContext, METHOD_NAMES, methodName, type MethodName } from '../service/methods.ts';
+import type { JsonObject } from '../registry/types.ts';
 import { formatDuration } from '../service/progress.ts';
+import { startRun } from '../service/runs.ts';
 import { Runtime } from '../service/runtime.ts';
 import { suiteEpisodes } from '../service/suite-episodes.ts';
 import { integerAtLeast } from './cli-options.ts';
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   names.sort((a, b) => Number('follows' in gridFor(a, { mbcVariants: [] })) - Number('follows' in gridFor(b, { mbcVariants: [] })));
 
   const runtime = await Runtime.open({ registryUrl: opts.registry });
+  let runFailed: ((err: unknown) => Promise<unknown>) | null = null;
   try {
     const suite = await loadSuite(suiteName);
     const backbone = await runtime.backbones.forModality(suite.modality);
@@ -74,6 +77,11 @@ async function main(): Promise<void> {
         return program.error(`--methods: ${step.name} takes the settings ${step.leader} chose; tune ${step.leader} first or together`);
       }
     }
+    // Recorded as a run (GET /v1/runs): the grid's choices per method, under which prior.
+    const run = await startRun(runtime.store, {
+      kind: 'tune', name: `tune ${suiteName}`, config: { suite: suiteName, split: 'val', methods: names, episodes: opts.episodes ?? null }, refs: { suite: suiteName, prior_ids: [prior.id] },
+    });
+    runFailed = (err) => run.fail(err);
     // A follower evaluates, per shot count, its leader's choice with each of its own variations.
     const total = plan.reduce((n, step) => n + tuneWork(families, 'points' in step ? step.points.length : step.vary.length), 0);
     let done = 0;
@@ -113,6 +121,10 @@ async function main(): Promise<void> {
       command: `npm run tune -- ${process.argv.slice(2).join(' ')}`, priorId: prior.id, follows, choices, results,
     };
     console.log(`wrote ${writeTuned(file, opts.out)} in ${formatDuration(Date.now() - started)}`);
+    await run.succeed({ metrics: { choices: choices as unknown as JsonObject }, refs: { suite: suiteName, prior_ids: [prior.id] } });
+  } catch (err) {
+    await runFailed?.(err);
+    throw err;
   } finally {
     await runtime.close();
   }

@@ -12,7 +12,7 @@ import { Command, Option } from 'commander';
 import { registryIsShared } from '../service/job-runners.ts';
 import { JOB_HANDLERS } from '../service/job-handlers.ts';
 import { queueLocation, startQueueWorker } from '../service/queue-runner.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_SERVICE_CONFIG } from '../service/config.ts';
 import { Runtime } from '../service/runtime.ts';
 import { redactUrl } from '../registry/open.ts';
 
@@ -25,7 +25,7 @@ const int = (name: string, min: number) => (v: string): number => {
 const program = new Command().name('worker').description('Runs queued jobs (fit, compare, train-prior) from Redis against the shared registry')
   .addOption(new Option('--registry <url>', 'registry URL shared with the servers: postgres://… or a SQLite file on this machine').env('LIFT_REGISTRY').makeOptionMandatory())
   .addOption(new Option('--queue <url>', 'Redis queue URL, as given to the servers (redis://host:port[/db][?prefix=name])').env('LIFT_QUEUE').makeOptionMandatory())
-  .addOption(new Option('--models-dir <dir>', 'directory of the converted ONNX backbones').env('LIFT_MODELS_DIR').default(DEFAULT_CONFIG.modelsDir))
+  .addOption(new Option('--models-dir <dir>', 'directory of the converted ONNX backbones').env('LIFT_MODELS_DIR').default(DEFAULT_SERVICE_CONFIG.modelsDir))
   .addOption(new Option('--concurrency <n>', 'jobs this process runs at once').argParser(int('concurrency', 1)).default(1))
   .addOption(new Option('--fit-threads <n>', 'worker threads for fits (keeps this process free to renew its job locks)').env('LIFT_FIT_THREADS').argParser(int('fit threads', 0)).default(1))
   .addOption(new Option('--lock-ms <ms>', "how long a job stays claimed without renewal; a killed worker's job is run again after this").argParser(int('lock ms', 1000)).default(30_000))

@@ -3,18 +3,19 @@
  * `createApp` and handed to each route module.
  */
 import type { AdapterResolver } from '../service/adapter-refs.ts';
-import type { ServerConfig } from '../service/config.ts';
+import type { ServerConfig } from './config.ts';
 import type { JobRunner } from '../service/jobs.ts';
+import type { Predictor } from '../service/predict.ts';
 import type { Retriever } from '../service/retrieve.ts';
 import type { Runtime } from '../service/runtime.ts';
 import type { Metrics } from './metrics.ts';
-import type { PredictBatcher } from './predict-batcher.ts';
 
 export interface ServerContext {
   readonly runtime: Runtime;
   readonly resolver: AdapterResolver;
   readonly retriever: Retriever;
-  readonly batcher: PredictBatcher;
+  /** Batched prediction. */
+  readonly predictor: Predictor;
   /** Runs long work (training priors, …) as jobs stored in the registry. */
   readonly jobs: JobRunner;
   readonly metrics: Metrics;

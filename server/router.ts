@@ -13,6 +13,7 @@ import { requireApiKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { HTTP_ERROR_CODES, HttpError, sendError } from './errors.ts';
 import type { BodyContent, Reply, ResponseSpec, Route } from './route.ts';
+import { checkJsonShape } from './json-shape.ts';
 import { formatIssues } from './validate.ts';
 
 const CHECK_RESPONSES = process.env.NODE_TEST_CONTEXT !== undefined;
@@ -47,7 +48,7 @@ function bodyParsers(content: BodyContent, limit: number): RequestHandler[] {
     next();
   };
   const parsers = [
-    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit })] : []),
+    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit, verify: (_req, _res, buf) => checkJsonShape(buf) })] : []),
     ...(textTypes.length ? [express.text({ type: textTypes, limit })] : []),
   ];
   // The byte count starts in the same tick as the parsers, so both see every chunk.

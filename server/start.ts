@@ -9,15 +9,15 @@ import http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { AdapterResolver } from '../service/adapter-refs.ts';
-import { describeConfig, type ServerConfig } from '../service/config.ts';
+import { describeConfig, type ServerConfig } from './config.ts';
 import { openJobRunner } from '../service/job-runners.ts';
+import { Predictor } from '../service/predict.ts';
 import { Retriever } from '../service/retrieve.ts';
 import { Runtime } from '../service/runtime.ts';
 import { createApp } from './app.ts';
 import { ConnectionDrain } from './drain.ts';
 import type { ServerContext } from './context.ts';
 import { Metrics } from './metrics.ts';
-import { PredictBatcher } from './predict-batcher.ts';
 
 /** Time to read requests already on the wire to idle keep-alive sockets before closing them. */
 const DRAIN_SETTLE_MS = 250;
@@ -46,11 +46,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const metrics = new Metrics(config.metricsTopAdapters);
   const runtime = await Runtime.open(config, metrics);
   const jobs = openJobRunner(runtime, config);
+  const resolver = new AdapterResolver(runtime.store);
   const context: ServerContext = {
     runtime, metrics, config,
-    resolver: new AdapterResolver(runtime.store),
+    resolver,
     retriever: new Retriever(runtime),
-    batcher: new PredictBatcher(runtime, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
+    predictor: new Predictor(runtime, resolver, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
     jobs: jobs.runner,
     state: { ready: false, shuttingDown: false },
   };
@@ -88,7 +89,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => closing ??= (async () => {
     context.state.shuttingDown = true;
-    context.batcher.flush();
+    context.predictor.flush();
     const { abandoned } = await drain.drain({ settleMs: DRAIN_SETTLE_MS, deadlineMs: config.shutdownTimeoutMs });
     if (abandoned > 0) log(`shutdown deadline: ${abandoned} request(s) still running were closed`);
     // Running jobs are cancelled (their state says so); a job that ignores its signal is left behind.

@@ -11,6 +11,7 @@ import { ConflictError } from '../registry/errors.ts';
 import type { Adapter, AdapterSummary } from '../registry/types.ts';
 import { LruCache } from './lru.ts';
 import { predictWithSamples, restorePosteriorSamples } from './posterior-samples.ts';
+import { adapterSummary } from '../registry/types.ts';
 
 export interface HeadOutput {
   /** Probability rows [inputs][labels]. */
@@ -48,7 +49,7 @@ export function restoreHead(adapter: Adapter, layer: LayerSpec): AdapterHead {
   const parts = { A, B, prototypes, rank: adapter.rank, alpha: adapter.alpha, tau: head.tau, nWay: head.nWay };
   const map: FittedAdapter = restoreFittedAdapter(layer, parts);
   const posterior = head.posteriorSamples > 0 ? restorePosteriorSamples(layer, parts, head.posteriorSamples, adapter.parameters) : null;
-  const { parameters: _, ...summary } = adapter;
+  const summary = adapterSummary(adapter);
   return {
     summary,
     bytes: headBytes(adapter.parameters),

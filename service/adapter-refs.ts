@@ -7,6 +7,8 @@ import { NotFoundError, ValidationError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { AdapterFilter, AdapterSummary } from '../registry/types.ts';
 import { LruCache } from './lru.ts';
+import { adapterSummary } from '../registry/types.ts';
+import { allPages } from '../registry/pages.ts';
 
 export interface AdapterRef {
   readonly id?: string;
@@ -19,14 +21,7 @@ export interface AdapterRef {
 
 /** Every adapter summary matching a filter (all pages). */
 export async function listAllAdapters(store: RegistryStore, filter: AdapterFilter): Promise<AdapterSummary[]> {
-  const all: AdapterSummary[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.searchAdapters(filter, token, 1000);
-    all.push(...page.items);
-    token = page.nextPageToken;
-  } while (token !== undefined);
-  return all;
+  return allPages((token, size) => store.searchAdapters(filter, token, size));
 }
 
 const newest = (items: readonly AdapterSummary[]): AdapterSummary | undefined =>
@@ -67,7 +62,7 @@ export class AdapterResolver {
   }
 
   private remember(adapter: AdapterSummary): AdapterSummary {
-    const { parameters: _, ...summary } = adapter as AdapterSummary & { parameters?: unknown };
+    const summary = adapterSummary(adapter);
     this.byId.set(summary.id, summary);
     return summary;
   }

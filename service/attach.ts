@@ -14,6 +14,7 @@ import type { AdapterSummary } from '../registry/types.ts';
 import { loadSupport } from './fit.ts';
 import { DEFAULT_BUDGET } from './methods.ts';
 import type { Runtime } from './runtime.ts';
+import { adapterSummary } from '../registry/types.ts';
 
 export interface AttachResult {
   readonly adapter: AdapterSummary;
@@ -47,6 +48,6 @@ export async function attachAdapter(rt: Runtime, adapterId: string, taskId: stri
     trainingConfig: { ...source.trainingConfig, attached: { from: source.id, task_id: task.id, tau } },
     parents: { adapterIds: [source.id], priorId: source.parents.priorId },
   });
-  const { parameters: _, ...adapter } = value;
+  const adapter = adapterSummary(value);
   return { adapter, created, supportAccuracy };
 }

@@ -13,6 +13,7 @@ import type { JsonObject, Modality, Prior, PriorSummary, Task } from '../registr
 import type { RegistryStore } from '../registry/store.ts';
 import type { MethodName } from './methods.ts';
 import { allPriors, resolvePrior, zooOfPrior, type PriorRef } from './priors.ts';
+import { finiteOrUndefined } from '../registry/validate.ts';
 
 export const AUTO_METHOD = 'auto';
 export const AUTO_TITLE = 'Auto: LiFT-MAP under the prior of the closest zoo, or a prior-free method when no zoo is close';
@@ -52,7 +53,7 @@ export interface AutoChoice {
   readonly candidates: readonly (CandidateScore & { readonly zoo: string; readonly zooVersion: number; readonly priorId: string })[];
 }
 
-const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+const num = (v: unknown, fallback: number): number => finiteOrUndefined(v) ?? fallback;
 
 /** The prior as a candidate: its heaviest component's mean with the rank, α and τ it was trained with. */
 export function candidateOf(prior: Prior, layer: LayerSpec, embeddings: readonly Float32Array[]): AutoCandidate {

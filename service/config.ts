@@ -1,24 +1,18 @@
 /**
- * Server configuration from flags and environment variables (flags win). One typed object is
- * built here and passed down, so no other module reads `process.env`. docs/api.md lists every
- * setting; keep the two in sync.
+ * Settings of the service layer (registry, models, input limits, caches, fits and jobs, the
+ * prediction batcher) with their flags and environment variables. The server adds its own
+ * (server/config.ts) and builds one typed object from both, so no other module reads `process.env`.
+ * docs/api.md lists every setting; keep the two in sync.
  */
-import { Command, Option } from 'commander';
 import path from 'node:path';
 import { DEFAULT_MODELS_DIR } from './backbones.ts';
 import { defaultFitThreads } from './fitter.ts';
 
-export interface ServerConfig {
-  readonly port: number;
-  readonly host: string;
+export interface ServiceConfig {
   /** Registry URL: `sqlite:<path>` (or a bare path) or `postgres://…` (registry/open.ts). */
   readonly registryUrl: string;
   /** Directory holding the converted ONNX backbones. */
   readonly modelsDir: string;
-  /** When set, every non-GET route requires `Authorization: Bearer <key>`. */
-  readonly apiKey: string | null;
-  /** Largest accepted request body, in bytes. */
-  readonly bodyLimitBytes: number;
   /** Most examples or inputs one request may carry. */
   readonly maxInputs: number;
   /** Longest accepted text, in characters. */
@@ -37,18 +31,6 @@ export interface ServerConfig {
   readonly adapterCacheBytes: number;
   /** Bytes of feature rows kept in memory in front of the registry's feature cache. */
   readonly featureCacheBytes: number;
-  /** Adapters with their own label on the per-adapter prediction metric; the rest are 'other'. */
-  readonly metricsTopAdapters: number;
-  /** Grace period for in-flight requests on shutdown, in ms. */
-  readonly shutdownTimeoutMs: number;
-  /** Longest a client may take to send a whole request (headers and body), in ms. */
-  readonly requestTimeoutMs: number;
-  /** Longest a client may take to send the request headers, in ms. */
-  readonly headersTimeoutMs: number;
-  /** How long an idle keep-alive connection stays open, in ms. */
-  readonly keepAliveTimeoutMs: number;
-  /** Most simultaneous connections; further ones are closed at once. */
-  readonly maxConnections: number;
   /** Worker threads for fits, comparisons and jobs (0: on the event loop, for debugging only). */
   readonly fitThreads: number;
   /** Job queue: null runs jobs in this process's worker threads; `redis://…` queues them for `npm run worker` processes. */
@@ -61,13 +43,9 @@ export interface ServerConfig {
   readonly maxImportRank: number;
 }
 
-export const DEFAULT_CONFIG: ServerConfig = {
-  port: 8080,
-  host: '127.0.0.1',
+export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
   registryUrl: `sqlite:${path.resolve(import.meta.dirname, '..', 'data', 'registry.sqlite')}`,
   modelsDir: DEFAULT_MODELS_DIR,
-  apiKey: null,
-  bodyLimitBytes: 10 * 1024 * 1024,
   maxInputs: 256,
   maxTextLength: 2000,
   maxImageSide: 2048,
@@ -77,12 +55,6 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxBatchInputs: 256,
   adapterCacheBytes: 256 * 1024 * 1024,
   featureCacheBytes: 64 * 1024 * 1024,
-  metricsTopAdapters: 20,
-  shutdownTimeoutMs: 10000,
-  requestTimeoutMs: 30000,
-  headersTimeoutMs: 10000,
-  keepAliveTimeoutMs: 5000,
-  maxConnections: 1024,
   fitThreads: defaultFitThreads(),
   queueUrl: null,
   maxInlineWork: 500_000,
@@ -98,7 +70,7 @@ export function parseByteSize(value: string, field: string): number {
   return Number(m[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
 }
 
-function parseIntSetting(value: string, field: string, min: number): number {
+export function parseIntSetting(value: string, field: string, min: number): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`${field}: expected an integer >= ${min}, got '${value}'`);
   return n;
@@ -110,14 +82,18 @@ function parseQueueUrl(value: string): string | null {
   return value;
 }
 
+/** How a setting is given: flag, environment variable, parser. */
+export interface SettingSource {
+  readonly flag: string;
+  readonly help: string;
+  readonly env: string;
+  readonly parse: (v: string) => unknown;
+}
+
 /** Setting name -> (flag, environment variable, parser). */
-const SETTINGS = {
-  port: { flag: '--port <n>', help: 'port to listen on (0: any free port)', env: 'PORT', parse: (v: string) => parseIntSetting(v, 'port', 0) },
-  host: { flag: '--host <host>', help: 'interface to listen on', env: 'HOST', parse: (v: string) => v },
+export const SERVICE_SETTINGS = {
   registryUrl: { flag: '--registry <url>', help: 'registry: sqlite:<path> (or a bare path) or postgres://…', env: 'LIFT_REGISTRY', parse: (v: string) => v },
   modelsDir: { flag: '--models-dir <dir>', help: 'directory of the converted ONNX backbones', env: 'LIFT_MODELS_DIR', parse: (v: string) => v },
-  apiKey: { flag: '--api-key <key>', help: 'API key every mutating route then requires (Authorization: Bearer <key>)', env: 'LIFT_API_KEY', parse: (v: string) => (v === '' ? null : v) },
-  bodyLimitBytes: { flag: '--body-limit <size>', help: 'largest request body (bytes, or with kb / mb)', env: 'LIFT_BODY_LIMIT', parse: (v: string) => parseByteSize(v, 'body limit') },
   maxInputs: { flag: '--max-inputs <n>', help: 'most examples or inputs per request', env: 'LIFT_MAX_INPUTS', parse: (v: string) => parseIntSetting(v, 'max inputs', 1) },
   maxTextLength: { flag: '--max-text-length <n>', help: 'longest accepted text, in characters', env: 'LIFT_MAX_TEXT_LENGTH', parse: (v: string) => parseIntSetting(v, 'max text length', 1) },
   maxImageSide: { flag: '--max-image-side <px>', help: 'largest accepted image side, in pixels', env: 'LIFT_MAX_IMAGE_SIDE', parse: (v: string) => parseIntSetting(v, 'max image side', 1) },
@@ -127,49 +103,9 @@ const SETTINGS = {
   maxBatchInputs: { flag: '--max-batch-inputs <n>', help: 'inputs that make the batcher run at once', env: 'LIFT_MAX_BATCH_INPUTS', parse: (v: string) => parseIntSetting(v, 'max batch inputs', 1) },
   adapterCacheBytes: { flag: '--adapter-cache <size>', help: 'memory for restored adapters (bytes, or with kb / mb)', env: 'LIFT_ADAPTER_CACHE', parse: (v: string) => parseByteSize(v, 'adapter cache') },
   featureCacheBytes: { flag: '--feature-cache <size>', help: 'memory for feature rows in front of the registry cache (bytes, or with kb / mb)', env: 'LIFT_FEATURE_CACHE', parse: (v: string) => parseByteSize(v, 'feature cache') },
-  metricsTopAdapters: { flag: '--metrics-top-adapters <n>', help: 'adapters with their own label on the per-adapter metric (the rest: other)', env: 'LIFT_METRICS_TOP_ADAPTERS', parse: (v: string) => parseIntSetting(v, 'metrics top adapters', 0) },
-  shutdownTimeoutMs: { flag: '--shutdown-timeout-ms <ms>', help: 'grace period for in-flight requests on shutdown', env: 'LIFT_SHUTDOWN_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'shutdown timeout', 0) },
-  requestTimeoutMs: { flag: '--request-timeout-ms <ms>', help: 'longest time to receive a whole request', env: 'LIFT_REQUEST_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'request timeout', 1) },
-  headersTimeoutMs: { flag: '--headers-timeout-ms <ms>', help: 'longest time to receive request headers', env: 'LIFT_HEADERS_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'headers timeout', 1) },
-  keepAliveTimeoutMs: { flag: '--keep-alive-timeout-ms <ms>', help: 'idle keep-alive connection timeout', env: 'LIFT_KEEP_ALIVE_TIMEOUT_MS', parse: (v: string) => parseIntSetting(v, 'keep-alive timeout', 1) },
   maxInlineWork: { flag: '--max-inline-work <n>', help: 'largest fit or compare work (steps x rank x examples x methods) answered within a request', env: 'LIFT_MAX_INLINE_WORK', parse: (v: string) => parseIntSetting(v, 'max inline work', 1) },
   maxJobWork: { flag: '--max-job-work <n>', help: 'largest such work one job may run', env: 'LIFT_MAX_JOB_WORK', parse: (v: string) => parseIntSetting(v, 'max job work', 1) },
   maxImportRank: { flag: '--max-import-rank <r>', help: 'largest LoRA rank a PEFT import may have', env: 'LIFT_MAX_IMPORT_RANK', parse: (v: string) => parseIntSetting(v, 'max import rank', 1) },
   fitThreads: { flag: '--fit-threads <n>', help: 'worker threads for fits, comparisons and jobs (0: on the event loop, for debugging only)', env: 'LIFT_FIT_THREADS', parse: (v: string) => parseIntSetting(v, 'fit threads', 0) },
   queueUrl: { flag: '--queue <url>', help: 'redis://… to queue jobs for `npm run worker` processes (default: in-process worker threads)', env: 'LIFT_QUEUE', parse: parseQueueUrl },
-  maxConnections: { flag: '--max-connections <n>', help: 'most open connections', env: 'LIFT_MAX_CONNECTIONS', parse: (v: string) => parseIntSetting(v, 'max connections', 1) },
-} as const satisfies Record<keyof ServerConfig, { flag: string; help: string; env: string; parse: (v: string) => unknown }>;
-
-/** How the command that reads the configuration names and describes itself in --help. */
-export interface CommandInfo {
-  readonly name: string;
-  readonly description: string;
-}
-
-const SERVE: CommandInfo = { name: 'serve', description: 'LiFT zoo inference server (backbones must be built: npm run build:models)' };
-
-/** Defaults, overridden by environment variables, overridden by flags. Throws naming a bad setting. */
-export function loadConfig(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env, command: CommandInfo = SERVE): ServerConfig {
-  const program = new Command().name(command.name).description(command.description).allowExcessArguments(false);
-  const attribute = new Map<string, string>();
-  for (const [key, s] of Object.entries(SETTINGS)) {
-    const value = DEFAULT_CONFIG[key as keyof ServerConfig];
-    const option = new Option(s.flag, `${s.help} (default: ${value === null ? 'none' : String(value)}; env ${s.env})`);
-    attribute.set(key, option.attributeName());
-    program.addOption(option);
-  }
-  program.parse([...argv], { from: argv === process.argv ? 'node' : 'user' });
-  const flags = program.opts<Record<string, string | undefined>>();
-  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
-  for (const [key, s] of Object.entries(SETTINGS)) {
-    const raw = flags[attribute.get(key)!] ?? env[s.env];
-    if (raw !== undefined) config[key] = s.parse(raw);
-  }
-  return config as unknown as ServerConfig;
-}
-
-/** The configuration with secrets masked, for logs and /readyz. */
-export function describeConfig(config: ServerConfig): Record<string, unknown> {
-  const hidePassword = (url: string | null) => url?.replace(/\/\/[^@/]*@/, '//…@') ?? null;
-  return { ...config, apiKey: config.apiKey === null ? null : '***', registryUrl: hidePassword(config.registryUrl), queueUrl: hidePassword(config.queueUrl) };
-}
+} as const satisfies Record<keyof ServiceConfig, SettingSource>;

@@ -20,6 +20,7 @@ import { promoteAdapters } from './zoos.ts';
 import { exampleItems } from './tasks.ts';
 import type { Runtime } from './runtime.ts';
 import { checkWork, type WorkMode } from './work-bounds.ts';
+import { adapterSummary } from '../registry/types.ts';
 
 export interface FitRequest {
   /** A method of the table, or `auto` (the default): the prior and method chosen from the task (service/auto.ts). */
@@ -135,6 +136,6 @@ async function fitAndStore(
     parents: { priorId: resolved.priorId },
   });
   const alias = req.alias !== undefined ? await runtime.store.setAlias(value.name, req.alias, value.version) : null;
-  const { parameters: _, ...adapter } = value;
+  const adapter = adapterSummary(value);
   return { adapter, created, fitMs, supportAccuracy, alias };
 }

@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { ValidationError } from '../registry/errors.ts';
 import { registryEngine, sqlitePath } from '../registry/open.ts';
 import type { Job } from '../registry/types.ts';
-import type { ServerConfig } from './config.ts';
+import type { ServiceConfig } from './config.ts';
 import { WORKER_THREAD_FILE } from './fitter.ts';
 import { JOB_HANDLERS } from './job-handlers.ts';
 import { inlineJobExecutor, LocalJobRunner, type JobExecutor, type JobRunner } from './jobs.ts';
@@ -65,7 +65,7 @@ export interface JobRunnerChoice {
   close(): Promise<void>;
 }
 
-export function openJobRunner(runtime: Runtime, config: ServerConfig): JobRunnerChoice {
+export function openJobRunner(runtime: Runtime, config: ServiceConfig): JobRunnerChoice {
   if (config.queueUrl !== null) {
     if (!registryIsShared(config.registryUrl)) throw new ValidationError('queue: workers must share the registry; use postgres://… or a SQLite file, not an in-memory registry');
     const runner = new QueueJobRunner(runtime, JOB_HANDLERS, config.queueUrl);

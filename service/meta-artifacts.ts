@@ -9,7 +9,9 @@ import type { MbcCluster } from '../adapters/mbc.ts';
 import { METHOD_NAMES, METHOD_TABLE } from '../adapters/method-table.ts';
 import type { ZooEntry } from '../adapters/lora-retriever.ts';
 import { independentZooName, metaAdapterName, priorName, STORED_METHODS } from '../registry/artifact-names.ts';
-import { NotFoundError } from '../registry/errors.ts';
+import { NotFoundError, orNull } from '../registry/errors.ts';
+import { allPages } from '../registry/pages.ts';
+import { finiteOrUndefined } from '../registry/validate.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { Adapter, BaseModel, Prior } from '../registry/types.ts';
 
@@ -57,37 +59,17 @@ const thetaOf = (a: Adapter): Float32Array => {
   return theta;
 };
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+const num = finiteOrUndefined;
 
 async function allAdapters(store: RegistryStore, filter: { method: string; baseModelSha: string }): Promise<Adapter[]> {
-  const out: Adapter[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.searchAdapters(filter, token, 1000);
-    for (const s of page.items) out.push(await store.getAdapter(s.id));
-    token = page.nextPageToken;
-  } while (token);
-  return out;
-}
-
-async function latestOrNull(store: RegistryStore, name: string): Promise<Adapter | null> {
-  try {
-    return await store.getLatestAdapterVersion(name);
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
+  const summaries = await allPages((token, size) => store.searchAdapters(filter, token, size));
+  return Promise.all(summaries.map((s) => store.getAdapter(s.id)));
 }
 
 /** Members of the suite's independent zoo that were trained with `prior` (empty when none). */
 async function independentZoo(store: RegistryStore, suite: string, prior: Prior): Promise<ZooEntry[]> {
-  let members;
-  try {
-    members = await store.listZooMembers(independentZooName(suite));
-  } catch (err) {
-    if (err instanceof NotFoundError) return [];
-    throw err;
-  }
+  const members = await orNull(store.listZooMembers(independentZooName(suite)));
+  if (members === null) return [];
   const entries: ZooEntry[] = [];
   for (const m of members) {
     const a = await store.getAdapter(m.adapterId);
@@ -108,7 +90,7 @@ export async function loadMetaArtifacts(store: RegistryStore, prior: Prior): Pro
   const suite = String(prior.config.suite ?? '');
   const starts = new Map<string, StoredStart>();
   for (const method of START_NAMES) {
-    const a = await latestOrNull(store, metaAdapterName(suite, method));
+    const a = await orNull(store.getLatestAdapterVersion(metaAdapterName(suite, method)));
     if (!a || a.extra.trainedWith !== prior.id) continue;
     const optimizer = a.extra.optimizer === 'gd' || a.extra.optimizer === 'adam' ? a.extra.optimizer : undefined;
     starts.set(method, {

@@ -15,6 +15,7 @@ import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { JsonObject, Prior } from '../registry/types.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import { DEFAULT_MBC_VARIANT, loadMetaArtifacts, type MetaArtifacts, type StoredStart } from './meta-artifacts.ts';
+import { finiteOrUndefined } from '../registry/validate.ts';
 
 export { METHOD_FAMILIES, METHOD_FAMILY_NAMES, METHOD_NAMES, METHOD_TABLE, STORED_ARTIFACTS, type MethodName, type MethodRecord };
 
@@ -90,7 +91,7 @@ export function toMixturePrior(prior: Prior): MixturePrior {
   };
 }
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const num = finiteOrUndefined;
 
 /**
  * LiFT settings: rank, alpha, A0 seed and τ are those the prior was trained with (θ must live in

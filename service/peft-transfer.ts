@@ -4,7 +4,7 @@
  * Export then import gives the same parameters, extra and labels, hence the same content hash
  * and identical predictions.
  */
-import { declaresHead, readHeadSettings } from '../registry/adapter-head.ts';
+import { declaresHead, hasHead, readHeadSettings } from '../registry/adapter-head.ts';
 import { NotFoundError, ValidationError } from '../registry/errors.ts';
 import {
   exportPeft, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, headMetadata, importPeft, parseJsonFile, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type PeftFiles,
@@ -13,9 +13,11 @@ import type { RegistryStore } from '../registry/store.ts';
 import { requireJsonDepth } from '../registry/validate.ts';
 import type { Adapter, AdapterAlias, AdapterInput, AdapterSummary, BaseModel, Task } from '../registry/types.ts';
 import { restoreHead } from './adapter-heads.ts';
+import { attachAdapter, type AttachResult } from './attach.ts';
 import { backboneByPublicName, torchNaming } from './backbones.ts';
 import { decodeBase64 } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
+import { adapterSummary } from '../registry/types.ts';
 
 export async function exportAdapter(store: RegistryStore, id: string): Promise<PeftFiles> {
   const adapter = await store.getAdapter(id);
@@ -37,14 +39,16 @@ export interface ImportRequest {
   readonly method?: string;
   readonly taskId?: string | null;
   readonly alias?: string;
-  /** Labels to use when neither the request nor the file's metadata has any (the attach task's). */
-  readonly fallbackLabels?: readonly string[];
 }
 
 export interface ImportResult {
+  /** The version to use: the attached one when the import was attached to a task. */
   readonly adapter: AdapterSummary;
+  /** Whether the imported version is new. */
   readonly created: boolean;
   readonly alias: AdapterAlias | null;
+  /** With `taskId` and no head in the files: the attach, from the imported version. */
+  readonly attached: (AttachResult & { readonly from: string }) | null;
 }
 
 /** A JSON file field as bytes, refusing absurd nesting before it is re-encoded. */
@@ -134,10 +138,28 @@ async function checkImportedHead(runtime: Runtime, input: AdapterInput, task: Ta
 }
 
 /**
- * Validates a PEFT import completely (files, rank cap, task, head) before anything is written,
- * then stores the version and sets the alias.
+ * Imports PEFT files. With the request's `taskId`, an adapter that came without a head is
+ * attached to that task (its head computed from the task's support set, a new version); a task
+ * named only in the files' metadata is a reference and never attached to. The alias points at
+ * the version to use.
  */
-export async function importAdapter(runtime: Runtime, req: ImportRequest): Promise<ImportResult & { task: Task | null }> {
+export async function importAdapter(runtime: Runtime, req: ImportRequest): Promise<ImportResult> {
+  const { store } = runtime;
+  const fallbackLabels = req.taskId ? (await store.getTask(req.taskId)).labels : undefined;
+  const result = await storeImport(runtime, { ...req, alias: undefined }, fallbackLabels);
+  const imported = await store.getAdapter(result.adapter.id);
+  const attached = req.taskId && !hasHead(imported.extra, imported.parameters) ? await attachAdapter(runtime, imported.id, req.taskId) : null;
+  const use = attached?.adapter ?? result.adapter;
+  const alias = req.alias !== undefined ? await store.setAlias(use.name, req.alias, use.version) : null;
+  return { adapter: use, created: result.created, alias, attached: attached && { ...attached, from: result.adapter.id } };
+}
+
+/**
+ * Validates a PEFT import completely (files, rank cap, task, head) before anything is written,
+ * then stores the version. `fallbackLabels` are used when neither the request nor the files have
+ * any (the attach task's).
+ */
+async function storeImport(runtime: Runtime, req: ImportRequest, fallbackLabels: readonly string[] | undefined): Promise<{ adapter: AdapterSummary; created: boolean }> {
   const { store } = runtime;
   const files = {
     [PEFT_CONFIG_FILE]: jsonFileBytes(req.config, PEFT_CONFIG_FILE),
@@ -148,7 +170,7 @@ export async function importAdapter(runtime: Runtime, req: ImportRequest): Promi
   const config = parseJsonFile(files[PEFT_CONFIG_FILE], PEFT_CONFIG_FILE);
   const meta = headMetadata(config, files[HEAD_CONFIG_FILE] && parseJsonFile(files[HEAD_CONFIG_FILE], HEAD_CONFIG_FILE));
   const baseModel = await importBaseModel(runtime, config, meta);
-  const labels = req.labels ?? (meta.labels === undefined ? req.fallbackLabels : undefined);
+  const labels = req.labels ?? (meta.labels === undefined ? fallbackLabels : undefined);
   const parsed = importPeft(files, baseModel, {
     name: req.name, labels, method: req.method, taskId: req.taskId, maxRank: runtime.limits.maxImportRank, naming: torchNaming(baseModel),
   });
@@ -156,7 +178,5 @@ export async function importAdapter(runtime: Runtime, req: ImportRequest): Promi
   const input: AdapterInput = { ...parsed, taskId: task?.id ?? null };
   await checkImportedHead(runtime, input, task);
   const { value, created } = await store.createAdapterVersion(input);
-  const alias = req.alias !== undefined ? await store.setAlias(value.name, req.alias, value.version) : null;
-  const { parameters: _, ...adapter } = value;
-  return { adapter, created, alias, task };
+  return { adapter: adapterSummary(value), created };
 }

@@ -1,7 +1,7 @@
 /**
- * Prediction requests -> jobs for the batcher: resolve the adapter reference, restore its head
- * (cached by content hash), check and decode the inputs against the adapter's modality.
- * The batcher (server/predict-batcher.ts) then embeds the distinct inputs of many jobs at once.
+ * Prediction: resolve the adapter reference, restore its head (cached by content hash), check
+ * and decode the inputs against the adapter's modality, then hand the job to the batcher
+ * (predict-batcher.ts), which embeds the distinct inputs of many jobs at once.
  */
 import { ValidationError } from '../registry/errors.ts';
 import type { AdapterSummary } from '../registry/types.ts';
@@ -9,6 +9,7 @@ import type { AdapterHead, HeadOutput } from './adapter-heads.ts';
 import type { AdapterRef, AdapterResolver } from './adapter-refs.ts';
 import type { LoadedBackbone } from './backbones.ts';
 import { decodeInputs, type FeatureItem, type InputBody } from './inputs.ts';
+import { PredictBatcher, type BatchObserver, type BatcherOptions } from './predict-batcher.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface PredictJob {
@@ -34,4 +35,23 @@ export async function preparePrediction(runtime: Runtime, resolver: AdapterResol
   const modality = backbone.baseModel.modality;
   const items = await decodeInputs(runtime, inputs, modality, 'inputs');
   return { head, backbone, items };
+}
+
+/** Predictions for requests, batched across concurrent requests (one per server). */
+export class Predictor {
+  private readonly batcher: PredictBatcher;
+
+  constructor(private readonly runtime: Runtime, private readonly resolver: AdapterResolver, options: BatcherOptions, observer: BatchObserver) {
+    this.batcher = new PredictBatcher(runtime, options, observer);
+  }
+
+  async predict(ref: AdapterRef, inputs: readonly InputBody[]): Promise<Prediction> {
+    const job = await preparePrediction(this.runtime, this.resolver, ref, inputs);
+    return { adapter: job.head.summary, output: await this.batcher.predict(job) };
+  }
+
+  /** Runs everything queued now (on shutdown). */
+  flush(): void {
+    this.batcher.flush();
+  }
 }

@@ -3,9 +3,10 @@
  * `{name, version?}`), else the newest prior trained on a zoo the task belongs to, else the
  * newest prior of the task's base model (null when none was trained).
  */
-import { ConflictError, NotFoundError } from '../registry/errors.ts';
+import { ConflictError, orNull } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { Prior, PriorSummary, Task } from '../registry/types.ts';
+import { allPages } from '../registry/pages.ts';
 
 export interface PriorRef {
   readonly id?: string;
@@ -16,25 +17,15 @@ export interface PriorRef {
 
 /** Every prior of a base model, newest first. */
 export async function allPriors(store: RegistryStore, baseModelSha: string): Promise<PriorSummary[]> {
-  const out: PriorSummary[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.listPriors({ baseModelSha }, token, 1000);
-    out.push(...page.items);
-    token = page.nextPageToken;
-  } while (token);
-  return out;
+  return allPages((token, size) => store.listPriors({ baseModelSha }, token, size));
 }
 
 /** Names of the zoos (of the task's base model) that hold the task as a live member. */
 export async function zoosOfTask(store: RegistryStore, task: Task): Promise<string[]> {
   const names: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.listZoos({ baseModelSha: task.baseModelSha }, token, 1000);
-    for (const z of page.items) if ((await store.listZooMembers(z.name)).some((m) => m.taskId === task.id)) names.push(z.name);
-    token = page.nextPageToken;
-  } while (token);
+  for (const z of await allPages((token, size) => store.listZoos({ baseModelSha: task.baseModelSha }, token, size))) {
+    if ((await store.listZooMembers(z.name)).some((m) => m.taskId === task.id)) names.push(z.name);
+  }
   return names;
 }
 
@@ -44,15 +35,6 @@ export async function zoosOfTask(store: RegistryStore, task: Task): Promise<stri
  */
 export const zooOfPrior = (p: PriorSummary): string | null =>
   (typeof p.config.zoo === 'string' ? p.config.zoo : typeof p.config.suite === 'string' ? p.config.suite : null);
-
-async function latestOrNull(store: RegistryStore, baseModelSha: string): Promise<Prior | null> {
-  try {
-    return await store.getLatestPrior(baseModelSha);
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  }
-}
 
 export async function resolvePrior(store: RegistryStore, task: Task, ref?: PriorRef): Promise<Prior | null> {
   if (ref !== undefined) {
@@ -69,5 +51,5 @@ export async function resolvePrior(store: RegistryStore, task: Task, ref?: Prior
     const own = (await allPriors(store, task.baseModelSha)).find((p) => zoos.has(zooOfPrior(p) ?? ''));
     if (own) return store.getPrior(own.id);
   }
-  return latestOrNull(store, task.baseModelSha);
+  return orNull(store.getLatestPrior(task.baseModelSha));
 }

@@ -20,6 +20,7 @@ import { decodeInputs, modalityOf, type InputBody } from './inputs.ts';
 import { LruCache } from './lru.ts';
 import { checkInputCount } from './predict.ts';
 import type { Runtime } from './runtime.ts';
+import { adapterSummary } from '../registry/types.ts';
 
 /** Memory for cached arrow directions (one input-width vector per adapter, a few KB each). */
 const ARROW_CACHE_BYTES = 32 * 1024 * 1024;
@@ -114,7 +115,7 @@ export class Retriever {
       let list = this.members.get(key);
       if (!list) {
         list = await Promise.all((await store.listZooMembers(zoo.name, v)).map(async (member) => {
-          const { parameters: _, ...adapter } = await store.getAdapter(member.adapterId);
+          const adapter = adapterSummary(await store.getAdapter(member.adapterId));
           return { member, zoo: zoo.name, zooVersion: v, adapter };
         }));
         this.members.set(key, list);

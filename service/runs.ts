@@ -30,6 +30,28 @@ export interface RunOutcome<T> {
   readonly refs?: RunRefs;
 }
 
+/** A run in progress, finished as succeeded (with metrics and refs) or failed / cancelled; only the first finish counts. */
+export interface OpenRun {
+  readonly run: Run;
+  succeed(out?: Omit<RunOutcome<unknown>, 'value'>): Promise<Run>;
+  fail(err: unknown, cancelled?: boolean): Promise<Run>;
+}
+
+/** Creates a `running` run for work that is not one function call (a CLI's main loop). */
+export async function startRun(store: RegistryStore, input: Omit<RunInput, 'codeVersion'>): Promise<OpenRun> {
+  const run = await store.createRun({ ...input, codeVersion: codeVersion() });
+  const started = performance.now();
+  const duration = () => Math.round(performance.now() - started);
+  let finished: Promise<Run> | null = null;
+  return {
+    run,
+    succeed: (out = {}) => (finished ??= store.finishRun(run.id, { status: 'succeeded', metrics: { ...out.metrics, duration_ms: duration() }, refs: out.refs })),
+    fail: (err, cancelled = false) => (finished ??= store.finishRun(run.id, {
+      status: cancelled ? 'cancelled' : 'failed', metrics: { duration_ms: duration() }, error: err instanceof Error ? err.message : String(err),
+    })),
+  };
+}
+
 /**
  * Runs `work` as a run: created `running`, then finished `succeeded` with its metrics and refs,
  * or `failed` / `cancelled` with the error message (and the error rethrown).
@@ -38,19 +60,12 @@ export async function recordRun<T>(
   store: RegistryStore, input: Omit<RunInput, 'codeVersion'>, work: (run: Run) => Promise<RunOutcome<T>>,
   isCancel: (err: unknown) => boolean = () => false,
 ): Promise<{ value: T; run: Run }> {
-  const run = await store.createRun({ ...input, codeVersion: codeVersion() });
-  const started = performance.now();
+  const open = await startRun(store, input);
   try {
-    const out = await work(run);
-    const finished = await store.finishRun(run.id, {
-      status: 'succeeded', metrics: { ...out.metrics, duration_ms: Math.round(performance.now() - started) }, refs: out.refs,
-    });
-    return { value: out.value, run: finished };
+    const out = await work(open.run);
+    return { value: out.value, run: await open.succeed(out) };
   } catch (err) {
-    await store.finishRun(run.id, {
-      status: isCancel(err) ? 'cancelled' : 'failed', metrics: { duration_ms: Math.round(performance.now() - started) },
-      error: err instanceof Error ? err.message : String(err),
-    });
+    await open.fail(err, isCancel(err));
     throw err;
   }
 }

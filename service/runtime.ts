@@ -6,13 +6,13 @@
  * predict, compare, retrieve, training).
  */
 import type { LayerSpec } from '../adapters/lora.ts';
-import { ConflictError, NotFoundError } from '../registry/errors.ts';
+import { ConflictError, orNull } from '../registry/errors.ts';
 import { openRegistry } from '../registry/open.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { AdapterSummary, Modality, Prior, Task } from '../registry/types.ts';
 import { AdapterHeads, type AdapterHead } from './adapter-heads.ts';
 import { Backbones, type LoadedBackbone } from './backbones.ts';
-import { DEFAULT_CONFIG } from './config.ts';
+import { DEFAULT_SERVICE_CONFIG } from './config.ts';
 import { Featurizer, type FeatureObserver } from './featurizer.ts';
 import { InlineFitter, ThreadPoolFitter, type Fitter } from './fitter.ts';
 import { ImageDecoder } from './image-decoder.ts';
@@ -71,11 +71,11 @@ export class Runtime {
 
   /**
    * Opens the registry at `options.registryUrl` (default: $LIFT_REGISTRY, else the embedded
-   * SQLite file) and builds a runtime on it; unset options take the server's defaults.
+   * SQLite file) and builds a runtime on it; unset options take the service's defaults.
    */
   static async open(options: Partial<RuntimeOptions> = {}, observer?: RuntimeObserver): Promise<Runtime> {
-    const registryUrl = options.registryUrl ?? process.env.LIFT_REGISTRY ?? DEFAULT_CONFIG.registryUrl;
-    const resolved: RuntimeOptions = { ...DEFAULT_CONFIG, ...options, registryUrl };
+    const registryUrl = options.registryUrl ?? process.env.LIFT_REGISTRY ?? DEFAULT_SERVICE_CONFIG.registryUrl;
+    const resolved: RuntimeOptions = { ...DEFAULT_SERVICE_CONFIG, ...options, registryUrl };
     return new Runtime(await openRegistry(registryUrl), resolved, observer);
   }
 
@@ -104,12 +104,7 @@ export class Runtime {
 
   /** The newest prior for a base model, or null when none was trained. */
   async latestPrior(baseModelSha: string): Promise<Prior | null> {
-    try {
-      return await this.store.getLatestPrior(baseModelSha);
-    } catch (err) {
-      if (err instanceof NotFoundError) return null;
-      throw err;
-    }
+    return orNull(this.store.getLatestPrior(baseModelSha));
   }
 
   /** The restored predictor of an adapter and the backbone that feeds it. */

@@ -1,17 +1,24 @@
 /**
  * The bundled suites become zoos: `npm start` seeds one text zoo and one image zoo, so every
  * method works for both modalities after the main command. Seeding a suite trains LiFT and the
- * competitors on its fixed training tasks (service/train-prior.ts) as a recorded run, then makes
- * the per-task adapters (each with its task embedding and head) the members of a zoo named
- * after the suite. Both steps are skipped when already done, so a restart seeds nothing.
+ * competitors on its fixed training tasks (service/train-prior.ts) as a recorded run, then stores
+ * those training tasks as registry tasks and makes the per-task adapters (each with its task
+ * embedding and head) the members of a zoo named after the suite, so the zoo can be retrained
+ * from its members like a user's. Each step is skipped when already done: a restart seeds nothing.
  */
-import type { SuiteName } from '../benchmarks/suites.ts';
+import { encodePng } from '../backbone/image.ts';
+import { loadSuite, type SuiteName } from '../benchmarks/suites.ts';
+import { resolveTask } from '../benchmarks/train-tasks.ts';
+import type { Suite } from '../benchmarks/types.ts';
+import { orNull } from '../registry/errors.ts';
 import { seededZooName, STORED_METHODS, TASK_EMBEDDING } from '../registry/artifact-names.ts';
-import type { Adapter, Modality, Prior, ZooChange } from '../registry/types.ts';
+import type { Adapter, Modality, Prior, TaskInput, ZooChange } from '../registry/types.ts';
 import { findPrior } from './meta-artifacts.ts';
 import { recordRun } from './runs.ts';
 import { priorConfigFor, trainPrior } from './train-prior.ts';
 import type { Runtime } from './runtime.ts';
+import { slugOf } from './tasks.ts';
+import { allPages } from '../registry/pages.ts';
 
 /** The zoos `npm start` seeds, one per modality (the zoo takes the suite's name). */
 export const SEED_SUITES: readonly { readonly suite: SuiteName; readonly modality: Modality }[] = [
@@ -32,15 +39,10 @@ export interface SeedResult {
 /** The per-task adapters meta-training stored with `prior` (method `zoo`), all versions' newest. */
 async function zooAdaptersOf(rt: Runtime, prior: Prior): Promise<Adapter[]> {
   const out: Adapter[] = [];
-  let token: string | undefined;
-  do {
-    const page = await rt.store.searchAdapters({ method: STORED_METHODS.zoo, baseModelSha: prior.baseModelSha }, token, 1000);
-    for (const s of page.items) {
-      const a = await rt.store.getAdapter(s.id);
-      if (a.parents.priorId === prior.id) out.push(a);
-    }
-    token = page.nextPageToken;
-  } while (token);
+  for (const s of await allPages((token, size) => rt.store.searchAdapters({ method: STORED_METHODS.zoo, baseModelSha: prior.baseModelSha }, token, size))) {
+    const a = await rt.store.getAdapter(s.id);
+    if (a.parents.priorId === prior.id) out.push(a);
+  }
   return out;
 }
 
@@ -67,10 +69,36 @@ export async function seedZoo(rt: Runtime, suite: SuiteName): Promise<SeedResult
   return { suite, prior, trained, zoo, ms: performance.now() - started };
 }
 
+/** Registry id of a suite's training task (`wordnet:train:007` -> `wordnet-train-007`). */
+export const seededTaskId = (specId: string): string => slugOf(specId);
+
 /**
- * Zoo `<suite>` holds exactly the adapters trained with `prior`: members of an older training are
- * removed in the same new version. Suite tasks are not registry tasks, so members carry no task id
- * (their training task is in the adapter's `extra.trainingTask`).
+ * The suite's training tasks as registry tasks (all examples in the support split), so the zoo's
+ * members carry their tasks and the zoo can be retrained like any user's (POST /v1/priors).
+ * Tasks already present are kept. Images are stored as PNG: decoding gives the same pixels, so
+ * the feature cache filled by training is reused.
+ */
+async function seedSuiteTasks(rt: Runtime, suite: Suite, baseModelSha: string): Promise<void> {
+  const missing: TaskInput[] = [];
+  for (const [i, spec] of suite.trainTasks.entries()) {
+    const id = seededTaskId(spec.id);
+    if (await orNull(rt.store.getTask(id))) continue;
+    const examples = resolveTask(suite, spec).flatMap((exs) => exs.map((ex) => ({
+      label: ex.label, split: 'support' as const, ...(ex.text !== undefined ? { text: ex.text } : { image: encodePng(ex.image!) }),
+    })));
+    missing.push({
+      id, name: `${suite.name} training task ${i}`, modality: suite.modality, baseModel: baseModelSha, labels: spec.classes,
+      metadata: { suite: suite.name, training_task: spec.id }, examples,
+    });
+  }
+  // One transaction per chunk keeps each write short.
+  for (let i = 0; i < missing.length; i += 50) await rt.store.createTasks(missing.slice(i, i + 50));
+}
+
+/**
+ * Zoo `<suite>` holds exactly the adapters trained with `prior`, each with its training task as a
+ * registry task: members of an older training, or without their task, are replaced in the same
+ * new version.
  */
 async function syncZoo(rt: Runtime, suite: SuiteName, prior: Prior): Promise<ZooChange> {
   const adapters = await zooAdaptersOf(rt, prior);
@@ -79,9 +107,17 @@ async function syncZoo(rt: Runtime, suite: SuiteName, prior: Prior): Promise<Zoo
     name, baseModel: prior.baseModelSha,
     description: `seeded from the bundled '${suite}' suite: one adapter per training task`, metadata: { suite },
   });
-  const live = (await rt.store.listZooMembers(name)).map((m) => m.adapterId);
-  const wanted = new Set(adapters.map((a) => a.id));
-  const add = adapters.filter((a) => !live.includes(a.id)).map((a) => ({ adapterId: a.id, taskId: null, embedding: a.parameters[TASK_EMBEDDING] }));
-  const remove = live.filter((id) => !wanted.has(id));
+  const taskOf = (a: Adapter): string => seededTaskId(String(a.extra.trainingTask));
+  const live = await rt.store.listZooMembers(name);
+  const current = new Set(live.filter((m) => m.taskId !== null).map((m) => `${m.adapterId} ${m.taskId}`));
+  const stale = adapters.filter((a) => !current.has(`${a.id} ${taskOf(a)}`));
+  const wanted = new Set(adapters.map((a) => `${a.id} ${taskOf(a)}`));
+  const remove = live.filter((m) => !wanted.has(`${m.adapterId} ${m.taskId}`)).map((m) => m.adapterId);
+  if (stale.length === 0 && remove.length === 0) {
+    const zoo = await rt.store.getZoo(name);
+    return { zoo, version: zoo.version, added: [], replaced: [], removed: [], changed: false };
+  }
+  await seedSuiteTasks(rt, await loadSuite(suite), prior.baseModelSha);
+  const add = stale.map((a) => ({ adapterId: a.id, taskId: taskOf(a), embedding: a.parameters[TASK_EMBEDDING] }));
   return rt.store.changeZooMembers(name, add, remove);
 }

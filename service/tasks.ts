@@ -6,7 +6,7 @@
  */
 import { encodePng } from '../backbone/image.ts';
 import { parseTaskFile, TaskFileError, type UserTask } from '../benchmarks/task-file.ts';
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../registry/errors.ts';
+import { AlreadyExistsError, NotFoundError, ValidationError, orNull } from '../registry/errors.ts';
 import type { Example, ExampleInputFields, Modality, Page, Split, Task, TaskFilter, TaskInput } from '../registry/types.ts';
 import type { ImageField } from './image-decoder.ts';
 import { checkText, decodeBase64, imageItems, textItem, type FeatureItem, type InputDecoding } from './inputs.ts';
@@ -167,13 +167,7 @@ async function byLine<T>(task: UserTask, id: string, check: () => Promise<T>): P
 }
 
 async function assertTaskAbsent(runtime: Runtime, id: string): Promise<void> {
-  try {
-    await runtime.store.getTask(id);
-  } catch (err) {
-    if (err instanceof NotFoundError) return;
-    throw err;
-  }
-  throw new AlreadyExistsError('task', id);
+  if (await orNull(runtime.store.getTask(id))) throw new AlreadyExistsError('task', id);
 }
 
 /** `replace`: the old task and its examples go; adapters fitted on it are kept (as on DELETE). */

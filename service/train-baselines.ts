@@ -98,6 +98,8 @@ export interface TrainingSet {
   readonly independent?: readonly Float32Array[];
   /** The LiFT prior of the same training run. */
   readonly priorId: string;
+  /** The run recording this training: every stored adapter names it (`training_config.run_id`). */
+  readonly runId?: string;
   /** The suite's meta-training classes: the label set a meta-learned start was trained across. */
   readonly classes: readonly string[];
   /** Validation episodes for the pooled LoRA's early stopping (none: it runs `pooledMaxSteps`). */
@@ -142,7 +144,7 @@ export const EARLY_STOP_EPISODES = 30;
  */
 export async function trainSuiteBaselines(
   runtime: Runtime, suite: SuiteName, backbone: LoadedBackbone<unknown>,
-  run: { ids: readonly string[]; data: readonly LabelledSet[]; warm: readonly Float32Array[]; priorId: string; classes: readonly string[] },
+  run: { ids: readonly string[]; data: readonly LabelledSet[]; warm: readonly Float32Array[]; priorId: string; classes: readonly string[]; runId?: string },
   lift: PriorTrainConfig, cfg: BaselineTrainConfig = DEFAULT_BASELINE_CONFIG,
 ): Promise<Record<string, string>> {
   const families = await suiteEpisodes(runtime.store, backbone, suite, { split: 'val', count: EARLY_STOP_EPISODES });
@@ -241,6 +243,6 @@ async function storeAdapter(
     baseModel: set.baseModel.sha256, labels: set.classes, rank: lift.rank, alpha: lift.alpha,
     parameters: { lora_A: Float32Array.from(A), lora_B: Float32Array.from(B), ...parameters },
     extra: { ...extra, tau: lift.tau, suite: set.suite, a0Seed: lift.a0Seed, trainedWith: set.priorId },
-    trainingConfig: { ...lift },
+    trainingConfig: { ...lift, ...(set.runId ? { run_id: set.runId } : {}) },
   })).value.id;
 }

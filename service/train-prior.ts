@@ -76,10 +76,12 @@ export const DEFAULT_PRIOR_CONFIG: PriorTrainConfig = {
  * (three renderings per class, 15 examples per training task) the chain needs the pooled start
  * to leave A0 in its short run (val 1-shot LiFT-MAP 67.8% with it, ~55% without); on WordNet
  * the pooled adapter overfits the training supersenses (val 5-shot 62.4% with it, 69.7% without).
+ * image-mixed trains on the tasks of both emoji suites, so it takes their setting.
  */
 const SUITE_PRIOR_CONFIG: Partial<Record<SuiteName, Partial<PriorTrainConfig>>> = {
   emoji: { pooledSteps: 800 },
   'emoji-subcategory': { pooledSteps: 800 },
+  'image-mixed': { pooledSteps: 800 },
 };
 
 export function priorConfigFor(suite: SuiteName): PriorTrainConfig {
@@ -168,7 +170,7 @@ export async function trainPrior(
   const prior = await savePrior(runtime.store, backbone.baseModel, suiteName, ids, cfg, result, ms, runId);
   const zooIds = await saveZoo(runtime.store, backbone, suite, ids, data, cfg, result, prior.id, runId);
   const baselines = withBaselines
-    ? await trainSuiteBaselines(runtime, suiteName, backbone, { ids, data, warm, priorId: prior.id, classes: suite.split.train }, cfg)
+    ? await trainSuiteBaselines(runtime, suiteName, backbone, { ids, data, warm, priorId: prior.id, classes: suite.split.train, runId }, cfg)
     : {};
   return { prior, result, zooIds, baselines, ms };
 }

@@ -151,7 +151,7 @@ export async function trainZooPrior(rt: Runtime, req: ZooPriorRequest, control: 
     const labels = [...new Set((await Promise.all(tasks.map((t) => rt.store.getTask(t)))).flatMap((t) => t.labels))];
     baselines = await trainBaselines({
       store: rt.store, baseModel: backbone.baseModel, suite: zoo.name, layer, ids: tasks, data,
-      warm: thetas, independent: cfg.pooledSteps === 0 ? thetas : undefined, priorId: prior.id, classes: labels,
+      warm: thetas, independent: cfg.pooledSteps === 0 ? thetas : undefined, priorId: prior.id, classes: labels, runId: control.runId,
     }, cfg);
   }
   return { prior, zooVersion: version, taskIds: tasks, baselines, trainMs };

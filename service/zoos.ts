@@ -13,6 +13,7 @@ import { noHeadMessage } from './adapter-heads.ts';
 import type { AdapterRef, AdapterResolver } from './adapter-refs.ts';
 import { exampleItems } from './tasks.ts';
 import type { Runtime } from './runtime.ts';
+import { adapterSummary } from '../registry/types.ts';
 
 /** Examples that describe a task: what it is fitted and scored on. */
 const TASK_SPLITS: readonly Split[] = ['support', 'train', 'val', 'query', 'test'];
@@ -78,7 +79,7 @@ export async function zooEntries(rt: Runtime, zooName: string, version?: number)
   const zoo = await rt.store.getZoo(zooName);
   const members = await rt.store.listZooMembers(zooName, version);
   const entries = await Promise.all(members.map(async (member) => {
-    const { parameters: _, ...adapter } = await rt.store.getAdapter(member.adapterId);
+    const adapter = adapterSummary(await rt.store.getAdapter(member.adapterId));
     return { member, adapter };
   }));
   return { zoo, version: version ?? zoo.version, entries };

@@ -2,19 +2,22 @@
  * The web console end to end, in real headless Chromium against the real server (ephemeral port,
  * temporary SQLite registry, real ONNX backbones, an API key configured): browse without a key,
  * a dropped task file (401 with a wrong key, per-line problems), a prior trained from a zoo as a
- * job watched to completion, compare -> chart -> fit with alias -> reliability diagram, lineage,
- * predict with uncertainty, the benchmark reports, phone width.
+ * job watched to completion, a long job cancelled from the Jobs page, compare -> chart -> fit with alias -> reliability diagram, lineage,
+ * predict with uncertainty, an image task from dropped and picked images fitted and predicted,
+ * the benchmark reports, phone width.
  * `LIFT_SCREENSHOTS=docs/screenshots node --import tsx --test test/console.test.ts` refreshes the
  * committed screenshots.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Resvg } from '@resvg/resvg-js';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 import { ensureConsoleBuilt, launchBrowser, type Browser } from './browser.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -78,6 +81,25 @@ async function dropFile(page: Page, selector: string, name: string, type: string
     return dt;
   }, { name, type, content });
   await page.dispatchEvent(selector, 'drop', { dataTransfer });
+}
+
+interface FileSpec { readonly name: string; readonly mimeType: string; readonly buffer: Buffer }
+
+/** Drops several files at once (one DataTransfer), as dragging a selection from a file manager does. */
+async function dropFiles(page: Page, selector: string, files: readonly FileSpec[]): Promise<void> {
+  const dataTransfer = await page.evaluateHandle((specs) => {
+    const dt = new DataTransfer();
+    for (const f of specs) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+    return dt;
+  }, files.map((f) => ({ name: f.name, type: f.mimeType, base64: f.buffer.toString('base64') })));
+  await page.dispatchEvent(selector, 'drop', { dataTransfer });
+}
+
+/** An OpenMoji emoji (npm package openmoji) rendered to a 96 px PNG on white. */
+function emojiPng(name: string, codepoint: string): FileSpec {
+  const svg = readFileSync(join(dirname(createRequire(import.meta.url).resolve('openmoji/package.json')), 'color', 'svg', `${codepoint}.svg`), 'utf8');
+  const buffer = new Resvg(svg, { fitTo: { mode: 'width', value: 96 }, background: 'white', font: { loadSystemFonts: false } }).render().asPng();
+  return { name: `${name}.png`, mimeType: 'image/png', buffer };
 }
 
 const CSV_ROWS = [
@@ -209,6 +231,26 @@ describe('web console in Chromium', () => {
     await done(page);
   });
 
+  it('cancels a running job from the Jobs page', async () => {
+    // Long enough (200000 SGLD steps) to be running still when the button is clicked.
+    const { job } = await api('POST', '/v1/priors', { zoo: 'console-zoo', config: { steps: 200000, burnIn: 1000 } });
+    const page = await open('/#/jobs');
+    await useKey(page, KEY);
+    // The filters offer the kinds and statuses the server documents.
+    const kinds = await page.getByLabel('Kind').locator('option').allInnerTexts();
+    assert.deepEqual(kinds.slice(1), (await (await fetch(`${server.url}/openapi.json`)).json()).components.schemas.Job.properties.kind.enum);
+    await page.getByLabel('Kind').selectOption('train-prior');
+    const row = page.locator(`tr[data-job="${job.id}"]`);
+    await row.locator('[data-status="running"]').waitFor({ timeout: 30_000 });
+    await row.getByRole('button', { name: `Cancel job ${job.id}` }).click();
+    await row.locator('[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    assert.equal(await row.getByRole('button').count(), 0, 'a finished job has no cancel button');
+    const stored = await api('GET', `/v1/jobs/${job.id}`);
+    assert.equal(stored.status, 'cancelled');
+    assert.ok(stored.progress < 0.5, `stopped early (progress ${stored.progress})`);
+    await done(page);
+  });
+
   it('compares methods, charts them, fits the chosen one with an alias and draws its reliability diagram', async () => {
     const page = await open('/#/compare?task=console-csv');
     await useKey(page, KEY);
@@ -283,6 +325,62 @@ describe('web console in Chromium', () => {
     assert.ok(Number(await page.locator('[data-entropy]').innerText()) > 0);
     assert.match(await page.getByLabel('Uncertainty').innerText(), /posterior samples disagreeing/);
     await shot(page, 'predict');
+    await done(page);
+  });
+
+  it('creates an image task from dropped and picked images, compares and fits on it, and predicts a dropped image', async () => {
+    const page = await open('/#/new-task');
+    await useKey(page, KEY);
+    const byHand = page.getByRole('region', { name: 'By hand' });
+    await byHand.getByLabel('Task id').fill('console-images');
+    await byHand.getByLabel('Modality').selectOption('image');
+    // Several files in one drop (one not an image), then several picked with the file chooser.
+    await byHand.getByLabel('Label for dropped images').fill('animal');
+    const notes = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') };
+    await dropFiles(page, '[data-dropzone="PNG or JPEG images"]', [emojiPng('dog', '1F436'), emojiPng('cat', '1F431'), emojiPng('mouse', '1F42D'), notes]);
+    await byHand.getByRole('alert').getByText('notes.txt').waitFor();
+    await byHand.getByRole('img', { name: 'example 3, animal' }).waitFor();
+    await byHand.getByLabel('Label for dropped images').fill('fruit');
+    await byHand.getByLabel('Choose PNG or JPEG images').setInputFiles([emojiPng('apple', '1F34E'), emojiPng('banana', '1F34C'), emojiPng('grapes', '1F347')]);
+    await byHand.getByRole('img', { name: 'example 6, fruit' }).waitFor();
+    assert.equal(await byHand.getByRole('img').count(), 6, 'the two empty starting rows gave way to the images');
+    await byHand.getByLabel('Split of example 3').selectOption('query');
+    await byHand.getByLabel('Split of example 6').selectOption('query');
+    // A wrong label is reported against its example.
+    await byHand.getByLabel('Label of example 2').fill('');
+    await byHand.getByRole('button', { name: 'Create task' }).click();
+    assert.match(await byHand.getByRole('alert', { name: 'Problems' }).innerText(), /example 2: /);
+    await byHand.getByLabel('Label of example 2').fill('animal');
+    await byHand.getByRole('button', { name: 'Create task' }).click();
+    await byHand.getByRole('status').getByText('console-images').waitFor();
+    const task = await api('GET', '/v1/tasks/console-images');
+    assert.equal(task.modality, 'image');
+    assert.deepEqual(task.labels, ['animal', 'fruit']);
+    assert.deepEqual([task.example_counts.support, task.example_counts.query], [4, 2]);
+    await shot(page, 'new-image-task');
+
+    await byHand.getByRole('link', { name: 'Fit & compare it' }).click();
+    const picker = page.locator('.method-groups');
+    await picker.getByRole('checkbox').first().waitFor();
+    const checked = picker.getByRole('checkbox', { checked: true });
+    while (await checked.count() > 0) await checked.first().uncheck();
+    await picker.getByRole('checkbox', { name: /\(prototypes\)/ }).check();
+    await picker.getByRole('checkbox', { name: /\(linear-probe\)/ }).check();
+    await page.getByRole('button', { name: 'Run comparison' }).click();
+    const table = page.locator('table.compare-table');
+    await table.waitFor({ timeout: 60_000 });
+    assert.equal(await table.locator('tbody tr').count(), 2);
+    await table.locator('tr', { hasText: '(prototypes)' }).getByRole('radio').check();
+    await page.getByRole('button', { name: 'Fit adapter' }).click();
+    await page.getByRole('status').filter({ hasText: 'Stored' }).getByRole('link', { name: 'Predict with it' }).click();
+    await page.getByRole('heading', { name: 'Predict', level: 1 }).waitFor();
+    await dropFiles(page, '[data-dropzone="image"]', [emojiPng('rabbit', '1F430')]);
+    await page.getByRole('img', { name: 'the input image' }).waitFor();
+    await page.getByRole('button', { name: 'Predict' }).click();
+    const bars = page.getByRole('list', { name: 'Class probabilities' });
+    await bars.waitFor();
+    assert.equal(await bars.getByRole('listitem').count(), 2);
+    assert.ok(['animal', 'fruit'].includes(await page.locator('[data-label]').innerText()));
     await done(page);
   });
 

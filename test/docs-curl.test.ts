@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 import { insertTestPrior } from './test-prior.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

@@ -12,7 +12,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { checkImageHeader, decodeImage, encodePng, readImageHeader, DEFAULT_IMAGE_LIMITS } from '../backbone/image.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 import { ImageDecoder } from '../service/image-decoder.ts';
 
 function chunk(type: string, data: Buffer): Buffer {

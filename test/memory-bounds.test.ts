@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import type { LayerSpec } from '../adapters/lora.ts';
 import type { Adapter } from '../registry/types.ts';
 import { AdapterHeads } from '../service/adapter-heads.ts';
+import { checkJsonShape, MAX_JSON_VALUES } from '../server/json-shape.ts';
 import { LruCache } from '../service/lru.ts';
 
 const IN = 16, OUT = 8;
@@ -66,5 +67,21 @@ describe('AdapterHeads', () => {
     const served = await heads.get(big, LAYER, async () => big);
     assert.equal(served.bytes > 5 * one, true);
     assert.ok(heads.bytes <= 5 * one + 5 * 4096, 'a head larger than the budget is served, not kept');
+  });
+});
+
+describe('JSON body shape', () => {
+  it('refuses bodies with more values or deeper nesting than allowed, counting structure outside strings only', () => {
+    const buf = (s: string) => Buffer.from(s);
+    const array = (n: number, item: string) => `[${Array.from({ length: n }, () => item).join(',')}]`;
+    checkJsonShape(buf(array(MAX_JSON_VALUES, '0')));
+    checkJsonShape(buf(array(MAX_JSON_VALUES / 2, '{}')));
+    assert.throws(() => checkJsonShape(buf(array(MAX_JSON_VALUES / 2 + 1, '{}'))), /at most 100,000 JSON values/);
+    assert.throws(() => checkJsonShape(buf(array(MAX_JSON_VALUES + 1, '0'))), /at most 100,000 JSON values/);
+    checkJsonShape(buf('['.repeat(64) + ']'.repeat(64)));
+    assert.throws(() => checkJsonShape(buf('['.repeat(65) + ']'.repeat(65))), /nested at most 64 levels/);
+    assert.throws(() => checkJsonShape(buf('{"a":'.repeat(65) + '1' + '}'.repeat(65))), /nested at most 64 levels/);
+    checkJsonShape(buf(JSON.stringify({ text: '['.repeat(1000) + ','.repeat(200_000) + '\\"{{{' })));
+    checkJsonShape(buf(JSON.stringify(['\\', '"', '[[[['.repeat(100)])));
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 
 let server: RunningServer;
 let dir: string;

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { encodePng } from '../backbone/image.ts';
 import { readSafetensors, writeSafetensors } from '../registry/safetensors.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 
 const KEY = 'test-key-123';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -145,7 +145,7 @@ describe('server: bad input', () => {
   it('maps unknown tasks, adapters, methods and conflicts to 404 / 400 / 409', async () => {
     await expectError(call('POST', '/v1/tasks', GOOD), 409, /already exists/);
     await expectError(call('POST', '/v1/tasks/nope/fit', { method: 'prototypes' }), 404, /task 'nope' not found/);
-    await expectError(call('POST', '/v1/tasks/good/fit', { method: 'magic' }), 400, /method: expected one of prototypes, .*lift-posterior, got 'magic'/);
+    await expectError(call('POST', '/v1/tasks/good/fit', { method: 'magic' }), 400, /method: expected one of auto, prototypes, .*lift-posterior, got 'magic'/);
     await expectError(call('POST', '/v1/tasks/good/fit', { method: 'lift-map' }), 409, /no LiFT prior/);
     await expectError(call('POST', '/v1/predict', { adapter: { id: 'ad_nope' }, inputs: [{ text: 'hi' }] }), 404, /ad_nope/);
     await expectError(call('POST', '/v1/predict', { adapter: { task: 'good' }, inputs: [{ text: 'hi' }] }), 404, /adapter for task 'good' not found/);
@@ -364,6 +364,19 @@ describe('server: unexpected errors', () => {
     }
   });
 });
+
+describe('server: bodies that cost more than their size', () => {
+  it('refuses JSON nested too deep before parsing it, and task files with too many lines before reading them', async () => {
+    await expectError(call('POST', '/v1/tasks', `{"id":"d","metadata":{"x":${'['.repeat(100)}${']'.repeat(100)}}}`), 400, /nested at most 64 levels/);
+    // Brackets and commas inside strings are text, not structure.
+    const r = await call('POST', '/v1/tasks', { id: 'strings-ok', examples: [ok('a', '[[[[,,,,{{{{'), ok('b', '"\\\\"]]]]')] });
+    assert.equal(r.status, 201, r.text);
+    const file = Array.from({ length: 9 }, (_, i) => JSON.stringify({ task: 'too-many', label: i % 2 ? 'a' : 'b', text: `t${i}` })).join('\n');
+    const lines = await raw('POST', '/v1/tasks', { ...AUTH, 'content-type': 'application/x-ndjson' }, Buffer.from(file));
+    await expectError(Promise.resolve(lines), 400, /task file: expected at most 8 examples per request, got more \(line 9\)/);
+  });
+});
+
 
 describe('server: shutdown', () => {
   it('finishes in-flight requests with Connection: close, then stops accepting and reports not ready', async () => {

@@ -15,7 +15,7 @@ import { loadSuite } from '../benchmarks/suites.ts';
 import { resolveTask } from '../benchmarks/train-tasks.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
-import { DEFAULT_CONFIG } from '../service/config.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

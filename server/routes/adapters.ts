@@ -4,7 +4,6 @@
  * a `-` segment (`.../by-name/{name}/-/aliases`), which no name segment can be.
  */
 import { EXPORT_FILES, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type ExportFileName } from '../../registry/peft.ts';
-import { hasHead } from '../../registry/adapter-head.ts';
 import { attachAdapter } from '../../service/attach.ts';
 import { exportAdapter, importAdapter } from '../../service/peft-transfer.ts';
 import type { ServerContext } from '../context.ts';
@@ -44,21 +43,13 @@ export const adapterRoutes = [
       ...E400, ...E404('no such task'), ...E409('the task has another base model'),
     },
     handler: async ({ body: b }, { runtime }) => {
-      const { store } = runtime;
-      const fallbackLabels = b.task_id ? (await store.getTask(b.task_id)).labels : undefined;
-      const result = await importAdapter(runtime, {
+      const { adapter, created, alias, attached } = await importAdapter(runtime, {
         config: b[PEFT_CONFIG_FILE], weightsBase64: b[PEFT_WEIGHTS_FILE], headConfig: b[HEAD_CONFIG_FILE], headWeightsBase64: b[HEAD_WEIGHTS_FILE],
-        name: b.name, labels: b.labels,
-        method: b.method, taskId: b.task_id, alias: b.alias, fallbackLabels,
+        name: b.name, labels: b.labels, method: b.method, taskId: b.task_id, alias: b.alias,
       });
-      // Only a task named in the request is attached to; one from the file's metadata is a reference.
-      const task = b.task_id ? result.task : null;
-      const imported = await store.getAdapter(result.adapter.id);
-      const attached = task && !hasHead(imported.extra, imported.parameters) ? await attachAdapter(runtime, imported.id, task.id) : null;
-      const alias = attached && b.alias !== undefined ? await store.setAlias(attached.adapter.name, b.alias, attached.adapter.version) : result.alias;
-      return json(result.created || attached?.created ? 201 : 200, {
-        adapter: formatAdapter(attached?.adapter ?? result.adapter), created: result.created, alias: alias ? formatAlias(alias) : null,
-        attached: attached ? { from: result.adapter.id, support_accuracy: attached.supportAccuracy } : null,
+      return json(created || attached?.created ? 201 : 200, {
+        adapter: formatAdapter(adapter), created, alias: alias ? formatAlias(alias) : null,
+        attached: attached ? { from: attached.from, support_accuracy: attached.supportAccuracy } : null,
       });
     },
   }),

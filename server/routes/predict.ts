@@ -2,7 +2,6 @@
  * Prediction routes: predict with a named adapter (batched across concurrent requests), and
  * retrieve adapters from the zoo by the inputs themselves.
  */
-import { preparePrediction } from '../../service/predict.ts';
 import { formatPredictions, formatRetrieval } from '../format.ts';
 import * as R from '../responses.ts';
 import { ok, route } from '../route.ts';
@@ -15,9 +14,9 @@ export const predictRoutes = [
     summary: 'Predict with an adapter (requests for different adapters are batched)',
     request: { body: { 'application/json': PredictBody } },
     responses: { 200: { description: 'one prediction per input', schema: R.PredictionsJson }, ...E400, ...E404('unknown adapter'), ...E409('the adapter needs a backbone this server lacks') },
-    handler: async ({ body }, { runtime, resolver, batcher }) => {
-      const job = await preparePrediction(runtime, resolver, body.adapter, body.inputs);
-      return ok(formatPredictions(job.head.summary, await batcher.predict(job)));
+    handler: async ({ body }, { predictor }) => {
+      const { adapter, output } = await predictor.predict(body.adapter, body.inputs);
+      return ok(formatPredictions(adapter, output));
     },
   }),
   route({

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { JsonObject } from '../../registry/types.ts';
+import { ValidationError } from '../../registry/errors.ts';
 import { checkMethodNames, compareMethods } from '../../service/compare.ts';
 import { fitAdapter } from '../../service/fit.ts';
 import { AUTO_METHOD } from '../../service/auto.ts';
@@ -19,6 +20,22 @@ import { accepted } from './jobs.ts';
 
 const NOT_FOUND = E404('no such task');
 
+/**
+ * A task file over HTTP carries at most `max` examples (non-empty lines), like a JSON body; counted
+ * before any line is parsed, so a 10 MB file of tiny lines costs a scan, not 250,000 parses.
+ */
+function requireFileExamples(jsonl: string, max: number): void {
+  let lines = 0;
+  for (let at = 0; at < jsonl.length;) {
+    const end = jsonl.indexOf('\n', at);
+    const stop = end < 0 ? jsonl.length : end;
+    if (jsonl.slice(at, stop).trim() !== '' && ++lines > max) {
+      throw new ValidationError(`task file: expected at most ${max} examples per request, got more (line ${jsonl.slice(0, at).split('\n').length})`);
+    }
+    at = stop + 1;
+  }
+}
+
 export const taskRoutes = [
   route({
     method: 'post', path: '/v1/tasks', operationId: 'createTask', tags: ['tasks'],
@@ -32,6 +49,7 @@ export const taskRoutes = [
     handler: async ({ query, body }, { runtime }) => {
       if (typeof body === 'string' || 'jsonl' in body) {
         const file = typeof body === 'string' ? { jsonl: body, id: query.id } : body;
+        requireFileExamples(file.jsonl, runtime.limits.maxInputs);
         const tasks = await createTasksFromFile(runtime, file.jsonl, file.id);
         return json(201, { tasks: tasks.map(formatTask) });
       }

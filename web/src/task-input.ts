@@ -64,9 +64,19 @@ export function problemsOf(message: string, sourceLine: (line: number) => number
   return found.length ? found : [{ line: null, message }];
 }
 
-export function readAsText(file: File): Promise<string> {
-  return file.text();
+/**
+ * The API's `[body.]examples[i][.field]: message` (a task sent as JSON; several joined by "; ")
+ * -> problems by example number (1-based).
+ */
+export function exampleProblemsOf(message: string): LineProblem[] {
+  return message.split(/; (?=(?:body\.)?examples\[)/).map((part) => {
+    const m = /^(?:body\.)?examples\[(\d+)\](?:\.(\w+))?: (.+)$/s.exec(part);
+    return m ? { line: Number(m[1]) + 1, message: m[2] ? `${m[2]}: ${m[3]}` : m[3] } : { line: null, message: part };
+  });
 }
+
+/** PNG or JPEG by MIME type, or by extension when the browser gives no type. */
+export const isImageFile = (f: File): boolean => /^image\/(png|jpeg)$/.test(f.type) || (f.type === '' && /\.(png|jpe?g)$/i.test(f.name));
 
 export function readAsDataUrl(file: File): Promise<string> {
   return new Promise((resolve, reject) => {

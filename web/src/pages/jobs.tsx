@@ -1,13 +1,14 @@
 /**
- * Jobs: the list (filter by status and kind), and one job watched live through its server-sent
- * events (job-watch.ts), with phase k of n, progress, ETA, the
- * log-likelihood trace of a training job, the result, and cancel.
+ * Jobs: the list (filter by status and kind, as the server lists them; cancel a running one), and
+ * one job watched live through its server-sent events (job-watch.ts), with phase k of n,
+ * progress, ETA, the log-likelihood trace of a training job, the result, and cancel.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { enc, get, post, query } from '../api.ts';
 import { FINISHED, subscribeJob } from '../job-watch.ts';
 import type { Location } from '../router.ts';
 import { href } from '../router.ts';
+import { queryChoices } from '../query-choices.ts';
 import type { Job, Page } from '../types.ts';
 import { TrainingCurve } from './training-curve.tsx';
 import { duration, ErrorBox, Progress, Section, Show, time, useLoad } from '../ui.tsx';
@@ -86,9 +87,33 @@ export function JobView({ id }: { id: string }) {
   );
 }
 
+/** A filter over one of the list's enum parameters; free text when the server's choices are unknown. */
+function Choice({ label, value, choices, onChange }: { label: string; value: string; choices: string[] | undefined; onChange: (v: string) => void }) {
+  return (
+    <label>{label}
+      {choices
+        ? <select value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+          <option value="">any</option>{choices.map((c) => <option key={c} value={c}>{c}</option>)}
+        </select>
+        : <input type="search" value={value} onChange={(e) => onChange((e.target as HTMLInputElement).value)} />}
+    </label>
+  );
+}
+
+function CancelButton({ job, onDone }: { job: Job; onDone: (err: Error | null) => void }) {
+  const [busy, setBusy] = useState(false);
+  const cancel = async () => {
+    setBusy(true);
+    try { await post(`v1/jobs/${enc(job.id)}/cancel`); onDone(null); } catch (err) { onDone(err as Error); } finally { setBusy(false); }
+  };
+  return <button type="button" class="secondary" disabled={busy} aria-label={`Cancel job ${job.id}`} onClick={cancel}>Cancel</button>;
+}
+
 function JobList() {
   const [status, setStatus] = useState('');
   const [kind, setKind] = useState('');
+  const [cancelError, setCancelError] = useState<Error | null>(null);
+  const choices = useLoad(() => queryChoices('/v1/jobs'), []);
   const jobs = useLoad((s) => get<Page<Job>>(`v1/jobs${query({ status, kind, max_results: 50 })}`, s), [status, kind]);
   useEffect(() => {
     if (!jobs.data?.items.some((j) => !FINISHED.has(j.status))) return;
@@ -100,23 +125,21 @@ function JobList() {
       <h1>Jobs</h1>
       <Section title="Jobs, newest first">
         <div class="filters">
-          <label>Status
-            <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
-              <option value="">any</option>{['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => <option key={s} value={s}>{s}</option>)}
-            </select>
-          </label>
-          <label>Kind<input type="search" value={kind} onChange={(e) => setKind((e.target as HTMLInputElement).value)} placeholder="train-prior, compare…" /></label>
+          <Choice label="Status" value={status} choices={choices.data?.status} onChange={setStatus} />
+          <Choice label="Kind" value={kind} choices={choices.data?.kind} onChange={setKind} />
         </div>
+        <ErrorBox error={cancelError} />
         <Show loaded={jobs}>{(p) => (
           <>
             <table>
-              <thead><tr><th>Job</th><th>Kind</th><th>Status</th><th>Progress</th><th>Created</th></tr></thead>
+              <thead><tr><th>Job</th><th>Kind</th><th>Status</th><th>Progress</th><th>Created</th><th><span class="sr-only">Cancel</span></th></tr></thead>
               <tbody>
                 {p.items.map((j) => (
-                  <tr key={j.id}>
+                  <tr key={j.id} data-job={j.id}>
                     <td><a href={href('jobs', j.id)}>{j.id}</a></td><td>{j.kind}</td>
-                    <td><span class={`status status-${j.status}`}>{j.status}</span></td>
+                    <td><span class={`status status-${j.status}`} data-status={j.status}>{j.status}</span></td>
                     <td>{FINISHED.has(j.status) ? '' : jobLabel(j)}</td><td>{time(j.created_at)}</td>
+                    <td>{!FINISHED.has(j.status) && <CancelButton job={j} onDone={(err) => { setCancelError(err); jobs.reload(); }} />}</td>
                   </tr>
                 ))}
               </tbody>

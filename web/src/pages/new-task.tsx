@@ -8,17 +8,18 @@ import { ApiError, call } from '../api.ts';
 import { href } from '../router.ts';
 import type { Location } from '../router.ts';
 import type { Task } from '../types.ts';
-import { csvToJsonl, looksLikeCsv, problemsOf, readAsDataUrl, type LineProblem } from '../task-input.ts';
-import { ErrorBox, imageSrc, Section } from '../ui.tsx';
+import { csvToJsonl, exampleProblemsOf, isImageFile, looksLikeCsv, problemsOf, readAsDataUrl, type LineProblem } from '../task-input.ts';
+import { imageSrc, Section } from '../ui.tsx';
 
 const SLUG = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
-function Problems({ problems }: { problems: LineProblem[] }) {
+/** Problems by line of a file (`unit` "line") or by example of the hand-made table ("example"). */
+function Problems({ problems, unit = 'line' }: { problems: LineProblem[]; unit?: string }) {
   if (problems.length === 0) return null;
   return (
     <div class="error" role="alert" aria-label="Problems">
       <strong>{problems.length} problem(s):</strong>
-      <ul>{problems.map((p, i) => <li key={i}>{p.line !== null ? <strong>line {p.line}: </strong> : null}{p.message}</li>)}</ul>
+      <ul>{problems.map((p, i) => <li key={i}>{p.line !== null ? <strong>{unit} {p.line}: </strong> : null}{p.message}</li>)}</ul>
     </div>
   );
 }
@@ -100,28 +101,37 @@ function FromFile() {
 
 interface Row { label: string; split: 'support' | 'query'; text: string; image: string | null }
 
+const emptyRow = (): Row => ({ label: '', split: 'support', text: '', image: null });
+const isEmpty = (r: Row): boolean => r.label === '' && r.text === '' && r.image === null;
+
 function ByHand() {
   const [id, setId] = useState('');
   const [name, setName] = useState('');
   const [modality, setModality] = useState<'text' | 'image'>('text');
-  const [rows, setRows] = useState<Row[]>([{ label: '', split: 'support', text: '', image: null }, { label: '', split: 'support', text: '', image: null }]);
-  const [error, setError] = useState<Error | null>(null);
+  const [rows, setRows] = useState<Row[]>([emptyRow(), emptyRow()]);
+  const [problems, setProblems] = useState<LineProblem[]>([]);
+  const [skipped, setSkipped] = useState<string[]>([]);
   const [created, setCreated] = useState<Task[] | null>(null);
-  const set = (i: number, patch: Partial<Row>) => setRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  const [dropLabel, setDropLabel] = useState('');
+  const set = (i: number, patch: Partial<Row>) => setRows((rs) => rs.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  /** Every PNG / JPEG of a drop or pick becomes a support example with the chosen label; others are named as skipped. */
   const addImages = async (files: File[], label: string) => {
-    const images = await Promise.all(files.filter((f) => /^image\/(png|jpeg)$/.test(f.type)).map(readAsDataUrl));
-    setRows([...rows.filter((r) => r.image !== null || r.label !== '' || r.text !== ''), ...images.map((image) => ({ label, split: 'support' as const, text: '', image }))]);
+    const images = files.filter(isImageFile);
+    setSkipped(files.filter((f) => !isImageFile(f)).map((f) => f.name));
+    const urls = await Promise.all(images.map(readAsDataUrl));
+    setRows((rs) => [...rs.filter((r) => !isEmpty(r)), ...urls.map((image) => ({ ...emptyRow(), label, image }))]);
   };
   const submit = async (e: Event) => {
     e.preventDefault();
-    setError(null);
+    setProblems([]);
     setCreated(null);
     try {
       const examples = rows.map((r) => ({ label: r.label.trim(), split: r.split, ...(modality === 'text' ? { text: r.text } : { image_base64: r.image ?? '' }) }));
       setCreated([await call<Task>('POST', 'v1/tasks', { body: { id, ...(name ? { name } : {}), modality, examples } })]);
-    } catch (err) { setError(err as Error); }
+    } catch (err) {
+      setProblems(err instanceof ApiError ? exampleProblemsOf(err.message) : [{ line: null, message: (err as Error).message }]);
+    }
   };
-  const [dropLabel, setDropLabel] = useState('');
   return (
     <Section title="By hand">
       <form onSubmit={submit}>
@@ -135,9 +145,12 @@ function ByHand() {
           </label>
         </div>
         {modality === 'image' && (
-          <div class="filters">
+          <div class="image-drop">
             <label>Label for dropped images<input value={dropLabel} onInput={(e) => setDropLabel((e.target as HTMLInputElement).value)} /></label>
-            <DropZone label="PNG or JPEG images" accept="image/png,image/jpeg" onFiles={(f) => addImages(f, dropLabel)} />
+            <DropZone label="PNG or JPEG images" accept="image/png,image/jpeg,.png,.jpg,.jpeg" onFiles={(f) => addImages(f, dropLabel)} />
+            <p class="note">Each dropped or chosen image becomes a support example with this label; set a row's split to query to
+              hold it out for comparing methods.</p>
+            {skipped.length > 0 && <p class="error" role="alert">Skipped (not PNG or JPEG): {skipped.join(', ')}</p>}
           </div>
         )}
         <table>
@@ -155,20 +168,20 @@ function ByHand() {
                 <td>{modality === 'text'
                   ? <input aria-label={`Text of example ${i + 1}`} style={{ width: '100%' }} value={r.text} onInput={(e) => set(i, { text: (e.target as HTMLInputElement).value })} />
                   : r.image
-                    ? <img class="thumb" src={imageSrc(r.image)} alt={`example ${i + 1}`} />
+                    ? <img class="thumb" src={imageSrc(r.image)} alt={`example ${i + 1}${r.label ? `, ${r.label}` : ''}`} />
                     : <input aria-label={`Image of example ${i + 1}`} type="file" accept="image/png,image/jpeg" onChange={async (e) => { const f = (e.target as HTMLInputElement).files?.[0]; if (f) set(i, { image: await readAsDataUrl(f) }); }} />}
                 </td>
-                <td><button type="button" class="secondary" aria-label={`Remove example ${i + 1}`} onClick={() => setRows(rows.filter((_, j) => j !== i))}>×</button></td>
+                <td><button type="button" class="secondary" aria-label={`Remove example ${i + 1}`} onClick={() => setRows((rs) => rs.filter((_, j) => j !== i))}>×</button></td>
               </tr>
             ))}
           </tbody>
         </table>
         <div class="actions">
-          <button type="button" class="secondary" onClick={() => setRows([...rows, { label: '', split: 'support', text: '', image: null }])}>Add example</button>
+          <button type="button" class="secondary" onClick={() => setRows((rs) => [...rs, emptyRow()])}>Add example</button>
           <button type="submit">Create task</button>
         </div>
       </form>
-      <ErrorBox error={error} />
+      <Problems problems={problems} unit="example" />
       {created && <Created tasks={created} />}
     </Section>
   );

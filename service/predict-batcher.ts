@@ -5,11 +5,11 @@
  * the small per-adapter head math runs per request. So a thousand adapters in flight cost one
  * backbone pass, not a thousand.
  */
-import type { HeadOutput } from '../service/adapter-heads.ts';
-import type { LoadedBackbone } from '../service/backbones.ts';
-import type { FeatureItem } from '../service/inputs.ts';
-import type { PredictJob } from '../service/predict.ts';
-import type { Runtime } from '../service/runtime.ts';
+import type { HeadOutput } from './adapter-heads.ts';
+import type { LoadedBackbone } from './backbones.ts';
+import type { FeatureItem } from './inputs.ts';
+import type { PredictJob } from './predict.ts';
+import type { Runtime } from './runtime.ts';
 
 export interface BatcherOptions {
   /** Wait this long after the first queued request before running. */
