@@ -113,15 +113,15 @@ function autoOnCell(cell: Cell, settings: AutoSettings, candidates: readonly Zoo
 const objective = (cells: readonly Cell[], s: AutoSettings, c: readonly ZooPriorCandidate[]): number => mean(cells.map((cell) => mean(autoOnCell(cell, s, c).acc)));
 
 /** The rule maximising auto's mean val accuracy; among equal thresholds the middle one. */
-function chooseRule(val: readonly Cell[], candidates: readonly ZooPriorCandidate[]): { settings: AutoSettings; score: number } {
+function chooseRule(val: readonly Cell[], candidates: readonly ZooPriorCandidate[]): { settings: AutoSettings; score: number; range: [number, number] } {
   const thresholds = [-1, ...Array.from({ length: 101 }, (_, i) => i / 100), 2];
-  let best: { settings: AutoSettings; score: number } | null = null;
+  let best: { settings: AutoSettings; score: number; range: [number, number] } | null = null;
   for (const fallback of PRIOR_FREE) for (const topMembers of TOP_MEMBERS) for (const likelihoodGate of [false, true]) {
     const scores = thresholds.map((minCloseness) => objective(val, { minCloseness, topMembers, likelihoodGate, fallback }, candidates));
     const top = Math.max(...scores);
     if (best !== null && top <= best.score + 1e-12) continue;
     const argmaxes = thresholds.filter((_, i) => scores[i] >= top - 1e-12);
-    best = { settings: { minCloseness: argmaxes[Math.floor(argmaxes.length / 2)], topMembers, likelihoodGate, fallback }, score: top };
+    best = { settings: { minCloseness: argmaxes[Math.floor(argmaxes.length / 2)], topMembers, likelihoodGate, fallback }, score: top, range: [argmaxes[0], argmaxes.at(-1)!] };
   }
   return best!;
 }
@@ -181,8 +181,8 @@ async function main(): Promise<void> {
       const candidates = await autoCandidates(rt.store, backbone.encoder.layer, backbone.baseModel.sha256);
       phases.next(`${modality}: every route and signal on meta-validation episodes; choose the rule`);
       const val = await measure(rt, modality, 'val', candidates);
-      const { settings, score } = chooseRule(val, candidates);
-      console.log(`  val-chosen rule: ${ruleText(settings)} (val mean ${pct(score)}; server rule ${ruleText(AUTO_SETTINGS[modality])}: ${pct(objective(val, AUTO_SETTINGS[modality], candidates))})`);
+      const { settings, score, range } = chooseRule(val, candidates);
+      console.log(`  val-chosen rule: ${ruleText(settings)} (val mean ${pct(score)}, reached by thresholds ${range[0]}..${range[1]}; server rule ${ruleText(AUTO_SETTINGS[modality])}: ${pct(objective(val, AUTO_SETTINGS[modality], candidates))})`);
       phases.next(`${modality}: meta-test`);
       const r = report(modality, await measure(rt, modality, 'test', candidates), settings, candidates);
       reports.push(r);

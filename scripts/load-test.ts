@@ -6,8 +6,9 @@
  *     (Brown corpus sentences joined to >= 300 characters) or one new image (MNIST test digits as
  *     PNG), so the backbone runs for every input — with 1 adapter and with 1,000 distinct adapters;
  *  3. warm throughput (inputs whose features are cached), 1 and 1,000 adapters, reported apart;
- *  4. serving while fits run at full concurrency: prediction p99 against the idle p99, and the
- *     slowest /healthz answer throughout;
+ *  4. serving while fits run at full concurrency: /healthz p50/p99/max and the server's own
+ *     event-loop delay with nothing else running, with predictions, and with predictions + fits;
+ *     prediction p99 with fits against without; the CPU other processes took meanwhile;
  *  5. 1 vs 2 server processes on the same registry (cold and warm).
  *
  * Usage: npm run load-test [-- --duration 10 --connections 32 --adapters 1000 --fits 10]
@@ -198,22 +199,89 @@ async function fitLatency(base: string, method: string, n: number): Promise<stri
   return `${method.padEnd(12)} fit ms p50 ${percentile(server, 50).toFixed(1)} p95 ${percentile(server, 95).toFixed(1)}; HTTP round trip p50 ${percentile(client, 50).toFixed(1)} p95 ${percentile(client, 95).toFixed(1)}`;
 }
 
+interface Spread { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number }
+const spreadOf = (ms: readonly number[]): Spread => ({ p50: percentile(ms, 50), p99: percentile(ms, 99), max: Math.max(...ms), n: ms.length });
+const fmtSpread = (s: Spread) => `p50 ${s.p50.toFixed(1)}  p99 ${s.p99.toFixed(1)}  max ${s.max.toFixed(1)} ms (${s.n} probes)`;
+
 /**
  * /healthz polled every 20 ms from a process of its own (this one's event loop is busy driving
- * the load, which would add its own delays); resolves the slowest answer in ms.
+ * the load, which would add its own delays); resolves every answer's round trip in ms. The
+ * poller first sends a few unmeasured requests: a new process's first fetch loads the HTTP
+ * client and connects, which took 100-500 ms here and once counted as the server's slowest answer.
  */
-function pollHealth(base: string, seconds: number): Promise<number> {
-  const script = `let max = 0; const end = Date.now() + ${seconds * 1000};
-    (async () => { while (Date.now() < end) { const t = performance.now(); await fetch(${JSON.stringify(base)} + '/healthz');
-      max = Math.max(max, performance.now() - t); await new Promise((r) => setTimeout(r, 20)); } console.log(max.toFixed(1)); })();`;
+function pollHealth(base: string, seconds: number): Promise<Spread> {
+  const script = `const url = ${JSON.stringify(`${base}/healthz`)}; const times = [];
+    (async () => { for (let i = 0; i < 5; i++) await (await fetch(url)).text();
+      const end = Date.now() + ${seconds * 1000};
+      while (Date.now() < end) { const t = performance.now(); await (await fetch(url)).text();
+        times.push(performance.now() - t); await new Promise((r) => setTimeout(r, 20)); }
+      console.log(JSON.stringify(times)); })();`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`health poller exited with ${code}`)))));
+  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(spreadOf(JSON.parse(out) as number[])) : reject(new Error(`health poller exited with ${code}`)))));
 }
 
-/** Predictions at a fixed rate while `fitters` clients fit back to back; /healthz polled meanwhile. */
-async function underFits(base: string, body: (i: number) => unknown, fitters: number): Promise<{ rate: Rate; healthMaxMs: number; fits: number }> {
+/**
+ * The server's own event-loop delay since the previous call (prom-client's histogram, reset at
+ * each scrape), beyond the 10 ms sampling timer it includes: what any request waited for the
+ * loop, whatever the client and the network added. In ms.
+ */
+async function eventLoopDelay(base: string): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const beyond = (seconds: number) => Math.max(0, seconds * 1000 - 10);
+  return { p99: beyond(value('nodejs_eventloop_lag_p99_seconds')), max: beyond(value('nodejs_eventloop_lag_max_seconds')) };
+}
+
+/**
+ * CPU the rest of the machine used meanwhile (Linux /proc), so figures taken on a shared machine
+ * say how shared it was: busy time of all cores minus this process's and the servers'.
+ */
+class OtherCpu {
+  private static busyTicks(): number {
+    const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    return f.reduce((a, b) => a + b, 0) - f[3] - f[4];
+  }
+  static ownTicks(pids: readonly number[]): number {
+    let sum = 0;
+    for (const pid of pids) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        sum += Number(f[11]) + Number(f[12]);
+      } catch { /* exited */ }
+    }
+    return sum;
+  }
+  private readonly start: { busy: number; own: number; at: number } | null;
+  constructor(private readonly pids: () => readonly number[]) {
+    try {
+      this.start = { busy: OtherCpu.busyTicks(), own: OtherCpu.ownTicks(pids()), at: performance.now() };
+    } catch {
+      this.start = null;
+    }
+  }
+  /** Cores' worth of CPU (0..cores) other processes used since construction, e.g. "1.3 of 2 cores". */
+  toString(): string {
+    if (!this.start) return 'other processes: unknown';
+    const ticksPerS = 100; // USER_HZ on Linux
+    const seconds = (performance.now() - this.start.at) / 1000;
+    const other = ((OtherCpu.busyTicks() - this.start.busy) - (OtherCpu.ownTicks(this.pids()) - this.start.own)) / ticksPerS / seconds;
+    return `other processes used ${Math.max(0, other).toFixed(2)} of ${os.availableParallelism()} cores; load average ${os.loadavg()[0].toFixed(1)}`;
+  }
+}
+
+interface Served {
+  readonly rate: Rate | null; readonly health: Spread; readonly loop: { p99: number; max: number }; readonly machine: string; readonly fits: number;
+  /** CPU the server process used per second of the window, in ms (all its threads). */
+  readonly serverCpuMsPerS: number;
+}
+
+/**
+ * One serving window: /healthz polled throughout, predictions at a fixed rate (unless `body` is
+ * null) and `fitters` clients fitting back to back (independent, 300 steps, rank 8).
+ */
+async function serve(base: string, body: ((i: number) => unknown) | null, fitters: number, pids: () => readonly number[], server: number): Promise<Served> {
   let running = true, fits = 0;
   const fitLoop = async (k: number) => {
     for (let i = 0; running; i++) {
@@ -222,11 +290,20 @@ async function underFits(base: string, body: (i: number) => unknown, fitters: nu
     }
   };
   const loops = Array.from({ length: fitters }, (_, k) => fitLoop(k));
-  await new Promise((r) => setTimeout(r, 1000)); // let the fit threads fill up
-  const [rate, healthMaxMs] = await Promise.all([drive([base], body, opts.duration, opts.connections, opts.rate), pollHealth(base, opts.duration)]);
+  if (fitters > 0) await new Promise((r) => setTimeout(r, 1000)); // let the fit threads fill up
+  await eventLoopDelay(base);
+  const machine = new OtherCpu(pids);
+  const serverTicks = OtherCpu.ownTicks([server]);
+  const t0 = performance.now();
+  const [rate, health] = await Promise.all([
+    body ? drive([base], body, opts.duration, opts.connections, opts.rate) : Promise.resolve(null), pollHealth(base, opts.duration),
+  ]);
+  const loop = await eventLoopDelay(base);
+  const busy = machine.toString();
+  const serverCpuMsPerS = ((OtherCpu.ownTicks([server]) - serverTicks) * 10) / ((performance.now() - t0) / 1000);
   running = false;
   await Promise.all(loops);
-  return { rate, healthMaxMs, fits };
+  return { rate, health, loop, machine: busy, fits, serverCpuMsPerS };
 }
 
 async function main(): Promise<void> {
@@ -284,11 +361,21 @@ async function main(): Promise<void> {
     }
 
     if (PHASES.has('fits')) {
-      console.log(`\nserving while fits run at full concurrency (warm predictions at ${opts.rate}/s, 1 adapter; fits: independent, 300 steps, rank 8):`);
-      const [idle, idleHealthMs] = await Promise.all([drive([a], warm([source]), opts.duration, opts.connections, opts.rate), pollHealth(a, opts.duration)]);
-      const busy = await underFits(a, warm([source]), Math.max(2, os.availableParallelism()));
-      console.log(`  idle                     ${fmt(idle)}   slowest /healthz ${idleHealthMs.toFixed(1)} ms`);
-      console.log(`  with fits                ${fmt(busy.rate)}   ${busy.fits} fits done; p99 = ${(busy.rate.p99 / Math.max(1, idle.p99)).toFixed(2)}x idle (target <= 1.5x); slowest /healthz ${busy.healthMaxMs.toFixed(1)} ms (target < 50 ms)`);
+      const fitters = Math.max(2, os.availableParallelism());
+      const pids = () => [process.pid, ...children.map((c) => c.pid!)];
+      console.log(`\nserving while fits run at full concurrency (/healthz every 20 ms; warm predictions at ${opts.rate}/s, 1 adapter; ${fitters} clients fitting back to back: independent, 300 steps, rank 8):`);
+      const quiet = await serve(a, null, 0, pids, first.child.pid!);
+      const idle = await serve(a, warm([source]), 0, pids, first.child.pid!);
+      const busy = await serve(a, warm([source]), fitters, pids, first.child.pid!);
+      const line = (what: string, r: Served) => {
+        console.log(`  ${what.padEnd(24)} /healthz ${fmtSpread(r.health)}; server event-loop delay p99 ${r.loop.p99.toFixed(1)} max ${r.loop.max.toFixed(1)} ms`);
+        if (r.rate) console.log(`  ${''.padEnd(24)} predictions ${fmt(r.rate)}`);
+        console.log(`  ${''.padEnd(24)} (${r.fits ? `${r.fits} fits done; ` : ''}server CPU ${r.serverCpuMsPerS.toFixed(0)} ms/s; ${r.machine})`);
+      };
+      line('nothing else running', quiet);
+      line('predictions', idle);
+      line('predictions + fits', busy);
+      console.log(`  prediction p99 with fits = ${(busy.rate!.p99 / Math.max(1, idle.rate!.p99)).toFixed(2)}x without (target <= 1.5x); slowest /healthz with fits ${busy.health.max.toFixed(1)} ms (target < 50 ms)`);
     }
 
     if (PHASES.has('scale')) {

@@ -132,17 +132,22 @@ export async function compareMethods(runtime: Runtime, taskId: string, req: Comp
     }
     return rows;
   };
-  const refs: RunRefs = { task_ids: [task.id], ...(prior ? { prior_ids: [prior.id] } : {}) };
+  // The priors involved: the one named methods ran under and those auto chose.
+  const refsOf = (rows: readonly CompareRow[]): RunRefs => {
+    const priorIds = [...new Set([...(prior ? [prior.id] : []), ...rows.flatMap((r) => (typeof r.auto?.prior_id === 'string' ? [r.auto.prior_id] : []))])];
+    return { task_ids: [task.id], ...(priorIds.length ? { prior_ids: priorIds } : {}) };
+  };
   const metricsOf = (rows: CompareRow[]): JsonObject => Object.fromEntries(rows.map((r) => [r.method, r.accuracy]));
   const runInput = {
-    kind: 'compare' as const, name: `compare ${task.id}`, config: { methods: names, ...req.options, seed: req.seed ?? 0, query_size: labels.length }, refs,
+    kind: 'compare' as const, name: `compare ${task.id}`, config: { methods: names, ...req.options, seed: req.seed ?? 0, query_size: labels.length }, refs: refsOf([]),
   };
   const { rows, runId } = hooks.runId !== undefined
     ? { rows: await scoreMethods(), runId: hooks.runId }
     : await recordRun(runtime.store, runInput, async () => {
       const rows = await scoreMethods();
-      return { value: rows, metrics: metricsOf(rows) };
+      return { value: rows, metrics: metricsOf(rows), refs: refsOf(rows) };
     }).then(({ value, run }) => ({ rows: value, runId: run.id }));
+  const refs = refsOf(rows);
   return {
     taskId: task.id, supportSize: support.labels.length, querySize: labels.length, querySource: fromTask ? 'task' : 'request', rows,
     priorId: prior?.id ?? null, runId, metrics: metricsOf(rows), refs,

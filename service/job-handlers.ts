@@ -11,6 +11,9 @@ import { fitAdapter } from './fit.ts';
 import type { JobContext, JobHandler, JobHandlers } from './jobs.ts';
 import { yieldToEventLoop } from './jobs.ts';
 import { trainZooPrior, zooPriorRefs } from './train-zoo-prior.ts';
+import { readTuned } from '../benchmarks/tuned.ts';
+import { SUITE_NAMES } from '../benchmarks/suites.ts';
+import { tuneSuite } from './tune.ts';
 
 export const TrainPriorParams = z.strictObject({
   zoo: z.string().min(1).describe('zoo name'),
@@ -104,8 +107,41 @@ export const fitJob: JobHandler = async (raw, ctx: JobContext) => {
   };
 };
 
+/** Tuning a suite's methods on its validation episodes (service/tune.ts), as `npm run tune` does. */
+export const TuneParams = z.strictObject({
+  suite: z.enum(SUITE_NAMES as [string, ...string[]]).describe('benchmark suite'),
+  methods: z.array(z.string().min(1)).min(1).max(32).optional().describe('method names; default: every method'),
+  episodes: z.number().int().min(2).max(1000).optional().describe('validation episodes per family and shot count (default 100)'),
+});
+
+export const tuneJob: JobHandler = async (raw, ctx: JobContext) => {
+  const p = parseParams(TuneParams, raw);
+  let phase = { phase: 'loading the suite', phaseIndex: 1, phaseCount: 1 };
+  let progress = 0;
+  const file = await tuneSuite(ctx.runtime, {
+    suite: p.suite, methods: p.methods ?? 'all', episodes: p.episodes ?? 100,
+    // A method that follows another not tuned now takes the leader's committed choice.
+    earlier: readTuned(p.suite), command: `POST /v1/tune ${JSON.stringify(raw)}`,
+  }, {
+    phase: (i, n, what, etaMs) => {
+      phase = { phase: what, phaseIndex: i + 1, phaseCount: n };
+      ctx.report({ ...phase, progress, ...(etaMs === null ? {} : { etaMs }) });
+    },
+    // A method's grid runs without yielding, so progress reaches the store at each method's start.
+    progress: (done, total) => { progress = done / total; },
+    // A cancel stops the job between methods.
+    between: () => yieldToEventLoop(ctx.signal),
+  });
+  return {
+    ...(file as unknown as JsonObject),
+    metrics: { choices: file.choices as unknown as JsonObject, grid_points: file.results.length, episodes: file.episodes },
+    refs: { suite: file.suite, prior_ids: file.priorId ? [file.priorId] : [] },
+  };
+};
+
 export const JOB_HANDLERS: JobHandlers = {
   'train-prior': trainPriorJob,
   compare: compareJob,
   fit: fitJob,
+  tune: tuneJob,
 };

@@ -184,6 +184,8 @@ describe('a user grows a zoo, trains a prior from it and serves from it', () => 
     assert.equal(compare.status, 200, compare.text);
     assert.deepEqual(compare.json.rows.map((r: Json) => r.method), ['auto']);
     assert.equal(compare.json.rows[0].auto.method, fit.json.adapter.method);
+    const compareRun = (await call('GET', `/v1/runs/${compare.json.run_id}`)).json;
+    assert.deepEqual(compareRun.refs.prior_ids ?? [], c.close ? [prior.id] : [], 'the compare run names the prior auto chose');
     const methods = (await call('GET', '/v1/methods')).json.items.map((m: Json) => m.name);
     assert.equal(methods[0], 'auto');
   });

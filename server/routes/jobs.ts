@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import type { Job } from '../../registry/types.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../../registry/types.ts';
+import { TuneParams } from '../../service/job-handlers.ts';
 import { isFinished } from '../../service/jobs.ts';
+import { tuneOrder } from '../../service/tune.ts';
 import { formatJob, formatPage } from '../format.ts';
 import * as R from '../responses.ts';
 import { json, ok, route, type Reply } from '../route.ts';
@@ -20,6 +22,20 @@ export const accepted = (job: Job): Reply => json(202, { job: formatJob(job) }, 
 const NOT_FOUND = E404('no such job');
 
 export const jobRoutes = [
+  route({
+    method: 'post', path: '/v1/tune', operationId: 'tune', tags: ['jobs'],
+    summary: "Tune methods' test-time settings on a suite's validation episodes, as a job",
+    description: 'What `npm run tune` does, run by the job runner: per method, a small grid on the suite\'s meta-validation episodes (never the test split). '
+      + 'Answers 202 with the job and Location: /v1/jobs/{id}; the job\'s result holds the choices per shot count and every grid point\'s val accuracy and cost. '
+      + 'Needs the suite\'s LiFT prior in the registry (npm run train).',
+    request: { body: { 'application/json': TuneParams } },
+    responses: { 202: { description: 'the queued job', schema: R.JobAccepted }, ...E400 },
+    handler: async ({ body }, { jobs }) => {
+      // Unknown method names get 400 now rather than a failed job later.
+      if (body.methods) tuneOrder(body.methods);
+      return accepted(await jobs.submit('tune', body));
+    },
+  }),
   route({
     method: 'get', path: '/v1/jobs', operationId: 'listJobs', tags: ['jobs'], public: true,
     summary: 'Jobs, newest first (filter by kind and status; paged)',
