@@ -10,7 +10,7 @@ export const SLUG_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 /**
  * Adapter/prior names: like slugs but may carry case, '@' and '/'-separated segments (e.g.
  * 'zoo/wordnet/nouns@k5'). Every segment starts with a letter or digit, so a path segment that
- * does not (the `-` in `/v1/adapters/by-name/{name}/-/aliases`) always ends the name.
+ * does not (the `-` in `/v1/adapter-names/{name}/-/aliases`) always ends the name.
  */
 export const NAME_PATTERN = /^(?=.{1,128}$)[A-Za-z0-9][A-Za-z0-9._@-]*(?:\/[A-Za-z0-9][A-Za-z0-9._@-]*)*$/;
 /** Aliases start with a letter so they never read as a version number. */

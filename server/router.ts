@@ -18,7 +18,7 @@ import { formatIssues } from './validate.ts';
 
 const CHECK_RESPONSES = process.env.NODE_TEST_CONTEXT !== undefined;
 
-/** `/v1/adapters/by-name/{name*}/-/aliases` -> `/v1/adapters/by-name/*name/-/aliases`. */
+/** `/v1/adapter-names/{name*}/-/aliases` -> `/v1/adapter-names/*name/-/aliases`. */
 export function expressPath(openApiPath: string): string {
   return openApiPath.replace(/\{(\w+)\*\}/g, '*$1').replace(/\{(\w+)\}/g, ':$1');
 }

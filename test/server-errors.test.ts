@@ -67,7 +67,7 @@ describe('server: auth', () => {
     await expectError(call('POST', '/v1/tasks', { ...GOOD, id: 'x1' }, { authorization: 'Bearer nope' }), 401, /invalid API key/);
     await expectError(call('POST', '/v1/tasks/good/fit', { method: 'prototypes' }, { authorization: KEY }), 401, /invalid API key/);
     await expectError(call('DELETE', '/v1/tasks/good', undefined, {}), 401, /API key/);
-    await expectError(call('PUT', '/v1/adapters/by-name/n/-/aliases/prod', { version: 1 }, {}), 401, /API key/);
+    await expectError(call('PUT', '/v1/adapter-names/n/-/aliases/prod', { version: 1 }, {}), 401, /API key/);
     await expectError(call('POST', '/v1/adapters/import', {}, {}), 401, /API key/);
     assert.equal((await call('GET', '/v1/tasks/x1', undefined, {})).status, 404, 'nothing was created');
     assert.equal((await call('GET', '/v1/tasks', undefined, {})).status, 200);
@@ -121,7 +121,7 @@ describe('server: bad input', () => {
     await expectError(call('POST', '/v1/tasks', 'id=x&examples=1', { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }), 415,
       /expected Content-Type application\/json or application\/x-ndjson, got application\/x-www-form-urlencoded/);
     await expectError(call('POST', '/v1/tasks/good/fit', '{"method":"prototypes"}', { ...AUTH, 'content-type': 'text/plain' }), 415, /expected Content-Type application\/json, got text\/plain/);
-    await expectError(call('PUT', '/v1/adapters/by-name/n/-/aliases/prod', undefined, AUTH), 400, /body\.version/);
+    await expectError(call('PUT', '/v1/adapter-names/n/-/aliases/prod', undefined, AUTH), 400, /body\.version/);
   });
 
   it('stores a multi-task file atomically and names the failing line', async () => {
@@ -157,7 +157,7 @@ describe('server: bad input', () => {
     await expectError(call('POST', '/v1/predict', { adapter: { id }, inputs: [{ image_base64: 'AAAA' }] }), 400, /inputs\[0\]: expected text for a text adapter/);
     await expectError(call('POST', '/v1/predict', { adapter: { id, name: 'good.prototypes' }, inputs: [{ text: 'x' }] }), 400, /exactly one of id, name or task/);
     await expectError(call('POST', '/v1/predict', { adapter: { name: 'good.prototypes', version: 7 }, inputs: [{ text: 'x' }] }), 404, /not found/);
-    await expectError(call('PUT', '/v1/adapters/by-name/good.prototypes/-/aliases/prod', { version: 9 }), 404, /not found/);
+    await expectError(call('PUT', '/v1/adapter-names/good.prototypes/-/aliases/prod', { version: 9 }), 404, /not found/);
     await expectError(call('POST', '/v1/tasks/good/compare', { methods: ['prototypes', 'nope'] }), 400, /methods\[1\]/);
     await expectError(call('GET', '/v1/no-such-route'), 404, /no route GET/);
   });
@@ -232,7 +232,7 @@ describe('server: PEFT imports are validated before anything is stored', () => {
 describe('server: malformed requests get 4xx, never 500', () => {
   it('answers 400 to a bad % escape in a path parameter', async () => {
     await expectError(call('GET', '/v1/tasks/%ff'), 400, /percent-encoding/);
-    await expectError(call('GET', '/v1/adapters/by-name/%E0%A4%A/-/aliases'), 400, /percent-encoding/);
+    await expectError(call('GET', '/v1/adapter-names/%E0%A4%A/-/aliases'), 400, /percent-encoding/);
     await expectError(call('DELETE', '/v1/tasks/%'), 400, /percent-encoding/);
   });
 

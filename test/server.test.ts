@@ -174,9 +174,9 @@ describe('server: task -> fit -> predict -> compare -> export -> import', () => 
       const inputs = QUERY.map((q) => ({ text: q.text }));
       const a = await call('POST', '/v1/predict', { adapter: { id: ids[method] }, inputs });
       const b = await call('POST', '/v1/predict', { adapter: { name: `imported/${method}` }, inputs });
-      const byName = await call('GET', `/v1/adapters/by-name/imported/${method}`);
+      const byName = await call('GET', `/v1/adapter-names/imported/${method}`);
       assert.equal(byName.json.id, imported.json.adapter.id, 'a name with "/" works unescaped in the path');
-      assert.equal((await call('GET', `/v1/adapters/by-name/imported%2F${method}`)).json.id, imported.json.adapter.id);
+      assert.equal((await call('GET', `/v1/adapter-names/imported%2F${method}`)).json.id, imported.json.adapter.id);
       assert.deepEqual(b.json.predictions, a.json.predictions, `${method}: imported adapter predicts identically`);
       const reimport = await call('POST', '/v1/adapters/import', exported.json);
       assert.equal(reimport.json.created, false, 'same name + content is the same version');
@@ -186,7 +186,7 @@ describe('server: task -> fit -> predict -> compare -> export -> import', () => 
   it('moves aliases without serving stale predictions, and browses adapters with paging', async () => {
     const v2 = await call('POST', '/v1/tasks/topics/fit', { method: 'independent', seed: 1, steps: 60, lr: 0.01 });
     assert.equal(v2.json.adapter.version, 2);
-    const moved = await call('PUT', '/v1/adapters/by-name/topics.independent/-/aliases/prod', { version: 2 });
+    const moved = await call('PUT', '/v1/adapter-names/topics.independent/-/aliases/prod', { version: 2 });
     assert.equal(moved.status, 200, moved.text);
     const inputs = [{ text: QUERY[1].text }];
     const viaAlias = await call('POST', '/v1/predict', { adapter: { name: 'topics.independent', alias: 'prod' }, inputs });
@@ -200,13 +200,13 @@ describe('server: task -> fit -> predict -> compare -> export -> import', () => 
     assert.ok(page2.json.items.length >= 1);
     const prod = await call('GET', '/v1/adapters?alias=prod');
     assert.deepEqual(prod.json.items.map((a: Json) => a.version), [2]);
-    assert.equal((await call('GET', '/v1/adapters/by-name/topics.independent?alias=prod')).json.version, 2);
-    assert.equal((await call('GET', '/v1/adapters/by-name/topics.independent?version=1')).json.version, 1);
-    assert.deepEqual((await call('GET', '/v1/adapters/by-name/topics.independent/-/aliases')).json.items.map((a: Json) => [a.alias, a.version]), [['prod', 2]]);
-    assert.equal((await call('GET', `/v1/adapters/by-name/${ids.independent}/-/aliases`)).status, 404, 'an id is not a name');
-    assert.equal((await call('GET', '/v1/adapters/by-name/topics.independent')).status, 200);
+    assert.equal((await call('GET', '/v1/adapter-names/topics.independent?alias=prod')).json.version, 2);
+    assert.equal((await call('GET', '/v1/adapter-names/topics.independent?version=1')).json.version, 1);
+    assert.deepEqual((await call('GET', '/v1/adapter-names/topics.independent/-/aliases')).json.items.map((a: Json) => [a.alias, a.version]), [['prod', 2]]);
+    assert.equal((await call('GET', `/v1/adapter-names/${ids.independent}/-/aliases`)).status, 404, 'an id is not a name');
+    assert.equal((await call('GET', '/v1/adapter-names/topics.independent')).status, 200);
     assert.equal((await call('GET', '/v1/adapters/topics.independent')).status, 404, 'a name is not an id');
-    assert.equal((await call('DELETE', '/v1/adapters/by-name/topics.independent/-/aliases/prod')).status, 204);
+    assert.equal((await call('DELETE', '/v1/adapter-names/topics.independent/-/aliases/prod')).status, 204);
     assert.equal((await call('POST', '/v1/predict', { adapter: { name: 'topics.independent', alias: 'prod' }, inputs })).status, 404);
     const detail = await call('GET', `/v1/adapters/${ids.independent}`);
     assert.ok(detail.json.parameters.lora_A.length > 0);

@@ -1,7 +1,8 @@
 /**
  * Adapter registry routes. An adapter version is addressed by id (`/v1/adapters/{id}`); a name,
- * which may contain `/`, by `/v1/adapters/by-name/{name}` with the name's own sub-resources after
- * a `-` segment (`.../by-name/{name}/-/aliases`), which no name segment can be.
+ * which may contain `/`, by `/v1/adapter-names/{name}` (a collection of its own, so no path can
+ * be read both ways), with the name's own sub-resources after a `-` segment
+ * (`.../adapter-names/{name}/-/aliases`), which no name segment can be.
  */
 import { EXPORT_FILES, HEAD_CONFIG_FILE, HEAD_WEIGHTS_FILE, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, type ExportFileName } from '../../registry/peft.ts';
 import { attachAdapter } from '../../service/attach.ts';
@@ -68,14 +69,14 @@ export const adapterRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/adapters/by-name/{name*}', operationId: 'getAdapterByName', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapter-names/{name*}', operationId: 'getAdapterByName', tags: ['registry'], public: true,
     summary: 'An adapter version by name: the latest, or the one an alias or version names',
     request: { params: NameParams, query: NameQuery },
     responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...E400, ...E404('no such name, alias or version') },
     handler: async ({ params, query }, ctx) => ok(await detail(ctx, (await ctx.resolver.resolve({ name: params.name, alias: query.alias, version: query.version }, 'query')).id)),
   }),
   route({
-    method: 'get', path: '/v1/adapters/by-name/{name*}/-/aliases', operationId: 'listAliases', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapter-names/{name*}/-/aliases', operationId: 'listAliases', tags: ['registry'], public: true,
     summary: "An adapter name's aliases",
     request: { params: NameParams },
     responses: { 200: { description: 'the aliases', schema: R.AliasItems }, ...E404('no such name') },
@@ -85,14 +86,14 @@ export const adapterRoutes = [
     },
   }),
   route({
-    method: 'put', path: '/v1/adapters/by-name/{name*}/-/aliases/{alias}', operationId: 'setAlias', tags: ['registry'],
+    method: 'put', path: '/v1/adapter-names/{name*}/-/aliases/{alias}', operationId: 'setAlias', tags: ['registry'],
     summary: 'Point an alias at a version',
     request: { params: AliasParams, body: { 'application/json': AliasBody } },
     responses: { 200: { description: 'the alias', schema: R.AliasJson }, ...E400, ...E404('no such version') },
     handler: async ({ params, body }, { runtime: { store } }) => ok(formatAlias(await store.setAlias(params.name, params.alias, body.version))),
   }),
   route({
-    method: 'delete', path: '/v1/adapters/by-name/{name*}/-/aliases/{alias}', operationId: 'deleteAlias', tags: ['registry'],
+    method: 'delete', path: '/v1/adapter-names/{name*}/-/aliases/{alias}', operationId: 'deleteAlias', tags: ['registry'],
     summary: 'Remove an alias',
     request: { params: AliasParams },
     responses: { 204: { description: 'deleted' }, ...E404('no such alias') },

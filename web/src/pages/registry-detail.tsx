@@ -23,7 +23,7 @@ function AliasForm({ adapter, onDone }: { adapter: AdapterDetail; onDone: () => 
     e.preventDefault();
     setError(null);
     try {
-      await call('PUT', `v1/adapters/by-name/${namePath(adapter.name)}/-/aliases/${enc(alias)}`, { body: { version: Number(version) } });
+      await call('PUT', `v1/adapter-names/${namePath(adapter.name)}/-/aliases/${enc(alias)}`, { body: { version: Number(version) } });
       setAlias('');
       onDone();
     } catch (err) { setError(err as Error); }
@@ -43,7 +43,7 @@ export function AdapterDetailView({ id }: { id: string }) {
   const lineage = useLoad((s) => get<Lineage>(`v1/adapters/${enc(id)}/lineage`, s), [id]);
   const name = adapter.data?.name;
   const versions = useLoad((s) => (name ? get<Page<Adapter>>(`v1/adapters${query({ name, max_results: 100 })}`, s) : Promise.resolve(null)), [name]);
-  const aliases = useLoad((s) => (name ? get<Items<Alias>>(`v1/adapters/by-name/${namePath(name)}/-/aliases`, s) : Promise.resolve(null)), [name]);
+  const aliases = useLoad((s) => (name ? get<Items<Alias>>(`v1/adapter-names/${namePath(name)}/-/aliases`, s) : Promise.resolve(null)), [name]);
   const priorId = adapter.data?.parents.prior_id;
   const prior = useLoad((s) => (priorId ? get<Prior>(`v1/priors/${enc(priorId)}`, s) : Promise.resolve(null)), [priorId]);
   return (
