@@ -55,7 +55,8 @@ function spawnWriter(file: string, who: string): { go(): void; firstAck: Promise
   const firstAck = new Promise<void>((resolve) => { ackSeen = resolve; });
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\nA ') || out.startsWith('A ')) ackSeen(); });
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { ackSeen(); resolve(); }));
+  // 'close', not 'exit': only then has all the output still in the pipe been read.
+  const exited = new Promise<void>((resolve) => child.once('close', () => { ackSeen(); resolve(); }));
   return {
     go: () => { child.stdin!.write('go\n'); },
     firstAck,
