@@ -222,16 +222,31 @@ function pollHealth(base: string, seconds: number): Promise<Spread> {
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(spreadOf(JSON.parse(out) as number[])) : reject(new Error(`health poller exited with ${code}`)))));
 }
 
+interface ServerStats {
+  /** Event-loop delay since the previous scrape, beyond the 10 ms sampling timer, in ms. */
+  readonly loopP99: number;
+  readonly loopMax: number;
+  /** Garbage-collection pauses so far (all kinds): total seconds, and how many took >= 100 ms. */
+  readonly gcSeconds: number;
+  readonly gcLong: number;
+}
+
 /**
- * The server's own event-loop delay since the previous call (prom-client's histogram, reset at
- * each scrape), beyond the 10 ms sampling timer it includes: what any request waited for the
- * loop, whatever the client and the network added. In ms.
+ * The server's own view from /metrics: its event-loop delay since the previous scrape
+ * (prom-client's histogram, reset at each scrape) beyond the 10 ms sampling timer it includes,
+ * which is what any request waited for the loop whatever the client and network added; and its
+ * garbage-collection pauses (cumulative).
  */
-async function eventLoopDelay(base: string): Promise<{ p99: number; max: number }> {
+async function serverStats(base: string): Promise<ServerStats> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
   const beyond = (seconds: number) => Math.max(0, seconds * 1000 - 10);
-  return { p99: beyond(value('nodejs_eventloop_lag_p99_seconds')), max: beyond(value('nodejs_eventloop_lag_max_seconds')) };
+  return {
+    loopP99: beyond(value('nodejs_eventloop_lag_p99_seconds')), loopMax: beyond(value('nodejs_eventloop_lag_max_seconds')),
+    gcSeconds: sum(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
+    gcLong: sum(/^nodejs_gc_duration_seconds_count\{[^}]*\} (\S+)$/gm) - sum(/^nodejs_gc_duration_seconds_bucket\{le="0\.1"[^}]*\} (\S+)$/gm),
+  };
 }
 
 /**
@@ -273,6 +288,8 @@ class OtherCpu {
 
 interface Served {
   readonly rate: Rate | null; readonly health: Spread; readonly loop: { p99: number; max: number }; readonly machine: string; readonly fits: number;
+  /** The server's GC pauses in the window: ms per second, and how many took >= 100 ms. */
+  readonly gcMsPerS: number; readonly gcLong: number;
   /** CPU the server process used per second of the window, in ms (all its threads). */
   readonly serverCpuMsPerS: number;
 }
@@ -291,19 +308,23 @@ async function serve(base: string, body: ((i: number) => unknown) | null, fitter
   };
   const loops = Array.from({ length: fitters }, (_, k) => fitLoop(k));
   if (fitters > 0) await new Promise((r) => setTimeout(r, 1000)); // let the fit threads fill up
-  await eventLoopDelay(base);
+  const before = await serverStats(base);
   const machine = new OtherCpu(pids);
   const serverTicks = OtherCpu.ownTicks([server]);
   const t0 = performance.now();
   const [rate, health] = await Promise.all([
     body ? drive([base], body, opts.duration, opts.connections, opts.rate) : Promise.resolve(null), pollHealth(base, opts.duration),
   ]);
-  const loop = await eventLoopDelay(base);
+  const stats = await serverStats(base);
   const busy = machine.toString();
-  const serverCpuMsPerS = ((OtherCpu.ownTicks([server]) - serverTicks) * 10) / ((performance.now() - t0) / 1000);
+  const seconds = (performance.now() - t0) / 1000;
+  const serverCpuMsPerS = ((OtherCpu.ownTicks([server]) - serverTicks) * 10) / seconds;
   running = false;
   await Promise.all(loops);
-  return { rate, health, loop, machine: busy, fits, serverCpuMsPerS };
+  return {
+    rate, health, loop: { p99: stats.loopP99, max: stats.loopMax }, machine: busy, fits, serverCpuMsPerS,
+    gcMsPerS: ((stats.gcSeconds - before.gcSeconds) * 1000) / seconds, gcLong: stats.gcLong - before.gcLong,
+  };
 }
 
 async function main(): Promise<void> {
@@ -370,7 +391,7 @@ async function main(): Promise<void> {
       const line = (what: string, r: Served) => {
         console.log(`  ${what.padEnd(24)} /healthz ${fmtSpread(r.health)}; server event-loop delay p99 ${r.loop.p99.toFixed(1)} max ${r.loop.max.toFixed(1)} ms`);
         if (r.rate) console.log(`  ${''.padEnd(24)} predictions ${fmt(r.rate)}`);
-        console.log(`  ${''.padEnd(24)} (${r.fits ? `${r.fits} fits done; ` : ''}server CPU ${r.serverCpuMsPerS.toFixed(0)} ms/s; ${r.machine})`);
+        console.log(`  ${''.padEnd(24)} (${r.fits ? `${r.fits} fits done; ` : ''}server CPU ${r.serverCpuMsPerS.toFixed(0)} ms/s, GC ${r.gcMsPerS.toFixed(1)} ms/s, ${r.gcLong} GC pauses >= 100 ms; ${r.machine})`);
       };
       line('nothing else running', quiet);
       line('predictions', idle);

@@ -3,23 +3,30 @@
  * its parameters, metrics, duration, the registry versions involved and the code version, so
  * `GET /v1/runs` can answer "what produced this prior / adapter / figure".
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { RegistryStore } from '../registry/store.ts';
 import type { JsonObject, Run, RunInput, RunRefs } from '../registry/types.ts';
 
-let cachedCodeVersion: string | null | undefined;
+const execFileAsync = promisify(execFile);
+let cachedCodeVersion: Promise<string | null> | undefined;
 
-/** `git rev-parse HEAD` of this checkout (with `-dirty` when the tree has changes), or null. */
-export function codeVersion(): string | null {
-  if (cachedCodeVersion !== undefined) return cachedCodeVersion;
-  try {
-    const cwd = new URL('..', import.meta.url).pathname;
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    cachedCodeVersion = dirty ? `${head}-dirty` : head;
-  } catch {
-    cachedCodeVersion = process.env.LIFT_CODE_VERSION ?? null;
-  }
+/**
+ * `git rev-parse HEAD` of this checkout (with `-dirty` when the tree has changes), or null; asked
+ * once per process. Asynchronous: `git status` on a busy machine took 1.8 s, which as a
+ * synchronous call stalled every request of a server at its first fit.
+ */
+export function codeVersion(): Promise<string | null> {
+  cachedCodeVersion ??= (async () => {
+    try {
+      const cwd = new URL('..', import.meta.url).pathname;
+      const git = async (...args: string[]) => (await execFileAsync('git', args, { cwd })).stdout.trim();
+      const [head, dirty] = await Promise.all([git('rev-parse', 'HEAD'), git('status', '--porcelain', '--untracked-files=no')]);
+      return dirty ? `${head}-dirty` : head;
+    } catch {
+      return process.env.LIFT_CODE_VERSION ?? null;
+    }
+  })();
   return cachedCodeVersion;
 }
 
@@ -39,7 +46,7 @@ export interface OpenRun {
 
 /** Creates a `running` run for work that is not one function call (a CLI's main loop). */
 export async function startRun(store: RegistryStore, input: Omit<RunInput, 'codeVersion'>): Promise<OpenRun> {
-  const run = await store.createRun({ ...input, codeVersion: codeVersion() });
+  const run = await store.createRun({ ...input, codeVersion: await codeVersion() });
   const started = performance.now();
   const duration = () => Math.round(performance.now() - started);
   let finished: Promise<Run> | null = null;
