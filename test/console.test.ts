@@ -4,7 +4,7 @@
  * a dropped task file (401 with a wrong key, per-line problems), a prior trained from a zoo as a
  * job watched to completion, a long job cancelled from the Jobs page, compare -> chart -> fit with alias -> reliability diagram, lineage,
  * predict with uncertainty, an image task from dropped and picked images fitted and predicted,
- * the benchmark reports, phone width.
+ * the benchmark reports, axe-core accessibility checks of every page, phone width.
  * `LIFT_SCREENSHOTS=docs/screenshots node --import tsx --test test/console.test.ts` refreshes the
  * committed screenshots.
  */
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
+import axe from 'axe-core';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
@@ -392,6 +393,37 @@ describe('web console in Chromium', () => {
     await page.locator('[data-chart^="NLL"] svg').first().waitFor();
     await shot(page, 'benchmarks');
     await done(page);
+  });
+
+  it('passes the axe-core WCAG 2.1 A/AA checks on every page, at desktop and phone width', async () => {
+    const prior = (await api('GET', '/v1/priors?name=lift/console-zoo')).items[0];
+    const adapter = (await api('GET', '/v1/adapters?task_id=console-csv&method=lift-map')).items[0];
+    const job = (await api('GET', '/v1/jobs?kind=train-prior&status=succeeded')).items[0];
+    const paths = [
+      '/#/registry/base-models', '/#/registry/tasks', '/#/registry/tasks/console-csv', '/#/registry/zoos/console-zoo',
+      `/#/registry/priors/${prior.id}`, `/#/registry/adapters/${adapter.id}`, '/#/new-task', '/#/compare?task=console-csv',
+      '/#/predict', '/#/jobs', `/#/jobs/${job.id}`, '/#/benchmarks/wordnet',
+    ];
+    const found: string[] = [];
+    for (const [width, height] of [[1280, 800], [390, 844]]) {
+      const page = await open('/#/registry/base-models');
+      await page.setViewportSize({ width, height });
+      for (const path of paths) {
+        await page.goto(server.url + path);
+        await page.locator('main h1').first().waitFor();
+        // Every read has answered and every chart is drawn before the page is checked.
+        await page.waitForFunction(() => !document.querySelector('main')?.textContent?.includes('Loading…')
+          && [...document.querySelectorAll('[data-chart]')].every((c) => c.querySelector('svg')));
+        if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axe.source });
+        const violations = await page.evaluate(async () => {
+          const r = await (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+          return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+        });
+        found.push(...violations.map((v) => `${width}px ${path}: ${v}`));
+      }
+      await done(page);
+    }
+    assert.deepEqual(found, []);
   });
 
   it('fits a phone-width screen without sideways scrolling', async () => {

@@ -81,7 +81,7 @@ export function JobView({ id }: { id: string }) {
         </Section>
       )}
       <Section title="Parameters and result">
-        <pre class="json">{JSON.stringify({ params: job.params, result: job.result }, null, 2)}</pre>
+        <pre class="json" tabIndex={0} aria-label="Parameters and result as JSON">{JSON.stringify({ params: job.params, result: job.result }, null, 2)}</pre>
       </Section>
     </>
   );

@@ -47,10 +47,13 @@ export function LineageGraph({ lineage, adapterId, zoo }: { lineage: Lineage; ad
         {nodes.map((n) => {
           const p = pos.get(n.key)!;
           return (
-            <a key={n.key} href={n.link} class={`node node-${n.kind}${n.key === adapterId ? ' node-self' : ''}`} aria-label={`${n.kind} ${n.label}`}>
+            // The link's name is its visible text, "kind label": a long label is squeezed into the box, never cut.
+            <a key={n.key} href={n.link} class={`node node-${n.kind}${n.key === adapterId ? ' node-self' : ''}`}>
               <rect x={p.x} y={p.y} width={W} height={H} rx={6} />
-              <text x={p.x + 8} y={p.y + 17} class="kind">{n.kind}</text>
-              <text x={p.x + 8} y={p.y + 34}>{n.label.length > 26 ? `${n.label.slice(0, 25)}…` : n.label}</text>
+              <text x={p.x + 8} y={p.y + 17}>
+                <tspan class="kind">{n.kind}</tspan>{' '}
+                <tspan x={p.x + 8} y={p.y + 34} {...(n.label.length > 26 ? { textLength: W - 16, lengthAdjust: 'spacingAndGlyphs' } : {})}>{n.label}</tspan>
+              </text>
             </a>
           );
         })}
