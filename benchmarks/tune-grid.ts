@@ -8,11 +8,11 @@
 import type { MethodName } from '../adapters/method-table.ts';
 import type { TunedOptions } from './tuned.ts';
 
-/** 0 steps (the start as is), then Adam at 10 / 30 steps and lr 1e-3 / 1e-2. */
-const FINE_TUNE: readonly TunedOptions[] = [
-  { steps: 0 },
-  ...[10, 30].flatMap((steps) => [1e-3, 1e-2].map((lr) => ({ steps, lr }))),
-];
+/**
+ * 0 steps (the start as is), then Adam: 10 steps at lr 1e-2, 30 steps at lr 1e-3 and 1e-2 (10
+ * steps at 1e-3 hardly leave the start, so that point is left out to keep tuning affordable).
+ */
+const FINE_TUNE: readonly TunedOptions[] = [{ steps: 0 }, { steps: 10, lr: 1e-2 }, { steps: 30, lr: 1e-3 }, { steps: 30, lr: 1e-2 }];
 
 const adamFineTune = FINE_TUNE.map((o) => (o.steps === 0 ? o : { ...o, optimizer: 'adam' }));
 
@@ -28,10 +28,11 @@ export interface GridContext {
 }
 
 /**
- * A method's grid, or `{ follows }`: it takes the choice of another method (LiFT's posterior
- * predictive uses the θ_MAP fit LiFT-MAP chose, then samples around it).
+ * A method's grid, or `{ follows, vary }`: it takes the choice of another method and varies only
+ * some knobs around it (LiFT's posterior predictive: the θ_MAP fit LiFT-MAP chose, with its own
+ * prior scale, since the spread of the samples depends on it).
  */
-export type MethodGrid = { readonly points: readonly TunedOptions[] } | { readonly follows: MethodName };
+export type MethodGrid = { readonly points: readonly TunedOptions[] } | { readonly follows: MethodName; readonly vary: readonly TunedOptions[] };
 
 export function gridFor(name: MethodName, ctx: GridContext): MethodGrid {
   switch (name) {
@@ -49,7 +50,7 @@ export function gridFor(name: MethodName, ctx: GridContext): MethodGrid {
       return { points: META_LEARNED };
     case 'lora-retriever-mixture':
     case 'lora-retriever-fusion':
-      return { points: [...RETRIEVER_K, 10].map((k) => ({ k })) };
+      return { points: [...RETRIEVER_K, 10, 20, 50].map((k) => ({ k })) };
     case 'lora-retriever-mixture-ft':
     case 'lora-retriever-fusion-ft':
       return { points: RETRIEVER_K.flatMap((k) => FINE_TUNE.slice(1).map((o) => ({ k, ...o }))) };
@@ -59,6 +60,6 @@ export function gridFor(name: MethodName, ctx: GridContext): MethodGrid {
     case 'lift-map':
       return { points: [{ steps: 0 }, ...FINE_TUNE.slice(1).flatMap((o) => [1, 0.1, 0.01].map((priorScale) => ({ ...o, priorScale })))] };
     case 'lift-posterior':
-      return { follows: 'lift-map' };
+      return { follows: 'lift-map', vary: [1, 0.1, 0.01].map((priorScale) => ({ priorScale })) };
   }
 }

@@ -12,7 +12,7 @@
  * been run on that episode with its own seeded stream, exactly as a fit under auto would run it.
  * Writes reports/auto.{md,json}.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { applyRule, supportLikelihoodGain, type AutoRule } from '../adapters/auto-choice.ts';
@@ -27,6 +27,7 @@ import { AUTO_SETTINGS, autoCandidates, type AutoSettings, type ZooPriorCandidat
 import { createMethod, methodContext, type MethodName } from '../service/methods.ts';
 import { startPhases } from '../service/progress.ts';
 import { Runtime } from '../service/runtime.ts';
+import { codeVersion } from '../service/runs.ts';
 import { seedZoo } from '../service/seed-zoos.ts';
 import { suiteEpisodes } from '../service/suite-episodes.ts';
 import { integerAtLeast } from './cli-options.ts';
@@ -45,8 +46,9 @@ const opts = new Command('bench:auto')
   .option('--episodes <n>', 'episodes per suite and shot count (default: each suite protocol)', integerAtLeast(1))
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…); seeded zoos are trained into it when missing')
   .option('--out <dir>', 'report directory', 'reports')
+  .option('--reuse', 'reuse the per-episode measurements data/bench-auto/ saved for the same priors, zoo versions and episodes (a new rule grid then costs seconds; the code they were measured with is printed)')
   .parse()
-  .opts<{ modalities: string; episodes?: number; registry?: string; out: string }>();
+  .opts<{ modalities: string; episodes?: number; registry?: string; out: string; reuse?: boolean }>();
 
 /** One (suite, shots, split) cell: per route its per-episode accuracy, per candidate its signals. */
 interface Cell {
@@ -86,6 +88,24 @@ async function measure(rt: Runtime, modality: Modality, split: 'val' | 'test', c
       }
     }
   }
+  return cells;
+}
+
+/** measure(), or with --reuse the saved measurements of the same priors, zoo versions and episodes. */
+async function measured(rt: Runtime, modality: Modality, split: 'val' | 'test', candidates: ZooPriorCandidate[]): Promise<Cell[]> {
+  const key = JSON.stringify({ episodes: opts.episodes ?? null, zoos: candidates.map((c) => [c.zoo, c.zooVersion, c.prior.id]) });
+  const file = path.join('data', 'bench-auto', `${modality}-${split}.json`);
+  if (opts.reuse && existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { key: string; code: string | null; cells: (Omit<Cell, 'routes'> & { routes: Record<string, number[]> })[] };
+    if (saved.key === key) {
+      console.log(`  ${split}: reusing ${file} (measured with code ${saved.code ?? 'unknown'})`);
+      return saved.cells.map((c) => ({ ...c, routes: new Map(Object.entries(c.routes)) }));
+    }
+    console.log(`  ${file} was measured for other priors, zoo versions or episodes; measuring again`);
+  }
+  const cells = await measure(rt, modality, split, candidates);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ key, code: await codeVersion(), cells: cells.map((c) => ({ ...c, routes: Object.fromEntries(c.routes) })) }));
   return cells;
 }
 
@@ -180,11 +200,11 @@ async function main(): Promise<void> {
       const backbone = await rt.forModality(modality);
       const candidates = await autoCandidates(rt.store, backbone.encoder.layer, backbone.baseModel.sha256);
       phases.next(`${modality}: every route and signal on meta-validation episodes; choose the rule`);
-      const val = await measure(rt, modality, 'val', candidates);
+      const val = await measured(rt, modality, 'val', candidates);
       const { settings, score, range } = chooseRule(val, candidates);
       console.log(`  val-chosen rule: ${ruleText(settings)} (val mean ${pct(score)}, reached by thresholds ${range[0]}..${range[1]}; server rule ${ruleText(AUTO_SETTINGS[modality])}: ${pct(objective(val, AUTO_SETTINGS[modality], candidates))})`);
       phases.next(`${modality}: meta-test`);
-      const r = report(modality, await measure(rt, modality, 'test', candidates), settings, candidates);
+      const r = report(modality, await measured(rt, modality, 'test', candidates), settings, candidates);
       reports.push(r);
       console.log(r.lines.join('\n'));
       for (const c of r.checks) console.log(`  ${c.pass ? 'pass' : 'MISS'} ${c.cell}: ${c.claim}: ${pct(c.auto)} vs ${pct(c.reference)}`);

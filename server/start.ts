@@ -2,7 +2,7 @@
  * Starting and stopping the server. `startServer(config)` opens the registry, loads the
  * backbones, listens, and returns a handle whose `close()` shuts down gracefully: run any queued
  * predictions, drain connections (server/drain.ts: `Connection: close`, 503 for late requests,
- * idle sockets closed, in-flight requests finished up to `shutdownTimeoutMs`), cancel running
+ * sockets idle for a second closed, in-flight requests finished up to `shutdownTimeoutMs`), cancel running
  * jobs, then close the backbones and the registry. With `handleSignals`, SIGTERM/SIGINT trigger it.
  */
 import http from 'node:http';
@@ -19,8 +19,6 @@ import { ConnectionDrain } from './drain.ts';
 import type { ServerContext } from './context.ts';
 import { Metrics } from './metrics.ts';
 
-/** Time to read requests already on the wire to idle keep-alive sockets before closing them. */
-const DRAIN_SETTLE_MS = 250;
 /** How long cancelled jobs get to stop after the HTTP drain. */
 const JOB_STOP_MS = 2000;
 
@@ -90,7 +88,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const close = (): Promise<void> => closing ??= (async () => {
     context.state.shuttingDown = true;
     context.predictor.flush();
-    const { abandoned } = await drain.drain({ settleMs: DRAIN_SETTLE_MS, deadlineMs: config.shutdownTimeoutMs });
+    const { abandoned } = await drain.drain({ deadlineMs: config.shutdownTimeoutMs });
     if (abandoned > 0) log(`shutdown deadline: ${abandoned} request(s) still running were closed`);
     // Running jobs are cancelled (their state says so); a job that ignores its signal is left behind.
     const stopJobs = async () => { await context.jobs.close(); await jobs.close(); };

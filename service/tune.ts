@@ -72,10 +72,10 @@ export async function tuneSuite(runtime: Runtime, req: TuneRequest, hooks: TuneH
   const choices: Record<string, Record<string, TunedOptions>> = {};
   const follows: Record<string, string> = {};
   const results: GridResult[] = [];
-  type Step = { name: MethodName; points: readonly TunedOptions[] } | { name: MethodName; leader: MethodName };
+  type Step = { name: MethodName; points: readonly TunedOptions[] } | { name: MethodName; leader: MethodName; vary: readonly TunedOptions[] };
   const plan: Step[] = names.map((name) => {
     const grid = gridFor(name, gridCtx);
-    return 'points' in grid ? { name, points: grid.points } : { name, leader: grid.follows };
+    return 'points' in grid ? { name, points: grid.points } : { name, leader: grid.follows, vary: grid.vary };
   });
   for (const step of plan) {
     if ('leader' in step && !names.includes(step.leader) && !req.earlier?.choices[step.leader]) {
@@ -84,8 +84,8 @@ export async function tuneSuite(runtime: Runtime, req: TuneRequest, hooks: TuneH
   }
   await hooks.begin?.({ suite: suiteName, methods: names, priorId: prior.id });
   const families = await suiteEpisodes(runtime.store, backbone, suiteName, { split: 'val', count: req.episodes });
-  // A follower evaluates one point per shot count: its leader's choice.
-  const total = plan.reduce((n, step) => n + tuneWork(families, 'points' in step ? step.points.length : 1), 0);
+  // A follower evaluates, per shot count, its leader's choice with each of its own variations.
+  const total = plan.reduce((n, step) => n + tuneWork(families, 'points' in step ? step.points.length : step.vary.length), 0);
   let done = 0;
   const started = Date.now();
   const progress = (n: number) => {
@@ -107,9 +107,9 @@ export async function tuneSuite(runtime: Runtime, req: TuneRequest, hooks: TuneH
     } else {
       const leaderChoices = choices[step.leader] ?? req.earlier!.choices[step.leader];
       follows[step.name] = step.leader;
-      hooks.phase?.(i, plan.length, `${step.name}: the settings ${step.leader} chose`, eta);
+      hooks.phase?.(i, plan.length, `${step.name}: the settings ${step.leader} chose, varying ${step.vary.map((v) => JSON.stringify(v)).join(' / ')}`, eta);
       const parts = Object.entries(leaderChoices).map(([shots, o]) => tuneMethod(
-        { method: step.name, points: [o], build },
+        { method: step.name, points: step.vary.map((v) => ({ ...o, ...v })), build },
         families.map((f) => ({ ...f, episodes: new Map([...f.episodes].filter(([k]) => String(k) === shots)) })),
         seed, progress));
       chosen = { results: parts.flatMap((c) => c.results), choices: Object.assign({}, ...parts.map((c) => c.choices)) };

@@ -342,7 +342,14 @@ describe('web console in Chromium', () => {
     await byHand.getByRole('alert').getByText('notes.txt').waitFor();
     await byHand.getByRole('img', { name: 'example 3, animal' }).waitFor();
     await byHand.getByLabel('Label for dropped images').fill('fruit');
-    await byHand.getByLabel('Choose PNG or JPEG images').setInputFiles([emojiPng('apple', '1F34E'), emojiPng('banana', '1F34C'), emojiPng('grapes', '1F347')]);
+    // The file chooser by keyboard: Tab reaches it (its focus shown on the button), Space opens it.
+    await byHand.getByLabel('Label for dropped images').focus();
+    await page.keyboard.press('Tab');
+    const pick = byHand.getByText('Choose PNG or JPEG images');
+    assert.equal(await pick.evaluate((el) => getComputedStyle(el).outlineStyle), 'solid', 'keyboard focus is visible');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    assert.ok(chooser.isMultiple());
+    await chooser.setFiles([emojiPng('apple', '1F34E'), emojiPng('banana', '1F34C'), emojiPng('grapes', '1F347')]);
     await byHand.getByRole('img', { name: 'example 6, fruit' }).waitFor();
     assert.equal(await byHand.getByRole('img').count(), 6, 'the two empty starting rows gave way to the images');
     await byHand.getByLabel('Split of example 3').selectOption('query');

@@ -21,8 +21,10 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(registry: string, flags: readonly string[] = [], timeoutMs = 180_000): Promise<ServerProcess> {
+  // Not under the test runner's context: the server would check every reply against its schema.
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--port', '0', '--registry', registry, ...flags], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env,
   });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
