@@ -204,6 +204,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN heartbeat_ms INTEGER;
   UPDATE jobs SET owner = 'unknown', heartbeat_ms = 0 WHERE status IN ('queued', 'running');
   `,
+  // 4: every server reads the unfinished jobs every few seconds (heartbeat, stale sweep); an index
+  // keeps that a lookup rather than a scan of every job ever run.
+  `
+  CREATE INDEX jobs_status_heartbeat ON jobs (status, heartbeat_ms);
+  `,
 ];
 
 /** The schema version this build writes. */

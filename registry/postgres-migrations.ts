@@ -195,6 +195,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN heartbeat_ms BIGINT;
   UPDATE jobs SET owner = 'unknown', heartbeat_ms = 0 WHERE status IN ('queued', 'running');
   `,
+  // 3: SQLite schema 4 (index of unfinished jobs by heartbeat).
+  `
+  CREATE INDEX jobs_status_heartbeat ON jobs (status, heartbeat_ms);
+  `,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;

@@ -54,15 +54,18 @@ function machineSpeed(): number {
 const speed = machineSpeed();
 
 /**
- * Median and min of `reps` runs, and the min scaled by the machine-speed line: what an idle core
- * (~1 multiply-add/ns) would take for the same work, an estimate for reading figures from a busy machine.
+ * Median and min of `reps` runs, and the median scaled by the machine speed measured right before
+ * and after the runs (their mean): a rough idle-core (~1 multiply-add/ns) figure for reading
+ * numbers from a busy machine, where a process's share of a core changes from second to second.
  */
 function time(label: string, fn: () => void, reps = 10): number {
   fn(); fn();   // warm-up (JIT)
+  const before = machineSpeed();
   const t: number[] = [];
   for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); t.push(performance.now() - t0); }
+  const around = Math.min(1, (before + machineSpeed()) / 2);
   t.sort((a, b) => a - b);
-  console.log(`${label.padEnd(56)} median ${t[reps >> 1].toFixed(1)} ms  min ${t[0].toFixed(1)} ms  (idle-core estimate ${(t[0] * Math.min(1, speed)).toFixed(1)} ms)`);
+  console.log(`${label.padEnd(56)} median ${t[reps >> 1].toFixed(1)} ms  min ${t[0].toFixed(1)} ms  (machine ${around.toFixed(2)}; idle-core estimate ${(t[reps >> 1] * around).toFixed(1)} ms)`);
   return t[0];
 }
 
@@ -99,12 +102,14 @@ if (nTasks > 0) {
     return episodicTaskLikelihood(layer, shape, data, { nWay, shots: DEFAULT_PRIOR_CONFIG.shots, queries: DEFAULT_PRIOR_CONFIG.queries, tau: 10 });
   });
   const c = DEFAULT_PRIOR_CONFIG;
+  const before = machineSpeed();
   const t0 = performance.now();
   const out = trainLift(tasks, tasks.map(() => Float32Array.from(a0)), {
     steps: priorSteps, burnIn: Math.min(c.burnIn, priorSteps - 1), thinning: c.thinning, sigma2: c.sigma2, beta2: c.beta2,
     stepSize: constantSchedule(c.stepSize), temperature: c.temperature, em: { K: c.K },
   }, rng.fork('prior'));
   const s = (performance.now() - t0) / 1000;
-  console.log(`\nprior over ${nTasks} tasks: ${priorSteps} SGLD-Gibbs steps + online EM (K=${c.K}) in ${s.toFixed(1)} s of sampling (${(1000 * s / priorSteps).toFixed(2)} ms/step; idle-core estimate ${(s * Math.min(1, speed)).toFixed(1)} s)`);
+  const around = Math.min(1, (before + machineSpeed()) / 2);
+  console.log(`\nprior over ${nTasks} tasks: ${priorSteps} SGLD-Gibbs steps + online EM (K=${c.K}) in ${s.toFixed(1)} s of sampling (${(1000 * s / priorSteps).toFixed(2)} ms/step; machine ${around.toFixed(2)}; idle-core estimate ${(s * around).toFixed(1)} s)`);
   console.log(`  θ_i spread ${out.diagnostics.chain.thetaSpread.toFixed(3)} vs √(Dσ²) ${out.diagnostics.chain.expectedSpread.toFixed(3)}; live components ${out.diagnostics.chain.componentsLive}`);
 }

@@ -6,6 +6,8 @@
  * table; the full run (all methods, the suite's protocol) writes reports/<suite>.{json,md,png},
  * any other run writes under reports/subsets/ so it never replaces the full report.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { createRng } from '../adapters/rng.ts';
 import { evaluate } from '../benchmarks/protocol.ts';
@@ -79,6 +81,17 @@ async function main(): Promise<void> {
     const rows: ReportRow[] = [];
     const perMethod: Record<string, Record<string, MethodSettings>> = {};
     const priorIds: Record<string, string | null> = {};
+    const reportOf = () => ({
+      suite: suiteName,
+      split,
+      trainedOn: protocol.trainOn,
+      protocol: { nWay: protocol.nWay, queriesPerClass: protocol.queriesPerClass, episodes: count ?? protocol.episodes, episodeSeed: EPISODE_SEED },
+      createdAt: new Date().toISOString(),
+      methods: Object.fromEntries(names.map((n) => [n, { priorId: priorIds[n] ?? null }])),
+      baseModel: backbone.baseModel.name,
+      rows,
+      settings: { file: tuned ? tunedPath(suiteName).replace(`${process.cwd()}/`, '') : null, command: tuned?.command ?? null, note, perMethod },
+    });
     for (const kShot of shotCounts(families)) {
       for (const name of names) {
         const chosen = chosenOptions(tuned, name, kShot);
@@ -96,18 +109,15 @@ async function main(): Promise<void> {
           rows.push(toReportRow(result, kShot, mixed ? f.family : undefined));
         }
       }
+      // A long run keeps what it finished: the table so far, per shot count, under subsets/.
+      if (split === 'test') {
+        const partial = `${opts.out}/subsets/${suiteName}.partial.md`;
+        mkdirSync(path.dirname(partial), { recursive: true });
+        writeFileSync(partial, toMarkdown(reportOf()));
+        console.log(`${kShot}-shot done; the table so far is in ${partial}`);
+      }
     }
-    const report = {
-      suite: suiteName,
-      split,
-      trainedOn: protocol.trainOn,
-      protocol: { nWay: protocol.nWay, queriesPerClass: protocol.queriesPerClass, episodes: count ?? protocol.episodes, episodeSeed: EPISODE_SEED },
-      createdAt: new Date().toISOString(),
-      methods: Object.fromEntries(names.map((n) => [n, { priorId: priorIds[n] ?? null }])),
-      baseModel: backbone.baseModel.name,
-      rows,
-      settings: { file: tuned ? tunedPath(suiteName).replace(`${process.cwd()}/`, '') : null, command: tuned?.command ?? null, note, perMethod },
-    };
+    const report = reportOf();
     console.log(toMarkdown(report));
     const priorRefs = [...new Set(Object.values(priorIds).filter((id): id is string => id !== null))];
     await run.succeed({

@@ -1,13 +1,13 @@
 /**
- * Few-shot tasks: create from labelled examples (JSON, or the JSONL task-file format), list, get,
- * delete. Creation checks the few-shot set (≥ 2 labels, every label with ≥ 1 support example,
+ * Few-shot tasks: create from labelled examples (JSON, or the JSONL task-file format), and list a
+ * task's examples (plain reads and deletes go to the store directly). Creation checks the few-shot set (≥ 2 labels, every label with ≥ 1 support example,
  * query labels known, texts within limits, images decodable) before anything is written, stores
  * task and examples in one transaction, then warms the feature cache so the first fit is fast.
  */
 import { encodePng } from '../backbone/image.ts';
 import { parseTaskFile, TaskFileError, type UserTask } from '../benchmarks/task-file.ts';
 import { AlreadyExistsError, NotFoundError, ValidationError, orNull } from '../registry/errors.ts';
-import type { Example, ExampleInputFields, Modality, Page, Split, Task, TaskFilter, TaskInput } from '../registry/types.ts';
+import type { Example, ExampleInputFields, Modality, Split, Task, TaskInput } from '../registry/types.ts';
 import type { ImageField } from './image-decoder.ts';
 import { checkText, decodeBase64, imageItems, textItem, type FeatureItem, type InputDecoding } from './inputs.ts';
 import type { Runtime } from './runtime.ts';
@@ -179,21 +179,10 @@ async function deleteTaskIfPresent(runtime: Runtime, id: string): Promise<void> 
   }
 }
 
-export function listTasks(runtime: Runtime, filter: TaskFilter, pageToken?: string, maxResults?: number): Promise<Page<Task>> {
-  return runtime.store.listTasks(filter, pageToken, maxResults);
-}
-
-export function getTask(runtime: Runtime, id: string): Promise<Task> {
-  return runtime.store.getTask(id);
-}
-
+/** A task's examples; 404 for an unknown task (the store lists none). */
 export async function listExamples(runtime: Runtime, id: string, split?: Split): Promise<readonly Example[]> {
   await runtime.store.getTask(id);
   return runtime.store.listExamples(id, split);
-}
-
-export function deleteTask(runtime: Runtime, id: string): Promise<void> {
-  return runtime.store.deleteTask(id);
 }
 
 /** Feature items of stored examples (images are decoded from their stored bytes, off the event loop). */

@@ -207,7 +207,7 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Train prior (job)' }).click();
     await page.waitForURL(/#\/jobs\/job_/);
     await shot(page, 'job-running');
-    await page.locator('[data-status="succeeded"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-status="succeeded"]').waitFor({ timeout: 180_000 });
     const phases = await page.evaluate(() => (window as unknown as { phases: string[] }).phases);
     assert.ok(phases.some((p) => /phase \d+ of \d+: .+, \d+%/.test(p)), `a running phase was shown: ${JSON.stringify(phases)}`);
     assert.equal(phases.at(-1), 'succeeded');
@@ -242,9 +242,9 @@ describe('web console in Chromium', () => {
     assert.deepEqual(kinds.slice(1), (await (await fetch(`${server.url}/openapi.json`)).json()).components.schemas.Job.properties.kind.enum);
     await page.getByLabel('Kind').selectOption('train-prior');
     const row = page.locator(`tr[data-job="${job.id}"]`);
-    await row.locator('[data-status="running"]').waitFor({ timeout: 30_000 });
+    await row.locator('[data-status="running"]').waitFor({ timeout: 120_000 });
     await row.getByRole('button', { name: `Cancel job ${job.id}` }).click();
-    await row.locator('[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    await row.locator('[data-status="cancelled"]').waitFor({ timeout: 60_000 });
     assert.equal(await row.getByRole('button').count(), 0, 'a finished job has no cancel button');
     const stored = await api('GET', `/v1/jobs/${job.id}`);
     assert.equal(stored.status, 'cancelled');

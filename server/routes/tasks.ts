@@ -9,7 +9,7 @@ import { checkMethodNames, compareMethods } from '../../service/compare.ts';
 import { fitAdapter } from '../../service/fit.ts';
 import { AUTO_METHOD } from '../../service/auto.ts';
 import { methodName } from '../../service/methods.ts';
-import { createTask, createTasksFromFile, deleteTask, getTask, listExamples, listTasks } from '../../service/tasks.ts';
+import { createTask, createTasksFromFile, listExamples } from '../../service/tasks.ts';
 import { checkTaskWork } from '../../service/work-bounds.ts';
 import { formatCompare, formatExample, formatFit, formatPage, formatTask } from '../format.ts';
 import * as R from '../responses.ts';
@@ -61,14 +61,14 @@ export const taskRoutes = [
     summary: 'List tasks (paged)',
     request: { query: TaskList },
     responses: { 200: { description: 'one page of tasks', schema: R.TaskPage }, ...E400 },
-    handler: async ({ query: q }, { runtime }) => ok(formatPage(await listTasks(runtime, { modality: q.modality }, q.page_token, q.max_results), formatTask)),
+    handler: async ({ query: q }, { runtime: { store } }) => ok(formatPage(await store.listTasks({ modality: q.modality }, q.page_token, q.max_results), formatTask)),
   }),
   route({
     method: 'get', path: '/v1/tasks/{id}', operationId: 'getTask', tags: ['tasks'], public: true,
     summary: 'Get a task',
     request: { params: IdParams },
     responses: { 200: { description: 'the task', schema: R.TaskJson }, ...NOT_FOUND },
-    handler: async ({ params }, { runtime }) => ok(formatTask(await getTask(runtime, params.id))),
+    handler: async ({ params }, { runtime: { store } }) => ok(formatTask(await store.getTask(params.id))),
   }),
   route({
     method: 'get', path: '/v1/tasks/{id}/examples', operationId: 'listTaskExamples', tags: ['tasks'], public: true,
@@ -83,7 +83,7 @@ export const taskRoutes = [
     request: { params: IdParams },
     responses: { 204: { description: 'deleted' }, ...NOT_FOUND },
     handler: async ({ params }, { runtime }) => {
-      await deleteTask(runtime, params.id);
+      await runtime.store.deleteTask(params.id);
       return noContent();
     },
   }),
