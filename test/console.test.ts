@@ -235,21 +235,26 @@ describe('web console in Chromium', () => {
   it('cancels a running job from the Jobs page', async () => {
     // Long enough (200000 SGLD steps) to be running still when the button is clicked.
     const { job } = await api('POST', '/v1/priors', { zoo: 'console-zoo', config: { steps: 200000, burnIn: 1000 } });
-    const page = await open('/#/jobs');
-    await useKey(page, KEY);
-    // The filters offer the kinds and statuses the server documents.
-    const kinds = await page.getByLabel('Kind').locator('option').allInnerTexts();
-    assert.deepEqual(kinds.slice(1), (await (await fetch(`${server.url}/openapi.json`)).json()).components.schemas.Job.properties.kind.enum);
-    await page.getByLabel('Kind').selectOption('train-prior');
-    const row = page.locator(`tr[data-job="${job.id}"]`);
-    await row.locator('[data-status="running"]').waitFor({ timeout: 120_000 });
-    await row.getByRole('button', { name: `Cancel job ${job.id}` }).click();
-    await row.locator('[data-status="cancelled"]').waitFor({ timeout: 60_000 });
-    assert.equal(await row.getByRole('button').count(), 0, 'a finished job has no cancel button');
-    const stored = await api('GET', `/v1/jobs/${job.id}`);
-    assert.equal(stored.status, 'cancelled');
-    assert.ok(stored.progress < 0.5, `stopped early (progress ${stored.progress})`);
-    await done(page);
+    try {
+      const page = await open('/#/jobs');
+      await useKey(page, KEY);
+      // The filters offer the kinds and statuses the server documents.
+      const kinds = await page.getByLabel('Kind').locator('option').allInnerTexts();
+      assert.deepEqual(kinds.slice(1), (await (await fetch(`${server.url}/openapi.json`)).json()).components.schemas.Job.properties.kind.enum);
+      await page.getByLabel('Kind').selectOption('train-prior');
+      const row = page.locator(`tr[data-job="${job.id}"]`);
+      await row.locator('[data-status="running"]').waitFor({ timeout: 120_000 });
+      await row.getByRole('button', { name: `Cancel job ${job.id}` }).click();
+      await row.locator('[data-status="cancelled"]').waitFor({ timeout: 60_000 });
+      assert.equal(await row.getByRole('button').count(), 0, 'a finished job has no cancel button');
+      const stored = await api('GET', `/v1/jobs/${job.id}`);
+      assert.equal(stored.status, 'cancelled');
+      assert.ok(stored.progress < 0.5, `stopped early (progress ${stored.progress})`);
+      await done(page);
+    } finally {
+      // A failure above must not leave a 200000-step job holding the job slot for the next tests.
+      await fetch(`${server.url}/v1/jobs/${job.id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+    }
   });
 
   it('compares methods, charts them, fits the chosen one with an alias and draws its reliability diagram', async () => {
