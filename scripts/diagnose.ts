@@ -28,9 +28,9 @@ import { Runtime } from '../service/runtime.ts';
 
 const program = new Command()
   .name('diagnose')
-  .description('Does LiFT adapt? Chain diagnostics of the stored prior and test-time movement, per shot count (val split by default).')
+  .description('Does LiFT adapt? Chain diagnostics of the stored prior and test-time movement, per shot count, on meta-validation episodes only.')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
-  .option('--split <name>', 'val (default) or test', 'val')
+  .option('--split <name>', 'val only: diagnostics compare prior scales, which is choosing a setting, so they never run on the meta-test split', 'val')
   .option('--shots <list>', 'comma-separated shot counts', '1,5')
   .option('--episodes <n>', 'episodes per shot count', '100')
   .option('--steps <n>', 'LiFT-MAP fine-tuning steps', String(DEFAULT_BUDGET.steps))
@@ -79,7 +79,7 @@ function writeReport(suite: string, split: string, r: DiagnoseReport): void {
 
 async function main(): Promise<void> {
   if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
-  if (opts.split !== 'val' && opts.split !== 'test') program.error(`--split: expected val or test, got '${opts.split}'`);
+  if (opts.split !== 'val') program.error(`--split: diagnostics run on meta-validation only (val), got '${opts.split}'; the meta-test split is for the final report (npm run eval)`);
   const suiteName = opts.suite as SuiteName;
   const protocol = PROTOCOLS[suiteName];
   const shots = opts.shots.split(',').map((s) => num(s.trim(), 'shots', true));
@@ -104,12 +104,12 @@ async function main(): Promise<void> {
     console.log(`chain: ${JSON.stringify(c.diagnostics ?? 'not recorded (prior trained before diagnostics were kept)')}`);
     console.log(`fit: ${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; posterior: diagonal Laplace, ${samples} samples; prior scales ${priorScales.join(', ')}; split ${opts.split}`);
 
-    const examples = suite.split[opts.split as 'val' | 'test'].flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
+    const examples = suite.split.val.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
     const { lookup } = await featureLookup(runtime.store, backbone, examples, `${suiteName} ${opts.split} features`);
     const rows: { priorScale: number; shots: number; episodes: number; figures: Record<string, MeanCi> }[] = [];
     for (const priorScale of priorScales) for (const kShot of shots) {
       const ind = inducePrior(scalePrior(toMixturePrior(stored), priorScale));
-      const episodes = sampleEpisodes(suite, opts.split as 'val' | 'test', { nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED });
+      const episodes = sampleEpisodes(suite, 'val', { nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED });
       const per = { move: [] as number[], differ: [] as number[], accMap: [] as number[], acc0: [] as number[], nllMap: [] as number[], nllPost: [] as number[], eceMap: [] as number[], ecePost: [] as number[] };
       const progress = startProgress(`λ ${priorScale}, ${kShot}-shot episodes`, episodes.length);
       const rng = createRng(EPISODE_SEED).fork(`diagnose/${kShot}`);
