@@ -79,3 +79,12 @@ describe('curl example extraction', () => {
     assert.deepEqual(curlExamples(md), ['curl -s a -d \'{\n  "x": 1}\'', 'curl b \\\n  -H x']);
   });
 });
+
+describe('documentation text', () => {
+  it('holds no unresolved merge markers', () => {
+    for (const file of DOCS) {
+      const marker = /^(<{7}|={7}|>{7})( |$)/m.exec(readFileSync(path.join(ROOT, file), 'utf8'));
+      assert.equal(marker, null, `${file} has a merge marker: ${marker?.[0]}`);
+    }
+  });
+});
