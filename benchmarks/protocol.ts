@@ -24,6 +24,8 @@ export interface EpisodeResult {
   readonly index: number;
   readonly accuracy: number;
   readonly nll: number;
+  /** Expected calibration error over this episode's queries. */
+  readonly ece: number;
   /** Wall time of fitPredict, ms. */
   readonly ms: number;
 }
@@ -83,6 +85,7 @@ export function evaluate(
       index: episode.index,
       accuracy: accuracy(rows, episode.queryLabels),
       nll: negativeLogLikelihood(rows, episode.queryLabels),
+      ece: expectedCalibrationError(rows, episode.queryLabels),
       ms,
     });
     allRows.push(...rows);

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { METHOD_NAMES, METHOD_TABLE, type MethodName } from '../adapters/method-table.ts';
 import { plotBars } from './plot.ts';
+import { posteriorVsMapMarkdown, type PosteriorVsMap } from './posterior-vs-map.ts';
 import type { EvalResult } from './protocol.ts';
 
 export interface ReportRow extends Omit<EvalResult, 'perEpisode'> {
@@ -36,6 +37,10 @@ export interface SuiteReport {
   readonly methods: Record<string, unknown>;
   readonly baseModel: string;
   readonly rows: readonly ReportRow[];
+  /** The LiFT prior the prior-based rows used, with what its chain measured (registry metadata). */
+  readonly prior?: { readonly id: string; readonly name: string; readonly version: number; readonly diagnostics: Readonly<Record<string, unknown>> | null };
+  /** LiFT posterior predictive vs LiFT-MAP on the same episodes, per shot count (and family). */
+  readonly posteriorVsMap?: readonly PosteriorVsMap[];
   /** Where the settings came from (tuned file and its command), or why defaults were used. */
   readonly settings?: { readonly file: string | null; readonly command: string | null; readonly note: string; readonly perMethod: Readonly<Record<string, Readonly<Record<string, MethodSettings>>>> };
 }
@@ -111,6 +116,8 @@ export function toMarkdown(report: SuiteReport): string {
     const name = isLiftRow(r.method) ? `**${methodTitle(r.method)}**` : methodTitle(r.method);
     lines.push(`| ${r.shots} |${byFamily ? ` ${r.family} |` : ''} ${name} | ${pct(r.accuracy)} ± ${pct(r.ci95)} | ${r.nll.toFixed(3)} | ${r.ece.toFixed(3)} | ${r.msPerTask.toFixed(1)} |`);
   }
+  lines.push(...posteriorVsMapMarkdown(report.posteriorVsMap ?? []));
+  if (report.prior) lines.push(...priorMarkdown(report.prior));
   if (report.settings) {
     const s = report.settings;
     lines.push('', '## Settings', '', s.note, '', '| method | shots | settings |', '|---|---:|---|');
@@ -119,6 +126,21 @@ export function toMarkdown(report: SuiteReport): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+const num = (v: unknown, digits: number): string => (typeof v === 'number' ? v.toFixed(digits) : '–');
+
+/** What the prior's chain measured (adapters/lift.ts ChainDiagnostics), for people. */
+function priorMarkdown(p: NonNullable<SuiteReport['prior']>): string[] {
+  const d = p.diagnostics;
+  const weights = Array.isArray(d?.weights) ? d.weights.map((w) => num(w, 3)).join(', ') : '–';
+  const chain = d === null
+    ? 'Its chain diagnostics were not recorded (trained before they were kept).'
+    : `Chain: θ_i spread around φ ${num(d.thetaSpread, 2)} against √(Dσ²) = ${num(d.expectedSpread, 2)}; ` +
+      `effective sample size of φ (8 random projections) min ${num(d.essPhiMin, 1)}, median ${num(d.essPhiMedian, 1)}, of the spread ${num(d.essSpread, 1)}; ` +
+      `live components ${d.componentsLive} of ${d.componentsAsked} asked (weights ${weights}; smallest separation ${num(d.separation, 2)}); ` +
+      `component variance / σ² ${num(d.varianceOverSigma2, 3)}; temperature ${d.temperature}.`;
+  return ['', '## LiFT prior', '', `\`${p.name}\` v${p.version} (${p.id}). ${chain}`];
 }
 
 /** Writes `<dir>/<suite>.json`, `.md` and `.png`; returns the paths. */

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { createRng } from '../adapters/rng.ts';
 import { evaluate } from '../benchmarks/protocol.ts';
+import { posteriorVsMap, type PosteriorVsMap } from '../benchmarks/posterior-vs-map.ts';
+import type { EpisodeResult } from '../benchmarks/protocol.ts';
 import { EPISODE_SEED, PROTOCOLS } from '../benchmarks/protocols.ts';
 import { toMarkdown, toReportRow, writeSuiteReport, type MethodSettings, type ReportRow } from '../benchmarks/report.ts';
 import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
@@ -81,6 +83,9 @@ async function main(): Promise<void> {
     const rows: ReportRow[] = [];
     const perMethod: Record<string, Record<string, MethodSettings>> = {};
     const priorIds: Record<string, string | null> = {};
+    // LiFT-MAP's and the posterior's per-episode results, per shot count and family, to compare them on the same episodes.
+    const liftEpisodes = new Map<string, Partial<Record<MethodName, readonly EpisodeResult[]>>>();
+    const posterior: PosteriorVsMap[] = [];
     const reportOf = () => ({
       suite: suiteName,
       split,
@@ -90,6 +95,8 @@ async function main(): Promise<void> {
       methods: Object.fromEntries(names.map((n) => [n, { priorId: priorIds[n] ?? null }])),
       baseModel: backbone.baseModel.name,
       rows,
+      ...(prior ? { prior: { id: prior.id, name: prior.name, version: prior.version, diagnostics: (prior.config.diagnostics as Record<string, unknown> | undefined) ?? null } } : {}),
+      posteriorVsMap: posterior,
       settings: { file: tuned ? tunedPath(suiteName).replace(`${process.cwd()}/`, '') : null, command: tuned?.command ?? null, note, perMethod },
     });
     for (const kShot of shotCounts(families)) {
@@ -107,7 +114,15 @@ async function main(): Promise<void> {
           progress.update(1, `${(100 * result.accuracy).toFixed(1)}%`);
           progress.stop();
           rows.push(toReportRow(result, kShot, mixed ? f.family : undefined));
+          if (name === 'lift-map' || name === 'lift-posterior') {
+            const both = liftEpisodes.get(`${kShot}/${f.family}`) ?? {};
+            liftEpisodes.set(`${kShot}/${f.family}`, { ...both, [name]: result.perEpisode });
+          }
         }
+      }
+      for (const f of families) {
+        const both = liftEpisodes.get(`${kShot}/${f.family}`);
+        if (both?.['lift-map'] && both['lift-posterior']) posterior.push(posteriorVsMap(both['lift-map'], both['lift-posterior'], kShot, mixed ? f.family : undefined));
       }
       // A long run keeps what it finished: the table so far, per shot count, under subsets/.
       if (split === 'test') {

@@ -132,7 +132,7 @@ function spawnServer(registry: string): Promise<{ url: string; child: ChildProce
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (m) resolve({ url: m[1], child });
     });
     child.once('exit', (code) => reject(new Error(`server exited with code ${code} before listening`)));

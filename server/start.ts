@@ -15,6 +15,8 @@ import { Predictor } from '../service/predict.ts';
 import { Retriever } from '../service/retrieve.ts';
 import { Runtime } from '../service/runtime.ts';
 import { createApp } from './app.ts';
+import { isLoopback } from './host-check.ts';
+import { createLogger, type Logger } from './log.ts';
 import { ConnectionDrain } from './drain.ts';
 import type { ServerContext } from './context.ts';
 import { Metrics } from './metrics.ts';
@@ -36,17 +38,18 @@ export interface RunningServer {
 export interface StartOptions {
   /** Install SIGTERM/SIGINT handlers that shut down and exit (the CLI does; tests do not). */
   readonly handleSignals?: boolean;
-  readonly log?: (message: string) => void;
+  /** Default: JSON lines on stdout at `config.logLevel`. */
+  readonly logger?: Logger;
 }
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((m: string) => console.log(m));
+  const log = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics(config.metricsTopAdapters);
   const runtime = await Runtime.open(config, metrics);
   const jobs = openJobRunner(runtime, config);
   const resolver = new AdapterResolver(runtime.store);
   const context: ServerContext = {
-    runtime, metrics, config,
+    runtime, metrics, config, log,
     resolver,
     retriever: new Retriever(runtime),
     predictor: new Predictor(runtime, resolver, { windowMs: config.batchWindowMs, maxInputs: config.maxBatchInputs }, metrics),
@@ -82,26 +85,29 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     throw err;
   }
   context.state.ready = true;
-  log(`LiFT zoo listening on ${url} (${JSON.stringify(describeConfig(config))})`);
+  log.info({ url, config: describeConfig(config) }, `LiFT zoo listening on ${url}`);
+  if (config.apiKey === null && !isLoopback(config.host)) {
+    log.warn({ host: config.host }, `no API key on ${config.host}, which is not a loopback address: anyone who reaches it can read and change the registry; set --api-key (LIFT_API_KEY)`);
+  }
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => closing ??= (async () => {
     context.state.shuttingDown = true;
     context.predictor.flush();
     const { abandoned } = await drain.drain({ deadlineMs: config.shutdownTimeoutMs });
-    if (abandoned > 0) log(`shutdown deadline: ${abandoned} request(s) still running were closed`);
+    if (abandoned > 0) log.warn({ abandoned }, 'shutdown deadline: requests still running were closed');
     // Running jobs are cancelled (their state says so); a job that ignores its signal is left behind.
     const stopJobs = async () => { await context.jobs.close(); await jobs.close(); };
     await Promise.race([stopJobs(), new Promise((resolve) => setTimeout(resolve, JOB_STOP_MS).unref())]);
     await runtime.close();
-    log('LiFT zoo stopped');
+    log.info('LiFT zoo stopped');
   })();
 
   if (options.handleSignals) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
-        log(`${signal}: shutting down`);
-        close().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+        log.info({ signal }, 'shutting down');
+        close().then(() => process.exit(0), (err: unknown) => { log.fatal({ err }, 'shutdown failed'); process.exit(1); });
       });
     }
   }

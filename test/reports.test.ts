@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { METHOD_NAMES, METHOD_TABLE } from '../adapters/method-table.ts';
 import { readReports, resultsTable, withResultsTable, RESULTS_BEGIN, RESULTS_END } from '../benchmarks/readme-results.ts';
+import { posteriorVsMap } from '../benchmarks/posterior-vs-map.ts';
 import { describeSettings, methodColours, toMarkdown, type ReportRow, type SuiteReport } from '../benchmarks/report.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -59,6 +60,23 @@ describe('reports', () => {
     assert.match(table, /† wordnet: report made before/);
     assert.throws(() => withResultsTable('no markers', table), /markers/);
     assert.equal(withResultsTable(`a\n${RESULTS_BEGIN}\nold\n${RESULTS_END}\nb`, 'new'), `a\n${RESULTS_BEGIN}\nnew\n${RESULTS_END}\nb`);
+  });
+
+  it('compares the posterior with MAP on the same episodes, paired, and states the prior\'s chain diagnostics', () => {
+    const episodes = (nll: number[], ece: number[]) => nll.map((v, index) => ({ index, accuracy: 0.5, nll: v, ece: ece[index], ms: 1 }));
+    const map = episodes([1.0, 1.2, 0.8, 1.0], [0.10, 0.20, 0.10, 0.20]);
+    const post = episodes([0.9, 1.1, 0.7, 0.9], [0.10, 0.10, 0.10, 0.10]);
+    const cmp = posteriorVsMap(map, post, 5);
+    assert.ok(Math.abs(cmp.nllDiff.mean + 0.1) < 1e-12 && cmp.nllDiff.ci95 < 1e-12, 'a constant paired gain has no spread');
+    assert.ok(cmp.nllMap.ci95 > 0.1, 'the unpaired CI keeps the spread between episodes');
+    assert.ok(Math.abs(cmp.eceDiff.mean + 0.05) < 1e-12);
+    assert.throws(() => posteriorVsMap(map, post.slice(1), 5), /same episodes/);
+    const md = toMarkdown({
+      ...report([row('lift-map', 5, 0.8)]), posteriorVsMap: [cmp],
+      prior: { id: 'pr_1', name: 'lift/wordnet', version: 2, diagnostics: { thetaSpread: 6.1, expectedSpread: 6.4, essPhiMin: 3, essPhiMedian: 7.5, essSpread: 9, componentsAsked: 4, componentsLive: 1, weights: [1], separation: null, varianceOverSigma2: 0.01, temperature: 1 } },
+    });
+    assert.match(md, /\| 5 \| 1\.000 ± 0\.\d+ \| 0\.900 ± 0\.\d+ \| −0\.100 ± 0\.000 \| 0\.150 ± 0\.\d+ \| 0\.100 ± 0\.000 \| −0\.050 ± 0\.\d+ \|/);
+    assert.match(md, /θ_i spread around φ 6\.10 against √\(Dσ²\) = 6\.40; .*min 3\.0, median 7\.5.*live components 1 of 4 asked \(weights 1\.000; smallest separation –\)/);
   });
 
   it('README.md results table is the one the committed reports generate (npm run report:readme)', () => {

@@ -33,7 +33,7 @@ export async function startServerProcess(registry: string, flags: readonly strin
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const look = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (m) { clearTimeout(timer); child.stdout!.off('data', look); resolve(m[1]); }
     };
     child.stdout!.on('data', look);
