@@ -130,11 +130,16 @@ function spawnServer(registry: string): Promise<{ url: string; child: ChildProce
     { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    // Reads up to the listening line, then only drains: the server logs a line per request, and
+    // keeping (and searching) them all here cost this process CPU that the measurement needs.
+    const untilListening = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
-    });
+      if (!m) return;
+      child.stdout!.off('data', untilListening).resume();
+      resolve({ url: m[1], child });
+    };
+    child.stdout!.on('data', untilListening);
     child.once('exit', (code) => reject(new Error(`server exited with code ${code} before listening`)));
   });
 }
