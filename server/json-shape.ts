@@ -16,17 +16,28 @@ export const MAX_JSON_VALUES = 100_000;
 
 const QUOTE = 0x22, BACKSLASH = 0x5c, COMMA = 0x2c, OPEN_OBJECT = 0x7b, OPEN_ARRAY = 0x5b, CLOSE_OBJECT = 0x7d, CLOSE_ARRAY = 0x5d;
 
+/**
+ * Index of the quote that closes the string opened at `open`, or `buf.length` when it is not
+ * closed. Jumps from quote to quote with `indexOf` (native, much faster than a byte loop over
+ * a multi-megabyte base64 string); a quote preceded by an odd number of backslashes is escaped.
+ */
+function stringEnd(buf: Uint8Array, open: number): number {
+  for (let from = open + 1; ;) {
+    const quote = buf.indexOf(QUOTE, from);
+    if (quote < 0) return buf.length;
+    let backslashes = 0;
+    while (buf[quote - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
+}
+
 /** Throws a 400 HttpError when the JSON text in `buf` nests deeper or holds more values than allowed. */
 export function checkJsonShape(buf: Uint8Array, maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES): void {
-  let depth = 0, values = 0, inString = false;
+  let depth = 0, values = 0;
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i];
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-      continue;
-    }
-    if (c === QUOTE) inString = true;
+    if (c === QUOTE) i = stringEnd(buf, i);
     else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
     else if (c === OPEN_OBJECT || c === OPEN_ARRAY || c === COMMA) {
       if (c !== COMMA && ++depth > maxDepth) throw new HttpError(HTTP_ERROR_CODES.malformedJson, `request body: expected JSON nested at most ${maxDepth} levels, got deeper`);

@@ -83,5 +83,9 @@ describe('JSON body shape', () => {
     assert.throws(() => checkJsonShape(buf('{"a":'.repeat(65) + '1' + '}'.repeat(65))), /nested at most 64 levels/);
     checkJsonShape(buf(JSON.stringify({ text: '['.repeat(1000) + ','.repeat(200_000) + '\\"{{{' })));
     checkJsonShape(buf(JSON.stringify(['\\', '"', '[[[['.repeat(100)])));
+    // Escaped quotes and escaped backslashes before a quote: only an unescaped quote ends a string.
+    checkJsonShape(buf(JSON.stringify([`\\"${'['.repeat(100)}`, '\\\\', `\\\\"${'{'.repeat(100)}\\`])));
+    assert.throws(() => checkJsonShape(buf(`["a\\\\"${'['.repeat(70)}`)), /nested at most 64 levels/, 'a string ending in an escaped backslash is closed');
+    checkJsonShape(buf(`["unterminated ${'['.repeat(100)}`));
   });
 });
