@@ -272,6 +272,25 @@ function pollHealth(base: string, seconds: number): Promise<Spread> {
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(spreadOf(JSON.parse(out) as number[])) : reject(new Error(`health poller exited with ${code}`)))));
 }
 
+/**
+ * Backbone calls on the server since the previous call of the returned function, from /metrics:
+ * how many, and how many inputs each embedded on average (cold throughput depends on both).
+ */
+async function backboneRuns(base: string): Promise<() => Promise<string>> {
+  const read = async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { runs: value('lift_backbone_runs_total'), inputs: value('lift_backbone_inputs_total') };
+  };
+  let last = await read();
+  return async () => {
+    const now = await read();
+    const runs = now.runs - last.runs, inputs = now.inputs - last.inputs;
+    last = now;
+    return `${runs} backbone runs, ${(inputs / Math.max(1, runs)).toFixed(1)} inputs each`;
+  };
+}
+
 interface ServerStats {
   /** Event-loop delay since the previous scrape, beyond the 10 ms sampling timer, in ms. */
   readonly loopP99: number;
@@ -420,12 +439,13 @@ async function main(): Promise<void> {
 
     if (PHASES.has('cold')) {
       console.log(`\ncold: every input never seen (${opts.duration} s each, ${opts.connections} connections, 1 input per request)`);
+      const runs = await backboneRuns(a);
       const cold1 = await drive([a], cold([source]), opts.duration, opts.connections);
-      console.log(`  text, 1 adapter          ${fmt(cold1)}   = ${pct(cold1.perSecond, backbone)} of the backbone alone (target >= 80%)`);
+      console.log(`  text, 1 adapter          ${fmt(cold1)}   = ${pct(cold1.perSecond, backbone)} of the backbone alone (target >= 80%); ${await runs()}`);
       const coldMany = await drive([a], cold(many), opts.duration, opts.connections);
-      console.log(`  text, ${String(many.length).padEnd(4)} adapters     ${fmt(coldMany)}   = ${pct(coldMany.perSecond, cold1.perSecond)} of 1 adapter`);
+      console.log(`  text, ${String(many.length).padEnd(4)} adapters     ${fmt(coldMany)}   = ${pct(coldMany.perSecond, cold1.perSecond)} of 1 adapter; ${await runs()}`);
       const coldImage = await drive([a], () => ({ adapter: { id: imageAdapter }, inputs: [{ image_base64: images.take().base64 }] }), opts.duration, opts.connections);
-      console.log(`  image, 1 adapter         ${fmt(coldImage)}`);
+      console.log(`  image, 1 adapter         ${fmt(coldImage)}; ${await runs()}`);
     }
 
     if (PHASES.has('warm')) {
