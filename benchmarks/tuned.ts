@@ -75,6 +75,16 @@ export function writeTuned(update: TunedFile, dir = TUNED_DIR): string {
   return file;
 }
 
+/**
+ * Whose recorded choices a suite's eval uses: its own, or, for a suite with no meta-validation
+ * classes (cross-domain MNIST: every class is test), those chosen on the validation of the suite
+ * it was trained on, the only validation there is; shot counts that suite has no choice for run
+ * with the defaults.
+ */
+export function settingsSuiteFor(suite: string, valClasses: number, trainOn: string): string {
+  return valClasses > 0 ? suite : trainOn;
+}
+
 /** The chosen settings of a method at a shot count, or null when none were recorded. */
 export function chosenOptions(tuned: TunedFile | null, method: string, shots: number): TunedOptions | null {
   return tuned?.choices[method]?.[String(shots)] ?? null;

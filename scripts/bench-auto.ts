@@ -10,7 +10,8 @@
  *
  * Auto's accuracy on an episode is the accuracy of the route it picks there, the route having
  * been run on that episode with its own seeded stream, exactly as a fit under auto would run it.
- * Writes reports/auto.{md,json}.
+ * Writes reports/auto.{md,json}; a modality not measured in this run keeps the section it has
+ * there (each section names the command and episodes it was measured with).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -153,6 +154,9 @@ function ci(a: readonly number[]): string {
 
 interface ModalityReport {
   readonly modality: Modality;
+  /** How this section was measured (sections of other modalities may come from earlier runs). */
+  readonly command: string;
+  readonly episodes: number | 'protocol';
   readonly zoos: string[];
   readonly chosen: AutoSettings;
   readonly server: AutoSettings;
@@ -181,7 +185,20 @@ function report(modality: Modality, test: readonly Cell[], chosen: AutoSettings,
       checks.push({ cell: name, claim: 'auto >= in-domain prior', auto: mean(a.acc), reference: inPrior, pass: mean(a.acc) >= inPrior - 1e-12 });
     }
   }
-  return { modality, zoos: candidates.map((c) => `${c.zoo} v${c.zooVersion} (prior ${c.prior.name} v${c.prior.version})`), chosen, server, lines, checks };
+  return {
+    modality, command: `npm run bench:auto -- ${process.argv.slice(2).join(' ')}`.trim(), episodes: opts.episodes ?? 'protocol',
+    zoos: candidates.map((c) => `${c.zoo} v${c.zooVersion} (prior ${c.prior.name} v${c.prior.version})`), chosen, server, lines, checks,
+  };
+}
+
+/** The sections of reports/auto.json for modalities this run does not measure (a section written before sections named their command gets the file's). */
+function keptSections(file: string, measured: readonly Modality[]): ModalityReport[] {
+  if (!existsSync(file)) return [];
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { episodes?: number | 'protocol'; reports?: (Omit<ModalityReport, 'command' | 'episodes'> & Partial<ModalityReport>)[] };
+  return (saved.reports ?? []).filter((r) => !measured.includes(r.modality)).map((r) => ({
+    ...r, episodes: r.episodes ?? saved.episodes ?? 'protocol',
+    command: r.command ?? `npm run bench:auto -- --modalities ${r.modality}${typeof saved.episodes === 'number' ? ` --episodes ${saved.episodes}` : ''}`,
+  }));
 }
 
 const ruleText = (s: AutoSettings): string =>
@@ -212,21 +229,23 @@ async function main(): Promise<void> {
   } finally {
     await rt.close();
   }
+  const jsonFile = path.join(opts.out, 'auto.json');
+  const all = [...keptSections(jsonFile, modalities), ...reports].sort((a, b) => a.modality.localeCompare(b.modality));
   const md = [
     '# method auto: the right prior for the task, or none',
     '',
-    `Reproduce: \`npm run bench:auto -- --modalities ${opts.modalities}${opts.episodes ? ` --episodes ${opts.episodes}` : ''}\` (5-way; accuracy %, mean ± 95% CI over the seeded meta-test episodes).`,
-    'Auto\'s rule is chosen on meta-validation episodes of both suites; "prior used" is the share of test episodes where it fitted LiFT-MAP under a zoo\'s prior.',
-    ...reports.flatMap((r) => [
-      '', `## ${r.modality}`, '', `Zoos: ${r.zoos.join('; ')}.`, '',
-      `Rule chosen on val: ${ruleText(r.chosen)}. Server rule (service/auto.ts): ${ruleText(r.server)}.`, '',
+    '5-way; accuracy %, mean ± 95% CI over the seeded meta-test episodes. Each modality\'s rule is chosen on meta-validation episodes of its two suites; "prior used" is the share of test episodes where auto fitted LiFT-MAP under a zoo\'s prior.',
+    ...all.flatMap((r) => [
+      '', `## ${r.modality}`, '', `Reproduce: \`${r.command}\` (${r.episodes === 'protocol' ? 'each suite\'s protocol episode count' : `${r.episodes} episodes per suite and shot count`}). Zoos: ${r.zoos.join('; ')}.`, '',
+      `Rule chosen on val: ${ruleText(r.chosen)}. Server rule (service/auto.ts) when measured: ${ruleText(r.server)}${
+        JSON.stringify(r.server) === JSON.stringify(AUTO_SETTINGS[r.modality]) ? '' : `; the server rule is now ${ruleText(AUTO_SETTINGS[r.modality])}`}.`, '',
       ...r.lines, '',
       ...r.checks.map((c) => `- ${c.pass ? 'pass' : '**miss**'}: ${c.cell}, ${c.claim}: ${pct(c.auto)} vs ${pct(c.reference)}`),
     ]),
   ];
   mkdirSync(opts.out, { recursive: true });
   writeFileSync(path.join(opts.out, 'auto.md'), `${md.join('\n')}\n`);
-  writeFileSync(path.join(opts.out, 'auto.json'), `${JSON.stringify({ createdAt: new Date().toISOString(), episodes: opts.episodes ?? 'protocol', reports }, null, 2)}\n`);
+  writeFileSync(jsonFile, `${JSON.stringify({ createdAt: new Date().toISOString(), reports: all }, null, 2)}\n`);
   console.log(`wrote ${path.join(opts.out, 'auto.md')}, ${path.join(opts.out, 'auto.json')}`);
 }
 

@@ -40,6 +40,7 @@ try {
   console.log(`\n${report.cycles} kill -9 cycles, ${opts.writers} writer processes each, seed ${opts.seed}`);
   console.log(`  acknowledged writes checked: ${report.acknowledged}`);
   console.log(`  lost or different: ${report.lost} (target 0: ${report.lost === 0 ? 'met' : 'MISSED'})`);
+  console.log(`  writes in flight at the kill (never acknowledged): ${report.unacknowledged.stored} stored whole, ${report.unacknowledged.absent} absent`);
   console.log(`  integrity_check failures: ${report.integrityFailures} (target 0: ${report.integrityFailures === 0 ? 'met' : 'MISSED'})`);
   for (const p of report.problems) console.log(`  problem: ${p}`);
   process.exitCode = report.lost === 0 && report.integrityFailures === 0 ? 0 : 1;

@@ -2,7 +2,8 @@
  * `npm run eval -- --suite <name> --methods <list|all>`: every chosen method on the same seeded
  * meta-test episodes of a suite (each member family's for a mixed suite), from cached backbone
  * features, each with the settings `npm run tune` chose on meta-validation
- * (benchmarks/tuned/<suite>.json; without it the defaults, and the report says so). Prints the
+ * (benchmarks/tuned/<suite>.json, or the training suite's when the suite has no validation classes;
+ * without it the defaults, and the report says so). Prints the
  * table; the full run (all methods, the suite's protocol) writes reports/<suite>.{json,md,png},
  * any other run writes under reports/subsets/ so it never replaces the full report.
  */
@@ -16,7 +17,7 @@ import type { EpisodeResult } from '../benchmarks/protocol.ts';
 import { EPISODE_SEED, PROTOCOLS } from '../benchmarks/protocols.ts';
 import { toMarkdown, toReportRow, writeSuiteReport, type MethodSettings, type ReportRow } from '../benchmarks/report.ts';
 import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
-import { chosenOptions, readTuned, tunedPath } from '../benchmarks/tuned.ts';
+import { chosenOptions, readTuned, settingsSuiteFor, tunedPath } from '../benchmarks/tuned.ts';
 import { shotCounts } from '../benchmarks/tuning.ts';
 import { Runtime } from '../service/runtime.ts';
 import { createMethod, fitOptionsFrom, methodContext, METHOD_NAMES, methodName, type MethodName } from '../service/methods.ts';
@@ -71,11 +72,14 @@ async function main(): Promise<void> {
     const backbone = await runtime.backbones.forModality(suite.modality);
     const prior = await findPrior(runtime.store, backbone.baseModel, protocol.trainOn);
     const ctx = await methodContext(runtime.store, backbone.encoder.layer, prior);
-    const tuned = readTuned(suiteName);
-    const note = tuned === null
-      ? `No settings were chosen on meta-validation for ${suiteName} (run \`npm run tune -- --suite ${suiteName}\`); every method ran with its defaults.`
+    const settingsSuite = settingsSuiteFor(suiteName, suite.split.val.length, protocol.trainOn);
+    const tuned = readTuned(settingsSuite);
+    const borrowed = settingsSuite === suiteName ? ''
+      : `${suiteName} has no meta-validation classes, so its settings are those chosen on the meta-validation of ${settingsSuite}, the suite it was trained on; shot counts without a choice there ran with the defaults. `;
+    const note = borrowed + (tuned === null
+      ? `No settings were chosen on meta-validation for ${settingsSuite} (run \`npm run tune -- --suite ${settingsSuite}\`); every method ran with its defaults.`
       : `Settings chosen on meta-validation (${tuned.episodes} val episodes per family and shot count) by \`${tuned.command}\`${
-        tuned.priorId !== undefined && tuned.priorId !== prior?.id ? `; NOTE: they were chosen under prior ${tuned.priorId}, the current one is ${prior?.id ?? 'none'}` : ''}.`;
+        tuned.priorId !== undefined && tuned.priorId !== prior?.id ? `; NOTE: they were chosen under prior ${tuned.priorId}, the current one is ${prior?.id ?? 'none'}` : ''}.`);
     console.log(note);
     const families = await suiteEpisodes(runtime.store, backbone, suiteName, { split, shots, count });
     const mixed = families.length > 1;
@@ -97,7 +101,7 @@ async function main(): Promise<void> {
       rows,
       ...(prior ? { prior: { id: prior.id, name: prior.name, version: prior.version, diagnostics: (prior.config.diagnostics as Record<string, unknown> | undefined) ?? null } } : {}),
       posteriorVsMap: posterior,
-      settings: { file: tuned ? tunedPath(suiteName).replace(`${process.cwd()}/`, '') : null, command: tuned?.command ?? null, note, perMethod },
+      settings: { file: tuned ? tunedPath(settingsSuite).replace(`${process.cwd()}/`, '') : null, command: tuned?.command ?? null, note, perMethod },
     });
     for (const kShot of shotCounts(families)) {
       for (const name of names) {

@@ -1,15 +1,20 @@
 /**
- * The express application: metrics timing, the routes of the route table (each with its own
+ * The express application: request id and access log, metrics timing, the Host check of a
+ * server without a key (host-check.ts), the routes of the route table (each with its own
  * auth, body parsing and validation, see router.ts), the interactive API docs at /docs, the web
  * console's static files at `/`, then the 404 and the one error middleware. No state lives here;
  * it is all in the `ServerContext` the caller builds (see start.ts).
  */
 import express from 'express';
 import type { Socket } from 'node:net';
+import { accessOf, isOpen } from './access.ts';
 import { API_DOCS_PATH, apiDocs } from './api-docs.ts';
+import { requireApiKey } from './auth.ts';
 import { consoleRoutes } from './console.ts';
 import type { ServerContext } from './context.ts';
 import { errorMiddleware, HTTP_ERROR_CODES, HttpError, routeNotFound } from './errors.ts';
+import { checkHost } from './host-check.ts';
+import { requestLog } from './request-log.ts';
 import { ROUTES } from './route-table.ts';
 import { routerFor } from './router.ts';
 
@@ -66,11 +71,16 @@ function lingerOnClose(socket: Socket): void {
 export function createApp(ctx: ServerContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETags on API replies: no client sends If-None-Match, and each one cost a SHA-1 of the body
+  // and a copy of it into a Buffer, which Node then writes apart from the headers (a writev).
+  app.set('etag', false);
+  app.use(requestLog(ctx.log));
   app.use(closeIfBodyUnread);
   app.use(ctx.metrics.middleware);
+  app.use(checkHost(ctx.config, ROUTES.filter((r) => accessOf(r) === 'probe').map((r) => r.path)));
   app.use(refuseWhileDraining(ctx));
   app.use(routerFor(ROUTES, ctx));
-  app.use(API_DOCS_PATH, apiDocs());
+  app.use(API_DOCS_PATH, ...(isOpen('docs', ctx.config) ? [] : [requireApiKey(ctx.config.apiKey)]), apiDocs());
   app.use(consoleRoutes());
   app.use(routeNotFound);
   app.use(errorMiddleware);

@@ -1,5 +1,5 @@
 /**
- * API-key auth: when a key is configured, every route not marked public in the route table
+ * API-key auth: when a key is configured, every route that server/access.ts does not open
  * needs `Authorization: Bearer <key>`. It runs before body parsing, so an unauthenticated client
  * cannot make the server read a large body. Keys are compared in constant time.
  */

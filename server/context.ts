@@ -8,6 +8,7 @@ import type { JobRunner } from '../service/jobs.ts';
 import type { Predictor } from '../service/predict.ts';
 import type { Retriever } from '../service/retrieve.ts';
 import type { Runtime } from '../service/runtime.ts';
+import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ServerContext {
@@ -19,6 +20,8 @@ export interface ServerContext {
   /** Runs long work (training priors, …) as jobs stored in the registry. */
   readonly jobs: JobRunner;
   readonly metrics: Metrics;
+  /** JSON lines; each request has a child logger with its id (server/request-log.ts). */
+  readonly log: Logger;
   readonly config: ServerConfig;
   /** Set once backbones are loaded; cleared when shutdown starts. */
   readonly state: { ready: boolean; shuttingDown: boolean };

@@ -3,14 +3,17 @@
  *
  * Domain errors (registry/errors.ts, adapters/errors.ts) carry a `code`; `STATUS_BY_CODE` maps
  * each code to its status. The server's own conditions (auth, body size, malformed JSON, unknown
- * route) are `HttpError`s with codes in the same table. Anything else is a bug: it is logged and
- * answered with a plain 500 that never includes the stack or internal message.
+ * route) are `HttpError`s with codes in the same table. Anything else is a bug: it is logged with
+ * its stack and answered with a plain 500 that never includes the stack or internal message.
+ * Every error body carries the request's id.
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ERROR_CODES } from '../registry/errors.ts';
+import { logOf, requestIdOf } from './request-log.ts';
 
 export const HTTP_ERROR_CODES = {
   unauthenticated: 'UNAUTHENTICATED',
+  hostNotAllowed: 'HOST_NOT_ALLOWED',
   tooLarge: 'PAYLOAD_TOO_LARGE',
   malformedJson: 'MALFORMED_REQUEST',
   unsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
@@ -26,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ERROR_CODES.conflict]: 409,
   [ERROR_CODES.validation]: 400,
   [HTTP_ERROR_CODES.unauthenticated]: 401,
+  [HTTP_ERROR_CODES.hostNotAllowed]: 403,
   [HTTP_ERROR_CODES.tooLarge]: 413,
   [HTTP_ERROR_CODES.malformedJson]: 400,
   [HTTP_ERROR_CODES.unsupportedMediaType]: 415,
@@ -75,19 +79,25 @@ export function sendError(err: unknown, req: Request, res: Response): void {
   errorMiddleware(err, req, res, () => {});
 }
 
+/** The error envelope, with the request's id (server/request-log.ts) so a report can be matched to the log. */
+function errorBody(res: Response, code: string, message: string) {
+  const id = requestIdOf(res);
+  return { error: { code, message, ...(id !== undefined ? { request_id: id } : {}) } };
+}
+
 export const errorMiddleware: ErrorRequestHandler = (err, req, res, _next) => {
   const known = err instanceof Error ? (fromLibrary(err as never) ?? err) : err;
   const code = known instanceof Error && 'code' in known && typeof known.code === 'string' ? known.code : undefined;
   const status = code !== undefined ? statusOf(code) : undefined;
   if (status !== undefined && code !== undefined) {
     // Already answered (an early 413 while the body parser was still reading): nothing to add.
-    if (!res.headersSent) res.status(status).json({ error: { code, message: (known as Error).message } });
+    if (!res.headersSent) res.status(status).json(errorBody(res, code, (known as Error).message));
     return;
   }
-  // A constant format string: the URL is the client's and may hold % directives.
-  console.error('%s %s: unhandled error', req.method, req.originalUrl, err);
+  // The URL is a field, never part of the message: it is the client's and may hold anything.
+  logOf(res)?.error({ err, method: req.method, path: req.originalUrl }, 'unhandled error');
   if (res.headersSent) return;
-  res.status(500).json({ error: { code: HTTP_ERROR_CODES.internal, message: 'internal server error' } });
+  res.status(500).json(errorBody(res, HTTP_ERROR_CODES.internal, 'internal server error'));
 };
 
 export const routeNotFound: RequestHandler = (req, _res, next) => {

@@ -7,6 +7,7 @@
 import type { RequestHandler } from 'express';
 import client from 'prom-client';
 import type { RuntimeObserver } from '../service/runtime.ts';
+import { routeTemplate } from './request-log.ts';
 
 const REDUNDANT_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -80,8 +81,7 @@ export class Metrics implements RuntimeObserver {
   readonly middleware: RequestHandler = (req, res, next) => {
     const end = this.requestSeconds.startTimer();
     res.on('finish', () => {
-      const route = req.route?.path !== undefined ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      end({ method: req.method, route, status: String(res.statusCode) });
+      end({ method: req.method, route: routeTemplate(req), status: String(res.statusCode) });
     });
     next();
   };

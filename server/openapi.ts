@@ -2,12 +2,15 @@
  * /openapi.json, generated from the route table by zod-openapi: paths, operation ids, request
  * parameters and bodies, and responses per status all come from the routes' own schemas. The
  * errors every route can meet by its nature (406 for an Accept header that rules out the response
- * type, 401 without the key, 413/415 for bodies) are added
- * here, so no route has to repeat them. docs/api.md is the prose companion.
+ * type, 401 without the key where server/access.ts requires it, 413/415 for bodies) are added
+ * here, so no route has to repeat them. Which operations need the key follows the serving
+ * configuration (server/access.ts). docs/api.md is the prose companion.
  */
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import pkg from '../package.json' with { type: 'json' };
 import { ErrorBody } from './responses.ts';
+import { accessOf, isOpen, type AccessPolicy } from './access.ts';
+import { DEFAULT_CONFIG } from './config.ts';
 import type { ResponseSpec, Route } from './route.ts';
 import { ROUTES } from './route-table.ts';
 import { mediaTypes, successTypes } from './router.ts';
@@ -23,13 +26,13 @@ const TAGS = [
 const errorResponse = (description: string): ResponseSpec => ({ description, schema: ErrorBody });
 
 /** The 4xx a route meets by its nature, beside those it documents itself. */
-function implicitErrors(route: Route): Record<number, ResponseSpec> {
+function implicitErrors(route: Route, open: boolean): Record<number, ResponseSpec> {
   const { request = {} } = route;
   const out: Record<number, ResponseSpec> = {
     406: errorResponse(`the Accept header rules out ${successTypes(route).join(' and ')}`),
   };
   if (request.params || request.query || request.body) out[400] = errorResponse('invalid input; the message names the field');
-  if (!route.public) out[401] = errorResponse('missing or wrong API key (when the server has one)');
+  if (!open) out[401] = errorResponse('missing or wrong API key (when the server has one)');
   if (request.body) {
     out[413] = errorResponse('request body too large');
     out[415] = errorResponse(`Content-Type is not ${Object.keys(request.body).join(' or ')}`);
@@ -37,15 +40,16 @@ function implicitErrors(route: Route): Record<number, ResponseSpec> {
   return out;
 }
 
-function operation(route: Route): ZodOpenApiOperationObject {
+function operation(route: Route, policy: AccessPolicy): ZodOpenApiOperationObject {
   const { request = {} } = route;
-  const responses = { ...implicitErrors(route), ...route.responses };
+  const open = isOpen(accessOf(route), policy);
+  const responses = { ...implicitErrors(route, open), ...route.responses };
   return {
     operationId: route.operationId,
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: [...route.tags],
-    ...(route.public ? { security: [] } : {}),
+    ...(open ? { security: [] } : {}),
     ...(request.params || request.query ? {
       requestParams: { ...(request.params ? { path: request.params } : {}), ...(request.query ? { query: request.query } : {}) },
     } : {}),
@@ -62,32 +66,37 @@ function operation(route: Route): ZodOpenApiOperationObject {
 /** `{name*}` (several segments) is ours; OpenAPI writes the parameter as `{name}`. */
 const openApiPath = (path: string): string => path.replace(/\{(\w+)\*\}/g, '{$1}');
 
-function paths(routes: readonly Route[]): ZodOpenApiPathsObject {
+function paths(routes: readonly Route[], policy: AccessPolicy): ZodOpenApiPathsObject {
   const out: Record<string, Record<string, ZodOpenApiOperationObject>> = {};
-  for (const route of routes) (out[openApiPath(route.path)] ??= {})[route.method] = operation(route);
+  for (const route of routes) (out[openApiPath(route.path)] ??= {})[route.method] = operation(route, policy);
   return out;
 }
 
-let cached: ReturnType<typeof createDocument> | undefined;
+/** One document per access policy (a server has one; tests try several). */
+const cached = new Map<string, ReturnType<typeof createDocument>>();
 
-export function openApiDocument(routes: readonly Route[] = ROUTES): ReturnType<typeof createDocument> {
-  if (routes !== ROUTES) return build(routes);
-  return (cached ??= build(routes));
+/** The document for a server with this access policy: its open operations say `security: []`. */
+export function openApiDocument(policy: AccessPolicy = DEFAULT_CONFIG, routes: readonly Route[] = ROUTES): ReturnType<typeof createDocument> {
+  if (routes !== ROUTES) return build(routes, policy);
+  const key = `${policy.publicReads}/${policy.publicMetrics}/${policy.publicDocs}`;
+  let doc = cached.get(key);
+  if (!doc) cached.set(key, doc = build(routes, policy));
+  return doc;
 }
 
-function build(routes: readonly Route[]): ReturnType<typeof createDocument> {
+function build(routes: readonly Route[], policy: AccessPolicy): ReturnType<typeof createDocument> {
   return createDocument({
     openapi: '3.1.0',
     info: {
       title: 'LiFT zoo',
       version: pkg.version,
-      description: 'LoRA-zoo registry and inference server: few-shot tasks, adapter fitting under a learned LiFT prior, batched prediction, retrieval, PEFT import/export. Errors are { error: { code, message } }. Reads are public; every other route needs `Authorization: Bearer <key>` when the server has a key.',
+      description: 'LoRA-zoo registry and inference server: few-shot tasks, adapter fitting under a learned LiFT prior, batched prediction, retrieval, PEFT import/export. Errors are { error: { code, message, request_id } }. When the server has an API key, every operation needs `Authorization: Bearer <key>` except those marked `security: []`.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/' }],
     tags: TAGS,
     security: [{ bearer: [] }],
-    paths: paths(routes),
+    paths: paths(routes, policy),
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'LIFT_API_KEY' } },
     },

@@ -18,6 +18,7 @@ export const ErrorBody = z.object({
   error: z.object({
     code: z.string().describe('stable machine-readable code, e.g. VALIDATION_FAILED'),
     message: z.string().describe('what was wrong, naming the field'),
+    request_id: z.string().optional().describe("this request's id, as in the X-Request-Id response header and the server's log"),
   }),
 }).meta({ id: 'Error' });
 

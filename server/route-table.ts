@@ -3,7 +3,8 @@
  * /openapi.json (openapi.ts) are both generated.
  * To add a route: declare it with `route({...})` in the module of its area under server/routes/
  * (copy a neighbour: method, path, operationId, summary, tags, request schemas, responses per
- * status, `public: true` for reads, handler), and list that module's array here once.
+ * status, handler), and list that module's array here once. With an API key set, the new route
+ * needs it (server/access.ts).
  */
 import type { Route } from './route.ts';
 import { adapterRoutes } from './routes/adapters.ts';

@@ -1,11 +1,12 @@
 /**
  * The shape of one HTTP route. A route is data: method, path, documentation, the zod schemas of
- * its request parts and of its responses per status, whether it needs the API key, and the
+ * its request parts and of its responses per status, what it is for access control, and the
  * handler. server/routes.ts lists them all; server/router.ts turns the list into express routing
  * and server/openapi.ts into /openapi.json, so what is documented is what is enforced.
  */
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
+import type { Access } from './access.ts';
 import type { ServerContext } from './context.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -60,8 +61,8 @@ export interface RouteSpec<R extends RequestSpec> {
   readonly summary: string;
   readonly description?: string;
   readonly tags: readonly [string, ...string[]];
-  /** Public routes never need the API key; all others do when one is configured. */
-  readonly public?: boolean;
+  /** For access control (server/access.ts); omitted: a GET is a read, anything else a write. */
+  readonly access?: Access;
   readonly request?: R;
   /** Every status the route can answer, 4xx included. */
   readonly responses: Readonly<Record<number, ResponseSpec>>;

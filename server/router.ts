@@ -1,6 +1,7 @@
 /**
  * The route table -> express routing. Each route becomes one chain: content negotiation (406
- * when the Accept header rules out the route's response type), API key (unless public), body parsing for the media types it declares (415 for any other), validation of params, query
+ * when the Accept header rules out the route's response type), API key (unless server/access.ts
+ * opens the route), body parsing for the media types it declares (415 for any other), validation of params, query
  * and body by their schemas (400 naming the field), the handler, and the reply. Under the test
  * runner every reply is also checked against the schema documented for its status, so the
  * OpenAPI document cannot drift from what the server sends.
@@ -9,6 +10,7 @@ import express, { type RequestHandler, type Response } from 'express';
 import type { z } from 'zod';
 import { ValidationError } from '../registry/errors.ts';
 import { requireJsonDepth } from '../registry/validate.ts';
+import { accessOf, isOpen } from './access.ts';
 import { requireApiKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { HTTP_ERROR_CODES, HttpError, sendError } from './errors.ts';
@@ -152,7 +154,7 @@ function chain(route: Route, ctx: ServerContext): RequestHandler[] {
   };
   return [
     acceptable(route),
-    ...(route.public ? [] : [requireApiKey(ctx.config.apiKey)]),
+    ...(isOpen(accessOf(route), ctx.config) ? [] : [requireApiKey(ctx.config.apiKey)]),
     ...(request.body ? bodyParsers(request.body, ctx.config.bodyLimitBytes) : []),
     handle,
   ];

@@ -170,7 +170,7 @@ export async function executeJob(runtime: JobRuntime, handlers: JobHandlers, id:
     // Progress writes are ordered but not awaited: the handler keeps computing.
     writes = writes.then(() => store.updateJob(id, {
       phase: p.phase, phaseIndex: p.phaseIndex, phaseCount: p.phaseCount, progress: p.progress, etaMs, trace: p.trace,
-    })).then((j) => emit?.(j), (err: unknown) => console.error(`job ${id}: progress not stored`, err));
+    })).then((j) => emit?.(j), (err: unknown) => console.error('job %s: progress not stored', id, err));
   };
   try {
     const { value, run } = await recordRun(store, { kind: RUN_KIND_OF[job.kind], name: `${job.kind} job ${id}`, config: job.params }, async (run) => {
@@ -331,7 +331,7 @@ export class LocalJobRunner implements JobRunner {
           const job = await this.store.getJob(id);
           if (!isFinished(job)) await finishJob(this.store, id, { status: 'failed', error: { code: 'INTERNAL_ERROR', message } }, (j) => this.emit(j));
         })
-        .catch((err: unknown) => console.error(`job ${id}: not marked failed`, err))
+        .catch((err: unknown) => console.error('job %s: not marked failed', id, err))
         .finally(() => {
           this.controllers.delete(id);
           this.active.delete(done);

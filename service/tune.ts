@@ -62,8 +62,11 @@ export async function tuneSuite(runtime: Runtime, req: TuneRequest, hooks: TuneH
   const suiteName = requireSuiteName(req.suite);
   const names = tuneOrder(req.methods);
   const suite = await loadSuite(suiteName);
-  const backbone = await runtime.backbones.forModality(suite.modality);
   const trainOn = PROTOCOLS[suiteName].trainOn;
+  if (suite.split.val.length === 0) {
+    throw new ValidationError(`suite: ${suiteName} has no meta-validation classes (every class is test); its eval takes the settings chosen on ${trainOn}: npm run tune -- --suite ${trainOn}`);
+  }
+  const backbone = await runtime.backbones.forModality(suite.modality);
   const prior = await findPrior(runtime.store, backbone.baseModel, trainOn);
   if (prior === null) throw new ValidationError(`no prior lift/${trainOn} for ${backbone.baseModel.name}; train first: npm run train -- --suite ${trainOn}`);
   const ctx = await methodContext(runtime.store, backbone.encoder.layer, prior);

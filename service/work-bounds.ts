@@ -26,7 +26,9 @@ export interface WorkRequest {
   readonly methods: number;
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+// Made at import: the first number formatting loads locale data (~30 ms), which no request should wait for.
+const NUMBERS = new Intl.NumberFormat('en-US');
+const fmt = (n: number): string => NUMBERS.format(n);
 
 /** The estimate and how it was formed, e.g. "30 steps x rank 4 x 10 examples x 1 method = 1,200". */
 export function estimateWork(req: WorkRequest): { units: number; formula: string } {

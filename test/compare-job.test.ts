@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -33,7 +34,7 @@ const EXAMPLES = [
 describe('compare as a job', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lift-compare-job-'));
-    server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${join(dir, 'registry.sqlite')}` }, { log: () => {} });
+    server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${join(dir, 'registry.sqlite')}` }, { logger: createLogger('silent') });
     assert.equal((await call('POST', '/v1/tasks', { id: 'pets-food', examples: EXAMPLES })).status, 201);
   });
   after(async () => {

@@ -19,6 +19,7 @@ import axe from 'axe-core';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 import { ensureConsoleBuilt, launchBrowser, type Browser } from './browser.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -64,9 +65,11 @@ const TOPICS: Record<string, string[]> = {
 };
 const ZOO_TASKS = [['animals', 'food', 'sports'], ['music', 'weather', 'money'], ['animals', 'music', 'money'], ['food', 'weather', 'sports'], ['animals', 'weather', 'money'], ['food', 'music', 'sports']];
 
-async function open(path = '/'): Promise<Page> {
+/** A new tab at `path`; with `key`, the console has it already (as after entering it in this tab). */
+async function open(path = '/', key: string | null = null): Promise<Page> {
   const page = await browser.context.newPage();
   page.setDefaultTimeout(15_000);
+  if (key !== null) await page.addInitScript((k) => sessionStorage.setItem('lift-zoo-api-key', k), key);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   pageErrors.set(page, errors);
@@ -120,7 +123,7 @@ describe('web console in Chromium', () => {
   before(async () => {
     await ensureConsoleBuilt();
     dir = mkdtempSync(join(tmpdir(), 'lift-console-'));
-    server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${join(dir, 'registry.sqlite')}`, apiKey: KEY }, { log: () => {} });
+    server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${join(dir, 'registry.sqlite')}`, apiKey: KEY }, { logger: createLogger('silent') });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -129,16 +132,26 @@ describe('web console in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves the console at / and browses the registry without a key', async () => {
+  it('serves the console at /, asks for the key when a read is refused, then browses the registry', async () => {
     const res = await fetch(server.url + '/');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/html/);
     const page = await open('/#/registry/base-models');
     await page.getByRole('heading', { name: 'Registry' }).waitFor();
+    const banner = page.locator('.banner[role=alert]');
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /missing API key.*Enter the API key/);
+    await page.waitForFunction(() => document.activeElement?.id === 'api-key');
+    await useKey(page, KEY);
+    await banner.waitFor({ state: 'detached' });
     const table = page.getByRole('table');
     await table.getByText('text', { exact: true }).waitFor();
     await table.getByText('image', { exact: true }).waitFor();
-    // Keyboard: the skip link is the first stop and moves focus to the page content.
+    // The key lasts the browser session: a reload reads at once. Keyboard: the skip link is the
+    // first stop and moves focus to the page content.
+    await page.reload();
+    await table.getByText('text', { exact: true }).waitFor();
+    assert.equal(await page.locator('.banner').count(), 0);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
     await page.keyboard.press('Enter');
@@ -177,7 +190,7 @@ describe('web console in Chromium', () => {
     await page.getByLabel('Task id').first().fill('console-csv');
     await page.getByRole('button', { name: 'Create task' }).first().click();
     await page.getByRole('status').getByText('console-csv').waitFor();
-    const task = await (await fetch(`${server.url}/v1/tasks/console-csv`)).json() as { labels: string[]; example_counts: Record<string, number> };
+    const task = await api('GET', '/v1/tasks/console-csv') as { labels: string[]; example_counts: Record<string, number> };
     assert.deepEqual(task.labels, ['animals', 'food', 'sports']);
     assert.equal(task.example_counts.query, 3);
     await done(page);
@@ -298,7 +311,7 @@ describe('web console in Chromium', () => {
 
   it('browses the lineage of the fitted adapter from zoo to prior to adapter', async () => {
     const adapter = (await api('GET', '/v1/adapters?task_id=console-csv&method=lift-map')).items[0];
-    const page = await open(`/#/registry/adapters/${adapter.id}`);
+    const page = await open(`/#/registry/adapters/${adapter.id}`, KEY);
     const graph = page.getByRole('group', { name: 'Lineage graph' });
     await graph.waitFor();
     await graph.getByRole('link', { name: 'zoo console-zoo' }).waitFor();
@@ -398,7 +411,7 @@ describe('web console in Chromium', () => {
   });
 
   it('renders the bundled benchmark reports as charts next to their tables', async () => {
-    const page = await open('/#/benchmarks/wordnet');
+    const page = await open('/#/benchmarks/wordnet', KEY);
     await page.locator('[data-chart^="Accuracy"] svg').first().waitFor();
     assert.ok(await page.locator('tr.lift').count() >= 2, 'LiFT rows are highlighted');
     await page.getByLabel('Measure').selectOption('nll');
@@ -418,7 +431,7 @@ describe('web console in Chromium', () => {
     ];
     const found: string[] = [];
     for (const [width, height] of [[1280, 800], [390, 844]]) {
-      const page = await open('/#/registry/base-models');
+      const page = await open('/#/registry/base-models', KEY);
       await page.setViewportSize({ width, height });
       for (const path of paths) {
         await page.goto(server.url + path);
@@ -439,7 +452,7 @@ describe('web console in Chromium', () => {
   });
 
   it('fits a phone-width screen without sideways scrolling', async () => {
-    const page = await open('/#/registry/tasks');
+    const page = await open('/#/registry/tasks', KEY);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'console-csv' }).waitFor();
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal overflow');

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 import { insertTestPrior } from './test-prior.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -56,7 +57,7 @@ for (const file of DOCS) {
     let dir: string;
     before(async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'lift-docs-'));
-      server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${path.join(dir, 'registry.sqlite')}` }, { log: () => {} });
+      server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${path.join(dir, 'registry.sqlite')}` }, { logger: createLogger('silent') });
       await insertTestPrior(server.context.runtime.store);
     });
     after(async () => {

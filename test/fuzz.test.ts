@@ -12,6 +12,7 @@ import { fuzz } from '../scripts/attack/fuzz.ts';
 import { RowCounter } from '../scripts/attack/row-counts.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 
 const KEY = 'fuzz-test-key';
 let server: RunningServer;
@@ -19,7 +20,7 @@ let dir: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-fuzz-'));
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), apiKey: KEY, fitThreads: 1 }, { log: () => {} });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), apiKey: KEY, fitThreads: 1 }, { logger: createLogger('silent') });
 });
 
 after(async () => {

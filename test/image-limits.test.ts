@@ -13,6 +13,7 @@ import jpeg from 'jpeg-js';
 import { checkImageHeader, decodeImage, encodePng, readImageHeader, DEFAULT_IMAGE_LIMITS } from '../backbone/image.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 import { ImageDecoder } from '../service/image-decoder.ts';
 
 function chunk(type: string, data: Buffer): Buffer {
@@ -87,7 +88,7 @@ describe('server: hostile images', () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lift-image-limits-'));
-    server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), maxDecodedBytes: 32 * 1024 * 1024 }, { log: () => {} });
+    server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), maxDecodedBytes: 32 * 1024 * 1024 }, { logger: createLogger('silent') });
   });
   after(async () => {
     await server.close();

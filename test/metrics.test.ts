@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 
 let server: RunningServer;
 let dir: string;
@@ -37,7 +38,7 @@ function promtool(args: string[], input: string): Promise<{ code: number | null;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-metrics-'));
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${join(dir, 'registry.sqlite')}` }, { log: () => {} });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${join(dir, 'registry.sqlite')}` }, { logger: createLogger('silent') });
   await post('/v1/tasks', {
     id: 'weather-or-food',
     examples: [

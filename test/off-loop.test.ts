@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 
 let server: RunningServer;
 let dir: string;
@@ -40,7 +41,7 @@ const texts = {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-offloop-'));
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), fitThreads: 1 }, { log: () => {} });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), fitThreads: 1 }, { logger: createLogger('silent') });
   const examples = [
     ...Object.entries(texts).flatMap(([label, ts]) => ts.map((text) => ({ label, text }))),
     { label: 'animals', text: 'A cow grazed in the meadow.', split: 'query' }, { label: 'food', text: 'Soup and a sandwich for lunch.', split: 'query' },

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { accessOf, isOpen } from '../server/access.ts';
+import { DEFAULT_CONFIG } from '../server/config.ts';
 import { openApiDocument } from '../server/openapi.ts';
 import { ROUTES } from '../server/route-table.ts';
 import { expressPath, routingOrder } from '../server/router.ts';
@@ -40,14 +42,23 @@ describe('route table -> OpenAPI', () => {
     }
   });
 
-  it('marks public routes with security: [] and gives every other route a 401', () => {
+  it('marks open routes with security: [] and gives every other route a 401', () => {
     for (const { path, method, op } of operations) {
       const route = ROUTES.find((r) => r.operationId === op.operationId)!;
-      if (route.public) assert.deepEqual(op.security, [], `${method} ${path}`);
+      if (isOpen(accessOf(route), DEFAULT_CONFIG)) assert.deepEqual(op.security, [], `${method} ${path}`);
       else assert.ok(op.security === undefined && op.responses['401'], `${method} ${path}: uses the global bearer scheme and lists 401`);
       if (op.requestBody) assert.ok(op.responses['415'] && op.responses['413'], `${method} ${path}: 413 and 415`);
     }
     assert.deepEqual(doc.security, [{ bearer: [] }]);
+  });
+
+  it('declares the access of the serving configuration: only probes and docs open by default, GETs too with public reads', () => {
+    const open = (d: Json) => Object.values(d.paths as Json).flatMap((item) => Object.values(item as Json))
+      .filter((op: Json) => Array.isArray(op.security) && op.security.length === 0).map((op: Json) => op.operationId as string).sort();
+    assert.deepEqual(open(doc), ['healthz', 'openapi', 'readyz']);
+    assert.deepEqual(open(openApiDocument({ publicReads: false, publicMetrics: true, publicDocs: false })), ['healthz', 'metrics', 'readyz']);
+    const reads = ROUTES.filter((r) => r.method === 'get').map((r) => r.operationId).sort();
+    assert.deepEqual(open(openApiDocument({ publicReads: true, publicMetrics: false, publicDocs: false })), reads);
   });
 
   it('declares every path parameter in the route schema', () => {

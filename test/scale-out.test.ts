@@ -90,11 +90,11 @@ test('two servers and two workers share PostgreSQL and Redis; a worker killed mi
   // One server first: it migrates the schema and registers the backbones the others find.
   const serverA = serve();
   procs.push(serverA);
-  const a = (await serverA.waitFor(/listening on (http:\/\/\S+)/))[1];
+  const a = (await serverA.waitFor(/listening on (http:\/\/[^\s"]+)/))[1];
   const serverB = serve();
   const workers = [work(), work()];
   procs.push(serverB, ...workers);
-  const b = (await serverB.waitFor(/listening on (http:\/\/\S+)/))[1];
+  const b = (await serverB.waitFor(/listening on (http:\/\/[^\s"]+)/))[1];
   await Promise.all(workers.map((w) => w.waitFor(/ready:/)));
 
   const examples = Object.entries(SUPPORT).flatMap(([label, texts]) => texts.map((text) => ({ label, text })));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 import { insertTestPrior } from './test-prior.ts';
 
 let server: RunningServer;
@@ -64,7 +65,7 @@ const insertPrior = (): Promise<string> => insertTestPrior(server.context.runtim
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-server-'));
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), batchWindowMs: 25 }, { log: () => {} });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite'), batchWindowMs: 25 }, { logger: createLogger('silent') });
 });
 
 after(async () => {

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { priorName } from '../registry/artifact-names.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 import { insertTestPrior } from './test-prior.ts';
 
 let server: RunningServer;
@@ -26,7 +27,7 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-tune-job-'));
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${join(dir, 'registry.sqlite')}`, fitThreads: 1 }, { log: () => {} });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: `sqlite:${join(dir, 'registry.sqlite')}`, fitThreads: 1 }, { logger: createLogger('silent') });
 });
 
 after(async () => {

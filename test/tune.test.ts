@@ -12,7 +12,9 @@ import { describe, it } from 'node:test';
 import { createRng } from '../adapters/rng.ts';
 import type { Episode } from '../benchmarks/episodes.ts';
 import { gridFor } from '../benchmarks/tune-grid.ts';
-import { readTuned, writeTuned, type TunedFile, type TunedOptions } from '../benchmarks/tuned.ts';
+import { PROTOCOLS } from '../benchmarks/protocols.ts';
+import { readRecordedSplits } from '../benchmarks/splits.ts';
+import { readTuned, settingsSuiteFor, writeTuned, type TunedFile, type TunedOptions } from '../benchmarks/tuned.ts';
 import { tuneMethod, tuneWork, type TuneFamily } from '../benchmarks/tuning.ts';
 import type { Example } from '../benchmarks/types.ts';
 import { createMethod, fitOptionsFrom, METHOD_NAMES } from '../service/methods.ts';
@@ -113,5 +115,15 @@ describe('tune (validation grid search)', () => {
     assert.throws(() => fitOptionsFrom({ stepz: 10 }), /stepz/);
     assert.throws(() => fitOptionsFrom({ steps: '10' }), /steps/);
     assert.throws(() => fitOptionsFrom({ optimizer: 'sgd' }), /optimizer/);
+  });
+
+  it('a suite without validation classes takes the settings chosen on the suite it was trained on', () => {
+    const splits = readRecordedSplits();
+    assert.equal(splits.mnist.split.val.length, 0, 'MNIST is test-only');
+    assert.equal(settingsSuiteFor('mnist', splits.mnist.split.val.length, PROTOCOLS.mnist.trainOn), 'emoji');
+    for (const suite of ['emoji', 'wordnet', 'image-mixed'] as const) {
+      assert.ok(splits[suite].split.val.length > 0);
+      assert.equal(settingsSuiteFor(suite, splits[suite].split.val.length, PROTOCOLS[suite].trainOn), suite, `${suite} uses its own choices`);
+    }
   });
 });

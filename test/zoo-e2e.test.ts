@@ -16,6 +16,7 @@ import { resolveTask } from '../benchmarks/train-tasks.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
+import { createLogger } from '../server/log.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -56,7 +57,7 @@ const PRIOR_CONFIG = { steps: 300, burnIn: 100, thinning: 2, warmSteps: 5, K: 2 
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lift-zoo-e2e-'));
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite') }, { log: () => {} });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, registryUrl: join(dir, 'registry.sqlite') }, { logger: createLogger('silent') });
 });
 
 after(async () => {

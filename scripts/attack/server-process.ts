@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -33,7 +34,7 @@ export async function startServerProcess(registry: string, flags: readonly strin
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const look = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (m) { clearTimeout(timer); child.stdout!.off('data', look); resolve(m[1]); }
     };
     child.stdout!.on('data', look);
@@ -65,31 +66,78 @@ export async function waitReady(url: string, timeoutMs = 300_000): Promise<void>
   throw new Error(`${url} not ready after ${timeoutMs} ms`);
 }
 
+/** The probe loop, run in a worker thread of its own (plain JS, so it needs no loader). */
+const PROBE_LOOP = `
+const { parentPort, workerData: { url, everyMs } } = require('node:worker_threads');
+const times = [], startedAt = []; let failures = 0, running = true;
+parentPort.once('message', () => { running = false; });
+(async () => {
+  // The thread's first fetch loads and compiles the HTTP client (~100 ms): not the server's time.
+  await fetch(url + '/healthz').then((r) => r.text(), () => {});
+  while (running) {
+    const start = performance.now();
+    startedAt.push(Date.now());
+    try {
+      const r = await fetch(url + '/healthz', { signal: AbortSignal.timeout(10000) });
+      await r.text();
+      if (r.status !== 200) failures++;
+    } catch { failures++; }
+    times.push(performance.now() - start);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  parentPort.postMessage({ times, startedAt, failures });
+})();
+`;
+
+export interface HealthFigures {
+  readonly probes: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly failures: number;
+  /** The slowest probes, slowest first: when each started (ms since the epoch) and how long it took. */
+  readonly slowest: readonly { readonly at: number; readonly ms: number }[];
+}
+
 /**
  * Probes GET /healthz every `everyMs` on its own connection until stopped; the slowest answer is
- * the figure the targets speak of (≤ 50 ms while an attack runs).
+ * the figure the targets speak of (≤ 50 ms while an attack runs). The probe runs in a worker
+ * thread, so the attack tool's own work (building hostile bodies, counting rows) cannot delay it:
+ * what it measures is the server.
  */
-export function probeHealth(url: string, everyMs = 100): { stop(): Promise<{ probes: number; maxMs: number; p99Ms: number; failures: number }> } {
-  const times: number[] = [];
-  let failures = 0, running = true;
-  const loop = (async () => {
-    while (running) {
-      const start = performance.now();
-      try {
-        const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) });
-        await r.text();
-        if (r.status !== 200) failures++;
-      } catch { failures++; }
-      times.push(performance.now() - start);
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
-  })();
+export function probeHealth(url: string, everyMs = 100): { stop(): Promise<HealthFigures> } {
+  const worker = new Worker(PROBE_LOOP, { eval: true, workerData: { url, everyMs } });
+  const result = new Promise<{ times: number[]; startedAt: number[]; failures: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
   return {
     stop: async () => {
-      running = false;
-      await loop;
+      worker.postMessage('stop');
+      const { times, startedAt, failures } = await result;
+      await worker.terminate();
       const sorted = [...times].sort((a, b) => a - b);
-      return { probes: times.length, maxMs: sorted.at(-1) ?? 0, p99Ms: sorted[Math.floor(0.99 * (sorted.length - 1))] ?? 0, failures };
+      const at = (q: number) => sorted[Math.floor(q * (sorted.length - 1))] ?? 0;
+      const slowest = times.map((ms, i) => ({ at: startedAt[i], ms })).sort((a, b) => b.ms - a.ms).slice(0, 5);
+      return { probes: times.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0, failures, slowest };
     },
   };
+}
+
+/** One request line of the server's JSON log (server/request-log.ts). */
+interface AccessLine { readonly time: string; readonly method: string; readonly route: string; readonly status: number; readonly ms: number }
+
+/**
+ * What the server was answering while a probe waited: the requests of its access log whose
+ * span [end - ms, end] overlaps [at, at + ms], longest first, as `METHOD route status ms`.
+ */
+export function busyDuring(serverOutput: string, probe: { at: number; ms: number }, max = 4): string[] {
+  const overlapping: AccessLine[] = [];
+  for (const line of serverOutput.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"msg":"request"')) continue;
+    const r = JSON.parse(line) as AccessLine;
+    const end = Date.parse(r.time);
+    if (r.route !== '/healthz' && end >= probe.at && end - r.ms <= probe.at + probe.ms) overlapping.push(r);
+  }
+  return overlapping.sort((a, b) => b.ms - a.ms).slice(0, max).map((r) => `${r.method} ${r.route} ${r.status} ${r.ms} ms`);
 }

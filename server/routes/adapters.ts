@@ -25,7 +25,7 @@ async function detail({ runtime: { store } }: ServerContext, id: string) {
 
 export const adapterRoutes = [
   route({
-    method: 'get', path: '/v1/adapters', operationId: 'searchAdapters', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapters', operationId: 'searchAdapters', tags: ['registry'],
     summary: 'Search adapters (by task, method, name, alias, base model; paged)',
     request: { query: AdapterList },
     responses: { 200: { description: 'one page of adapters', schema: R.AdapterPage }, ...E400, ...E404('no such base model') },
@@ -69,14 +69,14 @@ export const adapterRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/adapter-names/{name*}', operationId: 'getAdapterByName', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapter-names/{name*}', operationId: 'getAdapterByName', tags: ['registry'],
     summary: 'An adapter version by name: the latest, or the one an alias or version names',
     request: { params: NameParams, query: NameQuery },
     responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...E400, ...E404('no such name, alias or version') },
     handler: async ({ params, query }, ctx) => ok(await detail(ctx, (await ctx.resolver.resolve({ name: params.name, alias: query.alias, version: query.version }, 'query')).id)),
   }),
   route({
-    method: 'get', path: '/v1/adapter-names/{name*}/-/aliases', operationId: 'listAliases', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapter-names/{name*}/-/aliases', operationId: 'listAliases', tags: ['registry'],
     summary: "An adapter name's aliases",
     request: { params: NameParams },
     responses: { 200: { description: 'the aliases', schema: R.AliasItems }, ...E404('no such name') },
@@ -103,21 +103,21 @@ export const adapterRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/adapters/{id}', operationId: 'getAdapter', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapters/{id}', operationId: 'getAdapter', tags: ['registry'],
     summary: 'Adapter metadata, parameter sizes and aliases',
     request: { params: IdParams },
     responses: { 200: { description: 'the adapter', schema: R.AdapterDetailJson }, ...NOT_FOUND },
     handler: async ({ params }, ctx) => ok(await detail(ctx, params.id)),
   }),
   route({
-    method: 'get', path: '/v1/adapters/{id}/lineage', operationId: 'getAdapterLineage', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapters/{id}/lineage', operationId: 'getAdapterLineage', tags: ['registry'],
     summary: 'Ancestors (adapters and prior)',
     request: { params: IdParams },
     responses: { 200: { description: 'the lineage graph', schema: R.LineageJson }, ...NOT_FOUND },
     handler: async ({ params }, { runtime: { store } }) => ok(formatLineage(await store.getLineage(params.id))),
   }),
   route({
-    method: 'get', path: '/v1/adapters/{id}/peft', operationId: 'exportPeft', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapters/{id}/peft', operationId: 'exportPeft', tags: ['registry'],
     summary: 'Export in PEFT layout as JSON: the PEFT LoRA and the head, one key per file (safetensors base64)',
     request: { params: IdParams },
     responses: { 200: { description: 'the PEFT files', schema: R.PeftJson }, ...NOT_FOUND },
@@ -132,7 +132,7 @@ export const adapterRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/adapters/{id}/peft/{file}', operationId: 'exportPeftFile', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/adapters/{id}/peft/{file}', operationId: 'exportPeftFile', tags: ['registry'],
     summary: 'One file of the PEFT export, raw',
     request: { params: PeftFileParams },
     responses: { 200: { description: 'the file: JSON files as JSON, safetensors as bytes', type: ['application/octet-stream', 'application/json'] }, ...E404('no such adapter or file') },

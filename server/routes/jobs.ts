@@ -37,14 +37,14 @@ export const jobRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/jobs', operationId: 'listJobs', tags: ['jobs'], public: true,
+    method: 'get', path: '/v1/jobs', operationId: 'listJobs', tags: ['jobs'],
     summary: 'Jobs, newest first (filter by kind and status; paged)',
     request: { query: JobList },
     responses: { 200: { description: 'one page of jobs', schema: R.JobPage }, ...E400 },
     handler: async ({ query: q }, { runtime: { store } }) => ok(formatPage(await store.listJobs({ kind: q.kind, status: q.status }, q.page_token, q.max_results), formatJob)),
   }),
   route({
-    method: 'get', path: '/v1/jobs/{id}', operationId: 'getJob', tags: ['jobs'], public: true,
+    method: 'get', path: '/v1/jobs/{id}', operationId: 'getJob', tags: ['jobs'],
     summary: 'A job: status, phase k of n, progress, ETA, log-likelihood trace, result or error',
     request: { params: IdParams },
     responses: { 200: { description: 'the job', schema: R.JobJson }, ...NOT_FOUND },
@@ -58,7 +58,7 @@ export const jobRoutes = [
     handler: async ({ params }, { jobs }) => ok(formatJob(await jobs.cancel(params.id))),
   }),
   route({
-    method: 'get', path: '/v1/jobs/{id}/events', operationId: 'watchJob', tags: ['jobs'], public: true,
+    method: 'get', path: '/v1/jobs/{id}/events', operationId: 'watchJob', tags: ['jobs'],
     summary: 'Server-sent events: the job (event `job`) now and on every change, until it finishes',
     request: { params: IdParams },
     responses: { 200: { description: 'text/event-stream of `event: job` / `data: <Job JSON>`', type: 'text/event-stream' }, ...NOT_FOUND },

@@ -7,13 +7,13 @@ import { json, ok, route } from '../route.ts';
 
 export const opsRoutes = [
   route({
-    method: 'get', path: '/healthz', operationId: 'healthz', tags: ['ops'], public: true,
+    method: 'get', path: '/healthz', operationId: 'healthz', tags: ['ops'], access: 'probe',
     summary: 'Liveness: the process answers',
     responses: { 200: { description: 'process is up', schema: R.Health } },
     handler: () => ok({ status: 'ok' }),
   }),
   route({
-    method: 'get', path: '/readyz', operationId: 'readyz', tags: ['ops'], public: true,
+    method: 'get', path: '/readyz', operationId: 'readyz', tags: ['ops'], access: 'probe',
     summary: 'Readiness: backbones loaded, registry open, not shutting down',
     responses: { 200: { description: 'ready', schema: R.Readiness }, 503: { description: 'not ready', schema: R.Readiness } },
     handler: async (_in, ctx) => {
@@ -25,15 +25,15 @@ export const opsRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/metrics', operationId: 'metrics', tags: ['ops'], public: true,
+    method: 'get', path: '/metrics', operationId: 'metrics', tags: ['ops'], access: 'metrics',
     summary: 'Prometheus metrics',
     responses: { 200: { description: 'Prometheus text exposition format', type: 'text/plain' } },
     handler: async (_in, { metrics: { registry } }) => ok(await registry.metrics(), { 'Content-Type': registry.contentType }),
   }),
   route({
-    method: 'get', path: '/openapi.json', operationId: 'openapi', tags: ['ops'], public: true,
+    method: 'get', path: '/openapi.json', operationId: 'openapi', tags: ['ops'], access: 'docs',
     summary: 'This API described in OpenAPI 3.1',
     responses: { 200: { description: 'the OpenAPI document', schema: R.OpenApiJson } },
-    handler: () => ok(openApiDocument()),
+    handler: (_in, { config }) => ok(openApiDocument(config)),
   }),
 ];

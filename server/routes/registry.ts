@@ -11,13 +11,13 @@ import { E400, E404 } from './errors.ts';
 
 export const registryRoutes = [
   route({
-    method: 'get', path: '/v1/base-models', operationId: 'listBaseModels', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/base-models', operationId: 'listBaseModels', tags: ['registry'],
     summary: 'Registered backbones',
     responses: { 200: { description: 'the base models', schema: R.BaseModelItems } },
     handler: async (_in, { runtime: { store } }) => ok({ items: (await store.listBaseModels()).map(formatBaseModel) }),
   }),
   route({
-    method: 'get', path: '/v1/priors', operationId: 'listPriors', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/priors', operationId: 'listPriors', tags: ['registry'],
     summary: 'Learned priors (newest first, paged)',
     request: { query: PriorList },
     responses: { 200: { description: 'one page of priors', schema: R.PriorPage }, ...E400, ...E404('no such base model') },
@@ -27,7 +27,7 @@ export const registryRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/priors/{id}', operationId: 'getPrior', tags: ['registry'], public: true,
+    method: 'get', path: '/v1/priors/{id}', operationId: 'getPrior', tags: ['registry'],
     summary: 'Prior metadata',
     request: { params: IdParams },
     responses: { 200: { description: 'the prior', schema: R.PriorJson }, ...E404('no such prior') },
@@ -37,7 +37,7 @@ export const registryRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/methods', operationId: 'listMethods', tags: ['adapters'], public: true,
+    method: 'get', path: '/v1/methods', operationId: 'listMethods', tags: ['adapters'],
     summary: 'Fit methods this server offers',
     responses: { 200: { description: 'the methods', schema: R.MethodItems } },
     handler: () => ok({

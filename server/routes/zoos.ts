@@ -35,7 +35,7 @@ const NO_ZOO = E404('no such zoo');
 
 export const zooRoutes = [
   route({
-    method: 'get', path: '/v1/zoos', operationId: 'listZoos', tags: ['zoos'], public: true,
+    method: 'get', path: '/v1/zoos', operationId: 'listZoos', tags: ['zoos'],
     summary: 'Zoos, by name (filter by base model; paged)',
     request: { query: ZooList },
     responses: { 200: { description: 'one page of zoos', schema: R.ZooPage }, ...E400, ...E404('no such base model') },
@@ -58,7 +58,7 @@ export const zooRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/zoos/{zoo}', operationId: 'getZoo', tags: ['zoos'], public: true,
+    method: 'get', path: '/v1/zoos/{zoo}', operationId: 'getZoo', tags: ['zoos'],
     summary: 'A zoo and its membership versions',
     request: { params: ZooParams },
     responses: { 200: { description: 'the zoo', schema: R.ZooDetailJson }, ...NO_ZOO },
@@ -76,7 +76,7 @@ export const zooRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/zoos/{zoo}/members', operationId: 'listZooMembers', tags: ['zoos'], public: true,
+    method: 'get', path: '/v1/zoos/{zoo}/members', operationId: 'listZooMembers', tags: ['zoos'],
     summary: 'Members of a zoo version: adapter, task, labels, method, base model',
     request: { params: ZooParams, query: ZooMembersQuery },
     responses: { 200: { description: 'the members', schema: R.ZooMembersJson }, ...E400, ...E404('no such zoo or version') },
@@ -120,7 +120,7 @@ export const zooRoutes = [
     },
   }),
   route({
-    method: 'get', path: '/v1/runs', operationId: 'listRuns', tags: ['runs'], public: true,
+    method: 'get', path: '/v1/runs', operationId: 'listRuns', tags: ['runs'],
     summary: 'Runs (train, tune, eval, compare, fit), newest first; filter by kind, status, zoo, prior, adapter, task',
     request: { query: RunList },
     responses: { 200: { description: 'one page of runs', schema: R.RunPage }, ...E400 },
@@ -129,7 +129,7 @@ export const zooRoutes = [
     }, q.page_token, q.max_results), formatRun)),
   }),
   route({
-    method: 'get', path: '/v1/runs/{id}', operationId: 'getRun', tags: ['runs'], public: true,
+    method: 'get', path: '/v1/runs/{id}', operationId: 'getRun', tags: ['runs'],
     summary: 'A run: parameters, metrics, duration, registry versions involved, code version',
     request: { params: IdParams },
     responses: { 200: { description: 'the run', schema: R.RunJson }, ...E404('no such run') },

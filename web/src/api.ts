@@ -24,7 +24,8 @@ export class ApiError extends Error {
   }
 }
 
-type Listener = (err: ApiError) => void;
+/** `read`: the refused request was a GET, which a page makes to show itself. */
+type Listener = (err: ApiError, read: boolean) => void;
 const unauthorizedListeners = new Set<Listener>();
 
 /** Called with every 401; returns the unsubscribe function. */
@@ -57,11 +58,13 @@ export interface CallOptions {
   /** Raw body with this content type instead of JSON. */
   readonly contentType?: string;
   readonly signal?: AbortSignal;
+  /** The Accept header; default application/json. */
+  readonly accept?: string;
 }
 
 export async function callRaw(method: string, path: string, options: CallOptions = {}): Promise<Response> {
-  const { body, contentType, signal } = options;
-  const headers: Record<string, string> = { ...authHeaders(), Accept: 'application/json' };
+  const { body, contentType, signal, accept = 'application/json' } = options;
+  const headers: Record<string, string> = { ...authHeaders(), Accept: accept };
   let payload: BodyInit | undefined;
   if (body !== undefined) {
     headers['Content-Type'] = contentType ?? 'application/json';
@@ -70,7 +73,7 @@ export async function callRaw(method: string, path: string, options: CallOptions
   const res = await fetch(apiUrl(path), { method, headers, body: payload, signal });
   if (!res.ok) {
     const err = await errorOf(res);
-    if (res.status === 401) unauthorizedListeners.forEach((l) => l(err));
+    if (res.status === 401) unauthorizedListeners.forEach((l) => l(err, method === 'GET'));
     throw err;
   }
   return res;

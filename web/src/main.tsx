@@ -50,7 +50,7 @@ function KeyControl({ refused }: { refused: ApiError | null }) {
     <form class="key" onSubmit={save}>
       <label for="api-key">API key</label>
       <input id="api-key" ref={input} type="password" autoComplete="off" value={draft}
-        onInput={(e) => setDraft((e.target as HTMLInputElement).value)} placeholder="only for changes" />
+        onInput={(e) => setDraft((e.target as HTMLInputElement).value)} placeholder="if the server has one" />
       <button type="submit">Use key</button>
     </form>
   );
@@ -59,11 +59,19 @@ function KeyControl({ refused }: { refused: ApiError | null }) {
 function App() {
   const loc = useLocation();
   const [refused, setRefused] = useState<ApiError | null>(null);
-  useEffect(() => onUnauthorized(setRefused), []);
+  // When a read was refused, a new key remounts the page so it reads again; after a refused
+  // change it does not, so a filled-in form survives entering the key.
+  const readRefused = useRef(false);
+  const [keyGeneration, setKeyGeneration] = useState(0);
+  useEffect(() => onUnauthorized((err, read) => { readRefused.current = read; setRefused(err); }), []);
   useEffect(() => {
-    const clear = () => setRefused(null);
-    window.addEventListener('api-key-changed', clear);
-    return () => window.removeEventListener('api-key-changed', clear);
+    const changed = () => {
+      setRefused(null);
+      if (readRefused.current) setKeyGeneration((g) => g + 1);
+      readRefused.current = false;
+    };
+    window.addEventListener('api-key-changed', changed);
+    return () => window.removeEventListener('api-key-changed', changed);
   }, []);
   const current = PAGES.find((p) => p.path === loc.parts[0]) ?? PAGES[0];
   useEffect(() => { document.title = `${current.title} · LiFT zoo`; }, [current]);
@@ -84,11 +92,11 @@ function App() {
       </header>
       {refused && (
         <div class="banner" role="alert">
-          The server refused the request: {refused.message}. Enter the API key to make changes; browsing works without it.
+          The server refused the request: {refused.message}. Enter the API key to continue.
         </div>
       )}
       <main id="main" tabIndex={-1}>
-        <Page loc={loc} />
+        <Page key={keyGeneration} loc={loc} />
       </main>
     </>
   );
