@@ -16,10 +16,15 @@ export const OFF_LOOP_BYTES = 256 * 1024;
 
 let pool: Piscina | undefined;
 
-/** One thread, started on the first large body; an idle thread does not keep the process alive. */
+/** One thread, kept; an idle thread does not keep the process alive. */
 const parser = (): Piscina => (pool ??= new Piscina({
-  filename: new URL('./json-parse-thread.ts', import.meta.url).href, name: 'parse', minThreads: 0, maxThreads: 1, idleTimeout: 60_000,
+  filename: new URL('./json-parse-thread.ts', import.meta.url).href, name: 'parse', minThreads: 1, maxThreads: 1,
 }));
+
+/** Starts the thread and loads its modules (~0.5 s), so the first large body does not wait for that. */
+export async function startJsonParser(): Promise<void> {
+  await parser().run(new Uint8Array([0x7b, 0x7d]));
+}
 
 /** Bodies the worker thread has parsed so far (tests and diagnostics). */
 export function parsedOffLoop(): number {
