@@ -5,7 +5,8 @@
  * differ from "no fine-tuning" (prototypes under the chosen component mean μ), both accuracies,
  * and the posterior predictive (diagonal Laplace at θ_MAP) against MAP by NLL and ECE with 95%
  * confidence intervals over episodes. `--prior-scales 1,0.1,0.01` repeats it per test-time prior
- * scale λ (the prior's precision times λ) on the same episodes; the figures are also written to
+ * scale λ (the prior's precision times λ) on the same episodes, or with `--tuned` at what LiFT-MAP
+ * chose on val per shot count (the setting the reports evaluate); the figures are also written to
  * reports/diagnose-<suite>-<split>.{json,md}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { sampleEpisodes } from '../benchmarks/episodes.ts';
 import { accuracy, argmax, expectedCalibrationError, meanWithCi95, negativeLogLikelihood, type MeanCi } from '../benchmarks/metrics.ts';
 import { EPISODE_SEED, PROTOCOLS } from '../benchmarks/protocols.ts';
 import { loadSuite, SUITE_NAMES, type SuiteName } from '../benchmarks/suites.ts';
+import { chosenOptions, readTuned } from '../benchmarks/tuned.ts';
 import { featureLookup } from '../service/features.ts';
 import { findPrior } from '../service/meta-artifacts.ts';
 import { DEFAULT_BUDGET, toMixturePrior } from '../service/methods.ts';
@@ -38,10 +40,11 @@ const program = new Command()
   .option('--head-lr <x>', 'learning rate of the cosine head (default: --lr)')
   .option('--samples <n>', 'posterior samples (Laplace)', '30')
   .option('--prior-scales <list>', 'comma-separated multipliers λ of the prior precision at test time', '1')
+  .option('--tuned', 'per shot count, the steps, lr and λ LiFT-MAP chose on val (benchmarks/tuned/<suite>.json) instead of --steps, --lr and --prior-scales')
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
   .parse();
 
-const opts = program.opts<{ suite: string; split: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; priorScales: string; registry?: string }>();
+const opts = program.opts<{ suite: string; split: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; priorScales: string; tuned?: boolean; registry?: string }>();
 
 function num(text: string, what: string, int = false): number {
   const v = Number(text);
@@ -51,12 +54,15 @@ function num(text: string, what: string, int = false): number {
 
 const fmt = (m: MeanCi, digits = 3) => `${m.mean.toFixed(digits)} ± ${m.ci95.toFixed(digits)}`;
 
+interface Fit { readonly steps: number; readonly lr: number; readonly headLr?: number }
+
 interface DiagnoseReport {
   readonly prior: string;
   readonly chain: unknown;
-  readonly fit: { steps: number; lr: number; headLr?: number };
+  /** Where each row's fit and λ came from. */
+  readonly settings: string;
   readonly samples: number;
-  readonly rows: readonly { priorScale: number; shots: number; episodes: number; figures: Record<string, MeanCi> }[];
+  readonly rows: readonly { priorScale: number; shots: number; fit: Fit; episodes: number; figures: Record<string, MeanCi> }[];
 }
 
 function writeReport(suite: string, split: string, r: DiagnoseReport): void {
@@ -67,14 +73,26 @@ function writeReport(suite: string, split: string, r: DiagnoseReport): void {
   const pct = (m: MeanCi) => `${(100 * m.mean).toFixed(1)} ± ${(100 * m.ci95).toFixed(1)}`;
   const lines = [
     `# Does LiFT adapt? ${suite} (${split})`, '',
-    `\`${command}\` — prior ${r.prior}; LiFT-MAP ${r.fit.steps} steps, lr ${r.fit.lr}; posterior: diagonal Laplace at θ_MAP, ${r.samples} samples.`, '',
+    `\`${command}\` — prior ${r.prior}; LiFT-MAP ${r.settings}; posterior: diagonal Laplace at θ_MAP, ${r.samples} samples.`, '',
     `Chain: ${JSON.stringify(r.chain)}`, '',
-    '| λ | shots | episodes | ‖θ_MAP − μ‖ | predictions changed by fine-tuning (%) | LiFT-MAP acc (%) | no fine-tuning acc (%) | NLL MAP | NLL posterior | ECE MAP | ECE posterior |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...r.rows.map(({ priorScale, shots, episodes, figures: f }) => `| ${priorScale} | ${shots} | ${episodes} | ${fmt(f.move)} | ${pct(f.differ)} | ${pct(f.accMap)} | ${pct(f.acc0)} | ${fmt(f.nllMap)} | ${fmt(f.nllPost)} | ${fmt(f.eceMap)} | ${fmt(f.ecePost)} |`),
+    '| λ | shots | steps, lr | episodes | ‖θ_MAP − μ‖ | predictions changed by fine-tuning (%) | LiFT-MAP acc (%) | no fine-tuning acc (%) | NLL MAP | NLL posterior | ECE MAP | ECE posterior |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.rows.map(({ priorScale, shots, fit, episodes, figures: f }) => `| ${priorScale} | ${shots} | ${fit.steps}, ${fit.lr} | ${episodes} | ${fmt(f.move)} | ${pct(f.differ)} | ${pct(f.accMap)} | ${pct(f.acc0)} | ${fmt(f.nllMap)} | ${fmt(f.nllPost)} | ${fmt(f.eceMap)} | ${fmt(f.ecePost)} |`),
   ];
   writeFileSync(`${base}.md`, `${lines.join('\n')}\n`);
   console.log(`wrote ${base}.md`);
+}
+
+/** Per shot count, LiFT-MAP's fit and λ as chosen on val (`npm run tune`), so the figures describe the evaluated setting. */
+function tunedJobs(suite: SuiteName, shots: readonly number[], headLr?: number): { jobs: { priorScale: number; kShot: number; fit: Fit }[]; settings: string } {
+  const tuned = readTuned(suite);
+  const jobs = shots.map((kShot) => {
+    const o = chosenOptions(tuned, 'lift-map', kShot);
+    if (o === null) return program.error(`--tuned: no LiFT-MAP choice for ${suite} at ${kShot} shots; run npm run tune -- --suite ${suite} first`);
+    const n = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
+    return { priorScale: n(o.priorScale, 1), kShot, fit: { steps: n(o.steps, DEFAULT_BUDGET.steps), lr: n(o.lr, DEFAULT_BUDGET.lr), headLr } };
+  });
+  return { jobs, settings: `at the steps, lr and λ chosen on val per shot count (${tuned!.command})` };
 }
 
 async function main(): Promise<void> {
@@ -100,14 +118,18 @@ async function main(): Promise<void> {
     const tau = typeof c.tau === 'number' ? c.tau : DEFAULT_BUDGET.tau;
     const priorScales = opts.priorScales.split(',').map((s) => num(s.trim(), 'prior-scales'));
     if (priorScales.some((x) => x <= 0)) program.error(`--prior-scales: expected positive numbers, got '${opts.priorScales}'`);
+    const { jobs, settings } = opts.tuned ? tunedJobs(suiteName, shots, fit.headLr) : {
+      jobs: priorScales.flatMap((priorScale) => shots.map((kShot) => ({ priorScale, kShot, fit }))),
+      settings: `${fit.steps} steps, lr ${fit.lr}`,
+    };
     console.log(`prior ${stored.name} v${stored.version}: K=${stored.k}, D=${stored.d}, σ²=${stored.sigma2}, β²=${stored.beta2}`);
     console.log(`chain: ${JSON.stringify(c.diagnostics ?? 'not recorded (prior trained before diagnostics were kept)')}`);
-    console.log(`fit: ${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; posterior: diagonal Laplace, ${samples} samples; prior scales ${priorScales.join(', ')}; split ${opts.split}`);
+    console.log(`fit: ${opts.tuned ? settings : `${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; prior scales ${priorScales.join(', ')}`}; posterior: diagonal Laplace, ${samples} samples; split ${opts.split}`);
 
     const examples = suite.split.val.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
     const { lookup } = await featureLookup(runtime.store, backbone, examples, `${suiteName} ${opts.split} features`);
-    const rows: { priorScale: number; shots: number; episodes: number; figures: Record<string, MeanCi> }[] = [];
-    for (const priorScale of priorScales) for (const kShot of shots) {
+    const rows: { priorScale: number; shots: number; fit: Fit; episodes: number; figures: Record<string, MeanCi> }[] = [];
+    for (const { priorScale, kShot, fit } of jobs) {
       const ind = inducePrior(scalePrior(toMixturePrior(stored), priorScale));
       const episodes = sampleEpisodes(suite, 'val', { nWay: protocol.nWay, kShot, queriesPerClass: protocol.queriesPerClass, count, seed: EPISODE_SEED });
       const per = { move: [] as number[], differ: [] as number[], accMap: [] as number[], acc0: [] as number[], nllMap: [] as number[], nllPost: [] as number[], eceMap: [] as number[], ecePost: [] as number[] };
@@ -138,7 +160,7 @@ async function main(): Promise<void> {
       }
       progress.stop();
       const m = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, meanWithCi95(v)])) as unknown as Record<keyof typeof per, MeanCi>;
-      rows.push({ priorScale, shots: kShot, episodes: episodes.length, figures: m });
+      rows.push({ priorScale, shots: kShot, fit, episodes: episodes.length, figures: m });
       console.log(`\n${suiteName} ${opts.split} ${protocol.nWay}-way ${kShot}-shot, ${episodes.length} episodes, λ ${priorScale}`);
       console.log(`  ‖θ_MAP − μ‖                       ${fmt(m.move)}   (√(Dσ²) = ${Math.sqrt(stored.d * stored.sigma2).toFixed(3)})`);
       console.log(`  predictions differing from no FT  ${fmt(m.differ)}`);
@@ -146,7 +168,7 @@ async function main(): Promise<void> {
       console.log(`  NLL       MAP ${fmt(m.nllMap)}   posterior ${fmt(m.nllPost)}`);
       console.log(`  ECE/episode MAP ${fmt(m.eceMap)}   posterior ${fmt(m.ecePost)}`);
     }
-    writeReport(suiteName, opts.split, { prior: `${stored.name} v${stored.version}`, chain: c.diagnostics ?? null, fit, samples, rows });
+    writeReport(suiteName, opts.split, { prior: `${stored.name} v${stored.version}`, chain: c.diagnostics ?? null, settings, samples, rows });
   } finally {
     await runtime.close();
   }

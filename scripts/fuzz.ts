@@ -6,7 +6,8 @@
  *     classes per route, 5xx, hangs/resets, error bodies, row counts after every non-2xx;
  *  2. hostile bodies of at most 10 MB (scripts/attack/big-bodies.ts): the server's RSS rise each;
  *
- * with GET /healthz probed every 100 ms throughout. Exits non-zero when a target is missed.
+ * with GET /healthz probed every 100 ms throughout, after a baseline with no other request (what
+ * the machine itself adds on a shared host). Exits non-zero when a target is missed.
  * Usage: npm run fuzz [-- --per-route 1000 --seed 1]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,9 +29,10 @@ const opts = new Command().name('fuzz').description('Seeded fuzzing of every API
   .addOption(new Option('--per-route <n>', 'requests per route').argParser(int('per-route')).default(1000))
   .addOption(new Option('--seed <n>', 'random seed').argParser(int('seed')).default(1))
   .addOption(new Option('--no-big', 'skip the ≤ 10 MB hostile bodies'))
+  .addOption(new Option('--baseline-seconds <n>', '/healthz probed this long with no other request first: what the machine alone costs').argParser(int('baseline-seconds')).default(10))
   .allowExcessArguments(false)
   .parse()
-  .opts<{ perRoute: number; seed: number; big: boolean }>();
+  .opts<{ perRoute: number; seed: number; big: boolean; baselineSeconds: number }>();
 
 const KEY = 'fuzz-key';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lift-fuzz-'));
@@ -45,6 +47,11 @@ const server = await startServerProcess(registry, ['--api-key', KEY, '--fit-thre
 try {
   await waitReady(server.url);
   const rows = new RowCounter(registry);
+  // On a shared machine other processes take turns with the server; this is their share of the figure.
+  const idle = probeHealth(server.url);
+  await new Promise((resolve) => setTimeout(resolve, opts.baselineSeconds * 1000));
+  const b = await idle.stop();
+  say(`  /healthz with no other request for ${opts.baselineSeconds} s (baseline): ${b.probes} probes, p50 ${b.p50Ms.toFixed(1)} ms, p99 ${b.p99Ms.toFixed(1)} ms, max ${b.maxMs.toFixed(1)} ms; load average ${os.loadavg().map((n) => n.toFixed(2)).join(', ')}`);
 
   say(`phase 2/${phases}: fuzzing every route, ${opts.perRoute} requests each, seed ${opts.seed}`);
   const health = probeHealth(server.url);

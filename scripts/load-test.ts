@@ -7,15 +7,18 @@
  *     PNG), so the backbone runs for every input — with 1 adapter and with 1,000 distinct adapters;
  *  3. warm throughput (inputs whose features are cached), 1 and 1,000 adapters, reported apart;
  *  4. serving while fits run at full concurrency: /healthz p50/p99/max and the server's own
- *     event-loop delay with nothing else running, with predictions, and with predictions + fits;
- *     prediction p99 with fits against without; the CPU other processes took meanwhile;
+ *     event-loop delay with nothing else running, with predictions at a fixed rate, with
+ *     predictions + fits, and (no target) with predictions as fast as the connections go;
+ *     prediction p99 with fits against without; the CPU the servers, this process and other
+ *     processes took meanwhile;
  *  5. 1 vs 2 server processes on the same registry (cold and warm).
  *
- * Usage: npm run load-test [-- --duration 10 --connections 32 --adapters 1000 --fits 10]
+ * Usage: npm run load-test [-- --duration 10 --connections 32 --adapters 1000 --fits 10 --cpu-prof dir]
  * Spawns its servers on ephemeral ports with a temporary SQLite registry. Keep it to one run at a
  * time: the load generator shares the machine's cores with the servers (and says so).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -50,9 +53,10 @@ const opts = new Command().name('load-test').description('Throughput and latency
   .addOption(new Option('--fits <n>', 'fits per method in the fit-latency phase').argParser(int('fits')).default(10))
   .addOption(new Option('--rate <n>', 'requests/s of the prediction load while fits run (below saturation, so p99 is latency, not queueing)').argParser(int('rate')).default(300))
   .addOption(new Option('--phases <list>', 'comma-separated subset of cold,warm,fits,scale').default('cold,warm,fits,scale'))
+  .addOption(new Option('--cpu-prof <dir>', "write each server's CPU profile (node --cpu-prof) into this directory when it stops"))
   .allowExcessArguments(false)
   .parse()
-  .opts<{ duration: number; connections: number; adapters: number; fits: number; rate: number; phases: string }>();
+  .opts<{ duration: number; connections: number; adapters: number; fits: number; rate: number; phases: string; cpuProf?: string }>();
 const PHASES = new Set(opts.phases.split(','));
 for (const p of PHASES) if (!['cold', 'warm', 'fits', 'scale'].includes(p)) throw new Error(`--phases: expected cold, warm, fits or scale, got '${p}'`);
 
@@ -121,15 +125,21 @@ function mnistPngs(): { label: string; base64: string }[] {
 // Servers
 
 function spawnServer(registry: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'serve.ts'), '--port', '0', '--registry', registry],
+  const profile = opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.cpuProf)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'serve.ts'), '--port', '0', '--registry', registry],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    // Reads up to the listening line, then only drains: the server logs a line per request, and
+    // keeping (and searching) them all here cost this process CPU that the measurement needs.
+    const untilListening = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
-    });
+      if (!m) return;
+      child.stdout!.off('data', untilListening).resume();
+      resolve({ url: m[1], child });
+    };
+    child.stdout!.on('data', untilListening);
     child.once('exit', (code) => reject(new Error(`server exited with code ${code} before listening`)));
   });
 }
@@ -145,12 +155,11 @@ async function stop(child: ChildProcess): Promise<void> {
 
 interface Rate { readonly perSecond: number; readonly p50: number; readonly p99: number; readonly failed: number }
 
-/** autocannon against one or more servers at once (connections split evenly); bodies from `body(i)`. */
-async function drive(bases: readonly string[], body: (i: number) => unknown, duration: number, connections: number, rate?: number): Promise<Rate> {
+/** autocannon at saturation against one or more servers at once (connections split evenly); bodies from `body(i)`. */
+async function drive(bases: readonly string[], body: (i: number) => unknown, duration: number, connections: number): Promise<Rate> {
   let next = 0;
   const results = await Promise.all(bases.map((base) => autocannon({
     url: `${base}/v1/predict`, method: 'POST', headers: HEADERS, duration, connections: Math.max(1, Math.floor(connections / bases.length)),
-    ...(rate ? { overallRate: Math.max(1, Math.floor(rate / bases.length)) } : {}),
     requests: [{ setupRequest: (req: Json) => ({ ...req, body: JSON.stringify(body(next++)) }) }],
   })));
   const ok = results.reduce((s, r) => s + r['2xx'], 0);
@@ -158,6 +167,47 @@ async function drive(bases: readonly string[], body: (i: number) => unknown, dur
     perSecond: ok / duration, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)),
     failed: results.reduce((s, r) => s + r.non2xx + r.errors, 0),
   };
+}
+
+/** One POST over `agent`; resolves the status (0 when the connection failed). */
+function postOnce(agent: http.Agent, url: string, payload: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { ...HEADERS, 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', () => resolve(0));
+    req.end(payload);
+  });
+}
+
+/**
+ * Predictions at a fixed rate, evenly spaced (request i is due i/rate s after the start), over at
+ * most `connections` keep-alive connections. autocannon's rate options do not pace: each
+ * connection sends its per-second quota back to back at the start of every second, so "300/s"
+ * was a burst at saturation, then silence, and measured queueing. Latency counts from when a
+ * request was due, so a generator that falls behind shows as latency, never as a lower load.
+ */
+async function paced(base: string, body: (i: number) => unknown, duration: number, connections: number, rate: number): Promise<Rate> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  let failed = 0;
+  const send = async (i: number, due: number) => {
+    const status = await postOnce(agent, `${base}/v1/predict`, JSON.stringify(body(i)));
+    if (status >= 200 && status < 300) latencies.push(performance.now() - due); else failed++;
+  };
+  const start = performance.now();
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < Math.floor(duration * rate); i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+    sent.push(send(i, due));
+  }
+  await Promise.all(sent);
+  agent.destroy();
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return { perSecond: latencies.length / duration, p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), failed };
 }
 
 const fmt = (r: Rate) => `${r.perSecond.toFixed(0).padStart(6)} predictions/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.failed ? `  FAILED ${r.failed}` : ''}`;
@@ -220,6 +270,25 @@ function pollHealth(base: string, seconds: number): Promise<Spread> {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(spreadOf(JSON.parse(out) as number[])) : reject(new Error(`health poller exited with ${code}`)))));
+}
+
+/**
+ * Backbone calls on the server since the previous call of the returned function, from /metrics:
+ * how many, and how many inputs each embedded on average (cold throughput depends on both).
+ */
+async function backboneRuns(base: string): Promise<() => Promise<string>> {
+  const read = async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { runs: value('lift_backbone_runs_total'), inputs: value('lift_backbone_inputs_total') };
+  };
+  let last = await read();
+  return async () => {
+    const now = await read();
+    const runs = now.runs - last.runs, inputs = now.inputs - last.inputs;
+    last = now;
+    return `${runs} backbone runs, ${(inputs / Math.max(1, runs)).toFixed(1)} inputs each`;
+  };
 }
 
 interface ServerStats {
@@ -292,13 +361,15 @@ interface Served {
   readonly gcMsPerS: number; readonly gcLong: number;
   /** CPU the server process used per second of the window, in ms (all its threads). */
   readonly serverCpuMsPerS: number;
+  /** CPU this process (the load generator and fitting clients) used per second of the window, in ms. */
+  readonly clientCpuMsPerS: number;
 }
 
 /**
- * One serving window: /healthz polled throughout, predictions at a fixed rate (unless `body` is
- * null) and `fitters` clients fitting back to back (independent, 300 steps, rank 8).
+ * One serving window: /healthz polled throughout, the prediction `load` (none when null) and
+ * `fitters` clients fitting back to back (independent, 300 steps, rank 8).
  */
-async function serve(base: string, body: ((i: number) => unknown) | null, fitters: number, pids: () => readonly number[], server: number): Promise<Served> {
+async function serve(base: string, load: (() => Promise<Rate>) | null, fitters: number, pids: () => readonly number[], server: number): Promise<Served> {
   let running = true, fits = 0;
   const fitLoop = async (k: number) => {
     for (let i = 0; running; i++) {
@@ -311,18 +382,21 @@ async function serve(base: string, body: ((i: number) => unknown) | null, fitter
   const before = await serverStats(base);
   const machine = new OtherCpu(pids);
   const serverTicks = OtherCpu.ownTicks([server]);
+  const ownCpu = process.cpuUsage();
   const t0 = performance.now();
   const [rate, health] = await Promise.all([
-    body ? drive([base], body, opts.duration, opts.connections, opts.rate) : Promise.resolve(null), pollHealth(base, opts.duration),
+    load ? load() : Promise.resolve(null), pollHealth(base, opts.duration),
   ]);
   const stats = await serverStats(base);
   const busy = machine.toString();
   const seconds = (performance.now() - t0) / 1000;
   const serverCpuMsPerS = ((OtherCpu.ownTicks([server]) - serverTicks) * 10) / seconds;
+  const { user, system } = process.cpuUsage(ownCpu);
+  const clientCpuMsPerS = (user + system) / 1000 / seconds;
   running = false;
   await Promise.all(loops);
   return {
-    rate, health, loop: { p99: stats.loopP99, max: stats.loopMax }, machine: busy, fits, serverCpuMsPerS,
+    rate, health, loop: { p99: stats.loopP99, max: stats.loopMax }, machine: busy, fits, serverCpuMsPerS, clientCpuMsPerS,
     gcMsPerS: ((stats.gcSeconds - before.gcSeconds) * 1000) / seconds, gcLong: stats.gcLong - before.gcLong,
   };
 }
@@ -365,12 +439,13 @@ async function main(): Promise<void> {
 
     if (PHASES.has('cold')) {
       console.log(`\ncold: every input never seen (${opts.duration} s each, ${opts.connections} connections, 1 input per request)`);
+      const runs = await backboneRuns(a);
       const cold1 = await drive([a], cold([source]), opts.duration, opts.connections);
-      console.log(`  text, 1 adapter          ${fmt(cold1)}   = ${pct(cold1.perSecond, backbone)} of the backbone alone (target >= 80%)`);
+      console.log(`  text, 1 adapter          ${fmt(cold1)}   = ${pct(cold1.perSecond, backbone)} of the backbone alone (target >= 80%); ${await runs()}`);
       const coldMany = await drive([a], cold(many), opts.duration, opts.connections);
-      console.log(`  text, ${String(many.length).padEnd(4)} adapters     ${fmt(coldMany)}   = ${pct(coldMany.perSecond, cold1.perSecond)} of 1 adapter`);
+      console.log(`  text, ${String(many.length).padEnd(4)} adapters     ${fmt(coldMany)}   = ${pct(coldMany.perSecond, cold1.perSecond)} of 1 adapter; ${await runs()}`);
       const coldImage = await drive([a], () => ({ adapter: { id: imageAdapter }, inputs: [{ image_base64: images.take().base64 }] }), opts.duration, opts.connections);
-      console.log(`  image, 1 adapter         ${fmt(coldImage)}`);
+      console.log(`  image, 1 adapter         ${fmt(coldImage)}; ${await runs()}`);
     }
 
     if (PHASES.has('warm')) {
@@ -384,18 +459,21 @@ async function main(): Promise<void> {
     if (PHASES.has('fits')) {
       const fitters = Math.max(2, os.availableParallelism());
       const pids = () => [process.pid, ...children.map((c) => c.pid!)];
-      console.log(`\nserving while fits run at full concurrency (/healthz every 20 ms; warm predictions at ${opts.rate}/s, 1 adapter; ${fitters} clients fitting back to back: independent, 300 steps, rank 8):`);
+      console.log(`\nserving while fits run at full concurrency (/healthz every 20 ms; warm predictions at ${opts.rate}/s evenly spaced, 1 adapter; ${fitters} clients fitting back to back: independent, 300 steps, rank 8; last, predictions as fast as ${opts.connections} connections go):`);
+      const atRate = () => paced(a, warm([source]), opts.duration, opts.connections, opts.rate);
       const quiet = await serve(a, null, 0, pids, first.child.pid!);
-      const idle = await serve(a, warm([source]), 0, pids, first.child.pid!);
-      const busy = await serve(a, warm([source]), fitters, pids, first.child.pid!);
+      const idle = await serve(a, atRate, 0, pids, first.child.pid!);
+      const busy = await serve(a, atRate, fitters, pids, first.child.pid!);
+      const saturated = await serve(a, () => drive([a], warm([source]), opts.duration, opts.connections), 0, pids, first.child.pid!);
       const line = (what: string, r: Served) => {
         console.log(`  ${what.padEnd(24)} /healthz ${fmtSpread(r.health)}; server event-loop delay p99 ${r.loop.p99.toFixed(1)} max ${r.loop.max.toFixed(1)} ms`);
         if (r.rate) console.log(`  ${''.padEnd(24)} predictions ${fmt(r.rate)}`);
-        console.log(`  ${''.padEnd(24)} (${r.fits ? `${r.fits} fits done; ` : ''}server CPU ${r.serverCpuMsPerS.toFixed(0)} ms/s, GC ${r.gcMsPerS.toFixed(1)} ms/s, ${r.gcLong} GC pauses >= 100 ms; ${r.machine})`);
+        console.log(`  ${''.padEnd(24)} (${r.fits ? `${r.fits} fits done; ` : ''}server CPU ${r.serverCpuMsPerS.toFixed(0)} ms/s, load generator ${r.clientCpuMsPerS.toFixed(0)} ms/s, GC ${r.gcMsPerS.toFixed(1)} ms/s, ${r.gcLong} GC pauses >= 100 ms; ${r.machine})`);
       };
       line('nothing else running', quiet);
       line('predictions', idle);
       line('predictions + fits', busy);
+      line('saturated (no target)', saturated);
       console.log(`  prediction p99 with fits = ${(busy.rate!.p99 / Math.max(1, idle.rate!.p99)).toFixed(2)}x without (target <= 1.5x); slowest /healthz with fits ${busy.health.max.toFixed(1)} ms (target < 50 ms)`);
     }
 

@@ -5,6 +5,7 @@
  * the small per-adapter head math runs per request. So a thousand adapters in flight cost one
  * backbone pass, not a thousand.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { HeadOutput } from './adapter-heads.ts';
 import type { LoadedBackbone } from './backbones.ts';
 import type { FeatureItem } from './inputs.ts';
@@ -16,6 +17,36 @@ export interface BatcherOptions {
   readonly windowMs: number;
   /** Run at once when this many inputs are queued. */
   readonly maxInputs: number;
+}
+
+/**
+ * Inputs answered per turn of the event loop. An answer's head math, formatting and write all
+ * run in the turn that resolves it, so a full batch answered at once (256 one-input requests)
+ * held the loop for a whole batch of responses while every other request, /healthz included,
+ * waited; answering 32 inputs a turn lets other I/O in between.
+ */
+export const INPUTS_PER_TURN = 32;
+
+/**
+ * Splits `items` in order into consecutive turns of at most `limit` total size; an item larger
+ * than `limit` gets a turn of its own.
+ */
+export function splitTurns<T>(items: readonly T[], size: (item: T) => number, limit: number): T[][] {
+  const turns: T[][] = [];
+  let turn: T[] = [];
+  let used = 0;
+  for (const item of items) {
+    const n = size(item);
+    if (turn.length > 0 && used + n > limit) {
+      turns.push(turn);
+      turn = [];
+      used = 0;
+    }
+    turn.push(item);
+    used += n;
+  }
+  if (turn.length > 0) turns.push(turn);
+  return turns;
 }
 
 export interface BatchObserver {
@@ -76,15 +107,21 @@ export class PredictBatcher {
         for (const p of group.members) p.reject(err);
         return;
       }
-      for (const p of group.members) {
-        try {
-          const out = p.job.head.predict(p.job.items.map((item) => rows.get(item.hash)!));
-          this.runtime.observer.predicted(p.job.head.summary.id, p.job.items.length);
-          p.resolve(out);
-        } catch (err) {
-          p.reject(err);
-        }
+      const turns = splitTurns(group.members, (p) => p.job.items.length, INPUTS_PER_TURN);
+      for (const [k, turn] of turns.entries()) {
+        if (k > 0) await nextTurn();
+        for (const p of turn) this.answer(p, rows);
       }
     }));
+  }
+
+  private answer(p: Pending, rows: ReadonlyMap<string, Float32Array>): void {
+    try {
+      const out = p.job.head.predict(p.job.items.map((item) => rows.get(item.hash)!));
+      this.runtime.observer.predicted(p.job.head.summary.id, p.job.items.length);
+      p.resolve(out);
+    } catch (err) {
+      p.reject(err);
+    }
   }
 }

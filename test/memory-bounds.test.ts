@@ -83,5 +83,15 @@ describe('JSON body shape', () => {
     assert.throws(() => checkJsonShape(buf('{"a":'.repeat(65) + '1' + '}'.repeat(65))), /nested at most 64 levels/);
     checkJsonShape(buf(JSON.stringify({ text: '['.repeat(1000) + ','.repeat(200_000) + '\\"{{{' })));
     checkJsonShape(buf(JSON.stringify(['\\', '"', '[[[['.repeat(100)])));
+    // Escaped quotes and escaped backslashes before a quote: only an unescaped quote ends a string.
+    checkJsonShape(buf(JSON.stringify([`\\"${'['.repeat(100)}`, '\\\\', `\\\\"${'{'.repeat(100)}\\`])));
+    assert.throws(() => checkJsonShape(buf(`["a\\\\"${'['.repeat(70)}`)), /nested at most 64 levels/, 'a string ending in an escaped backslash is closed');
+    checkJsonShape(buf(`["unterminated ${'['.repeat(100)}`));
+    // Long runs of whitespace or digits are jumped over, never the structure after them.
+    const pad = ' '.repeat(40);
+    assert.throws(() => checkJsonShape(buf(Array.from({ length: 65 }, () => '[').join(pad))), /nested at most 64 levels/);
+    assert.throws(() => checkJsonShape(buf(`[${Array.from({ length: MAX_JSON_VALUES + 1 }, () => '1'.repeat(20)).join(`,${pad}`)}]`)), /at most 100,000 JSON values/);
+    checkJsonShape(buf(`[${pad}"${'['.repeat(100)}"${pad}, ${'7'.repeat(100)} ,"a\\"${pad}]`));
+    assert.throws(() => checkJsonShape(buf(`[${pad}"${'['.repeat(100)}"${pad}${'['.repeat(64)}`)), /nested at most 64 levels/);
   });
 });

@@ -78,7 +78,9 @@ describe('request log', () => {
     try {
       const res = await fetch(`${server.url}/v1/base-models?x=%25o`, { headers: { 'x-request-id': 'boom-1' } });
       assert.equal(res.status, 500);
-      assert.deepEqual(await res.json(), { error: { code: 'INTERNAL_ERROR', message: 'internal server error', request_id: 'boom-1' } });
+      const text = await res.text();
+      assert.deepEqual(JSON.parse(text), { error: { code: 'INTERNAL_ERROR', message: 'internal server error', request_id: 'boom-1' } });
+      assert.doesNotMatch(text, /secret|at /, 'no internal message or stack in the body');
       await accessLine('boom-1');
       const error = lines.find((l) => l.request_id === 'boom-1' && l.level === 'error');
       assert.ok(error, 'an error line for the request');
