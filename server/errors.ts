@@ -54,15 +54,12 @@ interface LibraryError { type?: unknown; limit?: unknown; status?: unknown; stat
 
 /**
  * Errors from express and body-parser that carry their own 4xx status -> our codes: body size,
- * JSON syntax, charset and Content-Encoding (unsupported, or a body that does not inflate), a
+ * charset and Content-Encoding (unsupported, or a body that does not inflate), a
  * path parameter with a bad % escape. Their messages are safe to show (`expose`).
  */
 function fromLibrary(err: LibraryError): HttpError | null {
   if (err.type === 'entity.too.large') return new HttpError(HTTP_ERROR_CODES.tooLarge, `request body: expected at most ${String(err.limit)} bytes, got more`);
-  if (err.type === 'entity.parse.failed') return new HttpError(HTTP_ERROR_CODES.malformedJson, `request body: malformed JSON (${err.message})`);
   if (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported') return new HttpError(HTTP_ERROR_CODES.unsupportedMediaType, `request body: ${err.message}`);
-  // A body refused by our own check while the parser read it (server/json-shape.ts).
-  if (err.type === 'entity.verify.failed' && err instanceof HttpError) return err;
   if (err instanceof URIError) return new HttpError(HTTP_ERROR_CODES.malformedJson, `path: expected valid percent-encoding, got a bad escape (${err.message})`);
   const status = typeof err.status === 'number' ? err.status : err.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -15,7 +15,7 @@ import { requireApiKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { HTTP_ERROR_CODES, HttpError, sendError } from './errors.ts';
 import type { BodyContent, Reply, ResponseSpec, Route } from './route.ts';
-import { checkJsonShape } from './json-shape.ts';
+import { jsonBody } from './json-body.ts';
 import { formatIssues } from './validate.ts';
 
 const CHECK_RESPONSES = process.env.NODE_TEST_CONTEXT !== undefined;
@@ -50,14 +50,17 @@ function bodyParsers(content: BodyContent, limit: number): RequestHandler[] {
     next();
   };
   const parsers = [
-    ...(jsonTypes.length ? [express.json({ type: jsonTypes, limit, verify: (_req, _res, buf) => checkJsonShape(buf) })] : []),
+    ...(jsonTypes.length ? jsonBody(jsonTypes, limit) : []),
     ...(textTypes.length ? [express.text({ type: textTypes, limit })] : []),
   ];
   // The byte count starts in the same tick as the parsers, so both see every chunk.
   const parse: RequestHandler = (req, res, next) => {
     if (hasBody(req) && !refuseOversizedBody(req, res, limit)) return;
     let i = 0;
-    const step = (err?: unknown): void => (err !== undefined || i === parsers.length ? next(err) : parsers[i++](req, res, step));
+    const step = (err?: unknown): void => {
+      if (err !== undefined || i === parsers.length) next(err);
+      else void parsers[i++](req, res, step);
+    };
     step();
   };
   return [accepts, parse, ...(jsonTypes.length ? [shallow] : [])];

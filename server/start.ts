@@ -16,6 +16,7 @@ import { Retriever } from '../service/retrieve.ts';
 import { Runtime } from '../service/runtime.ts';
 import { codeVersion } from '../service/runs.ts';
 import { createApp } from './app.ts';
+import { startJsonParser } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { isLoopback } from './host-check.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -56,12 +57,13 @@ function timeoutCheckMs(config: ServerConfig): number {
 /**
  * What is built once on first use is built before the server reports ready, so no request (and
  * no /healthz waiting behind it) pays for it: the OpenAPI document (~200 ms of schema
- * conversion), the code version that runs record (two `git` processes), and each backbone's
- * first run (lazily compiled code on the JavaScript side, ~70 ms).
+ * conversion), the code version that runs record (two `git` processes), the thread that parses
+ * large JSON bodies, and each backbone's first run (lazily compiled code on the JavaScript side,
+ * ~70 ms).
  */
 async function warmUp(config: ServerConfig, runtime: Runtime): Promise<void> {
   openApiDocument(config);
-  await codeVersion();
+  await Promise.all([codeVersion(), startJsonParser()]);
   const [text, image] = await Promise.all([runtime.forModality('text'), runtime.forModality('image')]);
   await text.encoder.embedFeatures(['warm-up']);
   await image.encoder.embedFeatures([{ width: 1, height: 1, data: new Uint8Array(3) }]);
