@@ -31,6 +31,14 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/**
+ * A backbone call lost because the runtime thread died. Its `code` is the server's
+ * SERVICE_UNAVAILABLE (server/errors.ts), so a request that hit it gets a 503 to retry.
+ */
+export class RuntimeThreadDiedError extends Error {
+  readonly code = 'SERVICE_UNAVAILABLE';
+}
+
 export class OrtHost {
   private worker: Worker | null = null;
   private nextCall = 1;
@@ -106,8 +114,8 @@ export class OrtHost {
     const worker = new Worker(BOOT, { workerData: { entry: ENTRY }, name: 'onnxruntime' });
     worker.unref();
     worker.on('message', (reply: OrtReply) => this.settle(worker, reply));
-    worker.on('error', (err) => this.died(worker, `the ONNX runtime thread failed: ${err.message}`));
-    worker.on('exit', (code) => this.died(worker, `the ONNX runtime thread exited (code ${code})`));
+    worker.on('error', (err) => this.died(worker, `failed: ${err.message}`));
+    worker.on('exit', (code) => this.died(worker, `exited with code ${code}`));
     this.worker = worker;
     return worker;
   }
@@ -128,6 +136,6 @@ export class OrtHost {
     this.loaded.clear();
     const pending = [...this.pending.values()];
     this.pending.clear();
-    for (const p of pending) p.reject(new Error(`${reason}; the backbone call did not complete (the next call starts a new thread)`));
+    for (const p of pending) p.reject(new RuntimeThreadDiedError(`the backbone's runtime thread stopped (${reason}) before this call completed; retry the request`));
   }
 }

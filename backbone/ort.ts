@@ -8,6 +8,10 @@
  * only packs the feeds and receives the outputs. Feed buffers are moved to that thread, not
  * copied: after `runSession` the caller's feed arrays are empty (detached).
  *
+ * A process that calls `process.exit()` while a run is in flight aborts (exit code 134, ORT's
+ * native run cannot be interrupted): await the encoders' calls or dispose them first, as the
+ * server's shutdown does. Otherwise the thread never keeps a process alive.
+ *
  * Sessions are expensive to create (graph optimisation, weight packing): create one per model
  * when an encoder loads and reuse it for every batch.
  */

@@ -85,7 +85,11 @@ describe('ONNX runtime thread', () => {
     const before = await encoder.embedFeatures(paragraphs(2));
     const first = encoder.embedFeatures(paragraphs(256)); // the run in progress: it completes
     await new Promise((r) => setTimeout(r, 50));
-    const queued = assert.rejects(encoder.embedFeatures(paragraphs(4)), /ONNX runtime thread exited \(code 0\); the backbone call did not complete/);
+    const queued = assert.rejects(encoder.embedFeatures(paragraphs(4)), (err: Error & { code?: string }) => {
+      assert.match(err.message, /runtime thread stopped \(exited with code 0\) before this call completed; retry/);
+      assert.equal(err.code, 'SERVICE_UNAVAILABLE', 'answered 503 by the server');
+      return true;
+    });
     await ortHost.stop();
     await queued;
     assert.equal((await first).length, 256);
