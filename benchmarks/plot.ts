@@ -41,7 +41,7 @@ export function plotBars(title: string, yTitle: string, rows: readonly BarRow[])
   const domainMin = Math.max(0, Math.floor((low - 5) / 5) * 5);
   const x = {
     field: 'name', type: 'nominal', sort: names, title: null,
-    axis: { labelAngle: -45, labelLimit: 320, labelFontWeight: { condition: { test: `indexof(${JSON.stringify(bold)}, datum.value) >= 0`, value: 'bold' }, value: 'normal' } },
+    axis: { labelAngle: -45, labelLimit: 480, labelFontWeight: { condition: { test: `indexof(${JSON.stringify(bold)}, datum.value) >= 0`, value: 'bold' }, value: 'normal' } },
   } as const;
   const y = { type: 'quantitative' as const, title: yTitle, scale: { domain: [domainMin, 100], clamp: true } };
   return renderPng({
