@@ -216,7 +216,7 @@ export async function loadTextEncoder(modelsDir: string, options: LoadOptions = 
   const hash = sha256(bytes);
   if (hash !== sidecar.sha256) throw new Error(`${paths.onnx}: sha256 ${hash} does not match sidecar ${sidecar.sha256}`);
   const layer = readAdaptedLayer(bytes, sidecar.layer);
-  const session = await createSession(bytes, options);
+  const session = await createSession(paths.onnx, options); // by path: kept to reload it if the runtime thread restarts, cheaper than 28 MB of bytes
   const tokenizer: SentencePieceTokenizer = loadTokenizer();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const tokenize = (text: string) => tokenizer.encode(text).slice(0, sidecar.maxTokens);
