@@ -54,10 +54,11 @@ export function splitTurns<T>(items: readonly T[], size: (item: T) => number, li
 /**
  * Multiply-adds of the frozen layer (W·x + b, one [out, in] matvec per new row) done per turn
  * before the heads run. Every head computes that product for its rows (adapters/row-cache.ts),
- * and for 256 never-seen 512-d texts it took 100-250 ms in one turn; ~8M (32 text rows, 5 image
- * rows) is a few milliseconds to ~20 ms.
+ * and for 256 never-seen 512-d texts it took 100-250 ms in one turn. 4M (16 text rows, 2 image
+ * rows) kept /healthz at most 46 ms during such a predict on the loaded 2-core machine; 8M let
+ * it reach 51-87 ms.
  */
-export const BASE_MACS_PER_TURN = 8_000_000;
+export const BASE_MACS_PER_TURN = 4_000_000;
 
 /**
  * Fills the shared row cache of `layer` for `rows`, a few rows per turn, so the heads that then
