@@ -1,12 +1,22 @@
 /**
- * The one file that owns onnxruntime-node. Everything else creates and runs sessions through
- * these few functions, so the runtime (threads, providers, tensor wrapping) is configured in one
- * place and can be swapped without touching the encoders.
+ * The one seam to onnxruntime-node. Everything else creates and runs sessions through these few
+ * functions, so the runtime (threads, providers, tensor wrapping) is configured in one place and
+ * can be swapped without touching the encoders.
+ *
+ * ORT computes a run on the thread that calls it, so the sessions live in a thread of their own
+ * (ort-worker.ts, started by ort-host.ts): a backbone run never holds the event loop, which
+ * only packs the feeds and receives the outputs. Feed buffers are moved to that thread, not
+ * copied: after `runSession` the caller's feed arrays are empty (detached).
+ *
+ * A process that calls `process.exit()` while a run is in flight aborts (exit code 134, ORT's
+ * native run cannot be interrupted): await the encoders' calls or dispose them first, as the
+ * server's shutdown does. Otherwise the thread never keeps a process alive.
  *
  * Sessions are expensive to create (graph optimisation, weight packing): create one per model
  * when an encoder loads and reuse it for every batch.
  */
-import * as ort from 'onnxruntime-node';
+import type { TransferListItem } from 'node:worker_threads';
+import { OrtHost } from './ort-host.ts';
 
 /** Threading knobs exposed to callers; the machine is small, so the defaults are modest. */
 export interface SessionOptions {
@@ -34,8 +44,8 @@ export const DEFAULT_SESSION_OPTIONS = Object.freeze({
 export interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** @internal the runtime's session; only this file touches it. */
-  readonly inner: ort.InferenceSession;
+  /** @internal the session's number in the runtime thread; only this file uses it. */
+  readonly id: number;
 }
 
 /** A feed tensor; the element type follows from the typed array. dims e.g. [batch, seq]. */
@@ -50,39 +60,33 @@ export interface OutputTensor {
   readonly dims: readonly number[];
 }
 
+/** The process's runtime thread, shared by every session (one thread; runs queue there). */
+export const ortHost = new OrtHost();
+let nextSession = 1;
+
 /** Load a model from an .onnx path or from its serialized bytes. */
 export async function createSession(
   model: string | Uint8Array,
   options: SessionOptions = {},
 ): Promise<OrtSession> {
-  const merged = { ...DEFAULT_SESSION_OPTIONS, ...options };
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: merged.intraOpNumThreads,
-    interOpNumThreads: merged.interOpNumThreads,
-    graphOptimizationLevel: merged.graphOptimizationLevel,
-    executionMode: 'sequential',
-    executionProviders: ['cpu'],
-    logSeverityLevel: 3,
-    extra: { session: { intra_op: { allow_spinning: merged.allowSpinning ? '1' : '0' } } },
-  };
-  const inner =
-    typeof model === 'string'
-      ? await ort.InferenceSession.create(model, sessionOptions)
-      : await ort.InferenceSession.create(model, sessionOptions);
-  return { inputNames: inner.inputNames, outputNames: inner.outputNames, inner };
+  const id = nextSession++;
+  const names = await ortHost.create(id, { model, options: { ...DEFAULT_SESSION_OPTIONS, ...options } });
+  return { ...names, id };
 }
 
-function toOrtTensor(name: string, input: InputTensor): ort.Tensor {
+function checkFeed(name: string, input: InputTensor): void {
   const size = input.dims.reduce((a, b) => a * b, 1);
   if (size !== input.data.length) {
     throw new Error(
       `feed '${name}': dims [${input.dims.join(', ')}] need ${size} elements, got ${input.data.length}`,
     );
   }
-  const dims = [...input.dims];
-  if (input.data instanceof Float32Array) return new ort.Tensor('float32', input.data, dims);
-  if (input.data instanceof BigInt64Array) return new ort.Tensor('int64', input.data, dims);
-  return new ort.Tensor('int32', input.data, dims);
+}
+
+/** The feed's buffer when it can be moved (it is the whole buffer and not shared); else null. */
+function movable(data: InputTensor['data']): ArrayBuffer | null {
+  const buffer = data.buffer;
+  return buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength ? buffer : null;
 }
 
 /**
@@ -95,26 +99,21 @@ export async function runSession(
   feeds: Readonly<Record<string, InputTensor>>,
   outputNames: readonly string[],
 ): Promise<Record<string, OutputTensor>> {
-  const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [name, input] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(name, input);
+  for (const [name, input] of Object.entries(feeds)) checkFeed(name, input);
   for (const name of outputNames) {
     if (!session.outputNames.includes(name)) {
       throw new Error(`unknown output '${name}'; valid: ${session.outputNames.join(', ')}`);
     }
   }
-  const results = await session.inner.run(ortFeeds, [...outputNames]);
-  const out: Record<string, OutputTensor> = {};
-  for (const name of outputNames) {
-    const tensor = results[name] as ort.Tensor;
-    if (tensor.type !== 'float32') {
-      throw new Error(`output '${name}': expected float32, got ${tensor.type}`);
-    }
-    out[name] = { data: tensor.data as Float32Array, dims: [...tensor.dims] };
+  const transfer = new Set<TransferListItem>();
+  for (const input of Object.values(feeds)) {
+    const buffer = movable(input.data);
+    if (buffer) transfer.add(buffer);
   }
-  return out;
+  return await ortHost.run(session.id, { feeds, outputs: [...outputNames] }, [...transfer]) as Record<string, OutputTensor>;
 }
 
-/** Free the native session. The handle must not be used afterwards. */
+/** Free the session. The handle must not be used afterwards. */
 export async function releaseSession(session: OrtSession): Promise<void> {
-  await session.inner.release();
+  await ortHost.release(session.id);
 }

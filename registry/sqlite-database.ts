@@ -67,7 +67,9 @@ export class SqliteDatabase implements SqlDatabase {
   async lock(): Promise<void> {}
 
   async transaction<T>(fn: (tx: SqlConnection) => Promise<T>): Promise<T> {
-    await this.idle();
+    // Checked and claimed in one synchronous step: after `await this.idle()` another waiter
+    // woken by the same commit could claim it first, and both would BEGIN.
+    while (this.busy) await this.busy;
     let done!: () => void;
     this.busy = new Promise((resolve) => { done = resolve; });
     try {

@@ -196,7 +196,8 @@ function report(modality: Modality, test: readonly Cell[], chosen: AutoSettings,
     }
   }
   return {
-    modality, command: `npm run bench:auto -- ${process.argv.slice(2).join(' ')}`.trim(), episodes: opts.episodes ?? 'protocol',
+    // --reuse only skips re-measuring the same episodes, so it is not part of how to reproduce
+    modality, command: `npm run bench:auto -- ${process.argv.slice(2).filter((a) => a !== '--reuse').join(' ')}`.trim(), episodes: opts.episodes ?? 'protocol',
     zoos: candidates.map((c) => `${c.zoo} v${c.zooVersion} (prior ${c.prior.name} v${c.prior.version})`), chosen, server, lines, checks,
   };
 }
