@@ -11,12 +11,15 @@ import type { LayerSpec } from './lora.ts';
 export interface RowCache {
   readonly layer: LayerSpec;
   base(row: Float32Array): Float32Array;
+  /** Whether `row`'s W·x + b is memoised already. */
+  has(row: Float32Array): boolean;
 }
 
 export function createRowCache(layer: LayerSpec): RowCache {
   const memo = new WeakMap<Float32Array, Float32Array>();
   return {
     layer,
+    has: (row) => memo.has(row),
     base(row) {
       let b = memo.get(row);
       if (!b) {
