@@ -10,17 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { integerAtLeast } from './cli-options.ts';
+
+const positiveInt = integerAtLeast(1);
 import { crashLoop } from './attack/crash-loop.ts';
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got '${v}'`);
-  return n;
-};
 const opts = new Command().name('crash-loop').description('kill -9 during concurrent registry writes, then integrity_check and every acknowledged write verified')
-  .addOption(new Option('--cycles <n>', 'kill cycles').argParser(int('cycles')).default(100))
-  .addOption(new Option('--writers <n>', 'concurrent writer processes').argParser(int('writers')).default(4))
-  .addOption(new Option('--seed <n>', 'random seed for the kill moments').argParser(int('seed')).default(1))
+  .addOption(new Option('--cycles <n>', 'kill cycles').argParser(positiveInt).default(100))
+  .addOption(new Option('--writers <n>', 'concurrent writer processes').argParser(positiveInt).default(4))
+  .addOption(new Option('--seed <n>', 'random seed for the kill moments').argParser(positiveInt).default(1))
   .allowExcessArguments(false)
   .parse()
   .opts<{ cycles: number; writers: number; seed: number }>();

@@ -14,22 +14,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { integerAtLeast } from './cli-options.ts';
+
+const positiveInt = integerAtLeast(1);
 import { bigBodies } from './attack/big-bodies.ts';
 import { fuzz, Fuzzer } from './attack/fuzz.ts';
 import { send } from './attack/http-client.ts';
 import { RowCounter } from './attack/row-counts.ts';
 import { busyDuring, probeHealth, startServerProcess, waitReady } from './attack/server-process.ts';
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got '${v}'`);
-  return n;
-};
 const opts = new Command().name('fuzz').description('Seeded fuzzing of every API route and ≤ 10 MB hostile bodies against a fresh server; prints figures and targets')
-  .addOption(new Option('--per-route <n>', 'requests per route').argParser(int('per-route')).default(1000))
-  .addOption(new Option('--seed <n>', 'random seed').argParser(int('seed')).default(1))
+  .addOption(new Option('--per-route <n>', 'requests per route').argParser(positiveInt).default(1000))
+  .addOption(new Option('--seed <n>', 'random seed').argParser(positiveInt).default(1))
   .addOption(new Option('--no-big', 'skip the ≤ 10 MB hostile bodies'))
-  .addOption(new Option('--baseline-seconds <n>', '/healthz probed this long with no other request first: what the machine alone costs').argParser(int('baseline-seconds')).default(10))
+  .addOption(new Option('--baseline-seconds <n>', '/healthz probed this long with no other request first: what the machine alone costs').argParser(positiveInt).default(10))
   .allowExcessArguments(false)
   .parse()
   .opts<{ perRoute: number; seed: number; big: boolean; baselineSeconds: number }>();

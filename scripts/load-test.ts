@@ -24,6 +24,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { integerAtLeast } from './cli-options.ts';
+
+const positiveInt = integerAtLeast(1);
 import { PNG } from 'pngjs';
 import { loadTextEncoder } from '../backbone/use-lite.ts';
 import { readGenres, untagSentence } from '../benchmarks/brown.ts';
@@ -41,17 +44,12 @@ type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as Autocannon;
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got '${v}'`);
-  return n;
-};
 const opts = new Command().name('load-test').description('Throughput and latency of LiFT zoo servers on loopback (cold, warm, under fits, 1 vs 2 processes)')
-  .addOption(new Option('--duration <s>', 'seconds per throughput phase').argParser(int('duration')).default(10))
-  .addOption(new Option('--connections <n>', 'concurrent connections').argParser(int('connections')).default(32))
-  .addOption(new Option('--adapters <n>', 'distinct adapters in the many-adapter phases').argParser(int('adapters')).default(1000))
-  .addOption(new Option('--fits <n>', 'fits per method in the fit-latency phase').argParser(int('fits')).default(10))
-  .addOption(new Option('--rate <n>', 'requests/s of the prediction load while fits run (below saturation, so p99 is latency, not queueing)').argParser(int('rate')).default(300))
+  .addOption(new Option('--duration <s>', 'seconds per throughput phase').argParser(positiveInt).default(10))
+  .addOption(new Option('--connections <n>', 'concurrent connections').argParser(positiveInt).default(32))
+  .addOption(new Option('--adapters <n>', 'distinct adapters in the many-adapter phases').argParser(positiveInt).default(1000))
+  .addOption(new Option('--fits <n>', 'fits per method in the fit-latency phase').argParser(positiveInt).default(10))
+  .addOption(new Option('--rate <n>', 'requests/s of the prediction load while fits run (below saturation, so p99 is latency, not queueing)').argParser(positiveInt).default(300))
   .addOption(new Option('--phases <list>', 'comma-separated subset of cold,warm,fits,scale').default('cold,warm,fits,scale'))
   .addOption(new Option('--cpu-prof <dir>', "write each server's CPU profile (node --cpu-prof) into this directory when it stops"))
   .allowExcessArguments(false)

@@ -12,18 +12,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { integerAtLeast } from './cli-options.ts';
+
+const positiveInt = integerAtLeast(1);
 import { send, type RawResponse } from './attack/http-client.ts';
 import { startServerProcess, waitReady } from './attack/server-process.ts';
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got '${v}'`);
-  return n;
-};
 const opts = new Command().name('shutdown-test').description('SIGTERM under keep-alive load and a running fit: resets, 503s, Connection: close, exit time')
-  .addOption(new Option('--clients <n>', 'keep-alive clients').argParser(int('clients')).default(200))
-  .addOption(new Option('--seconds <n>', 'seconds of load before the signal').argParser(int('seconds')).default(2))
-  .addOption(new Option('--grace-ms <n>', 'the server\'s shutdown grace period').argParser(int('grace-ms')).default(10_000))
+  .addOption(new Option('--clients <n>', 'keep-alive clients').argParser(positiveInt).default(200))
+  .addOption(new Option('--seconds <n>', 'seconds of load before the signal').argParser(positiveInt).default(2))
+  .addOption(new Option('--grace-ms <n>', 'the server\'s shutdown grace period').argParser(positiveInt).default(10_000))
   .allowExcessArguments(false)
   .parse()
   .opts<{ clients: number; seconds: number; graceMs: number }>();

@@ -9,6 +9,7 @@
  * after --lock-ms another worker runs its job again.
  */
 import { Command, Option } from 'commander';
+import { integerAtLeast } from './cli-options.ts';
 import { registryIsShared } from '../service/job-runners.ts';
 import { JOB_HANDLERS } from '../service/job-handlers.ts';
 import { queueLocation, startQueueWorker } from '../service/queue-runner.ts';
@@ -16,19 +17,13 @@ import { DEFAULT_SERVICE_CONFIG } from '../service/config.ts';
 import { Runtime } from '../service/runtime.ts';
 import { redactUrl } from '../registry/open.ts';
 
-const int = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got '${v}'`);
-  return n;
-};
-
 const program = new Command().name('worker').description('Runs queued jobs (fit, compare, train-prior) from Redis against the shared registry')
   .addOption(new Option('--registry <url>', 'registry URL shared with the servers: postgres://… or a SQLite file on this machine').env('LIFT_REGISTRY').makeOptionMandatory())
   .addOption(new Option('--queue <url>', 'Redis queue URL, as given to the servers (redis://host:port[/db][?prefix=name])').env('LIFT_QUEUE').makeOptionMandatory())
   .addOption(new Option('--models-dir <dir>', 'directory of the converted ONNX backbones').env('LIFT_MODELS_DIR').default(DEFAULT_SERVICE_CONFIG.modelsDir))
-  .addOption(new Option('--concurrency <n>', 'jobs this process runs at once').argParser(int('concurrency', 1)).default(1))
-  .addOption(new Option('--fit-threads <n>', 'worker threads for fits (keeps this process free to renew its job locks)').env('LIFT_FIT_THREADS').argParser(int('fit threads', 0)).default(1))
-  .addOption(new Option('--lock-ms <ms>', "how long a job stays claimed without renewal; a killed worker's job is run again after this").argParser(int('lock ms', 1000)).default(30_000))
+  .addOption(new Option('--concurrency <n>', 'jobs this process runs at once').argParser(integerAtLeast(1)).default(1))
+  .addOption(new Option('--fit-threads <n>', 'worker threads for fits (keeps this process free to renew its job locks)').env('LIFT_FIT_THREADS').argParser(integerAtLeast(0)).default(1))
+  .addOption(new Option('--lock-ms <ms>', "how long a job stays claimed without renewal; a killed worker's job is run again after this").argParser(integerAtLeast(1000)).default(30_000))
   .allowExcessArguments(false);
 program.parse();
 const opts = program.opts<{ registry: string; queue: string; modelsDir: string; concurrency: number; fitThreads: number; lockMs: number }>();
