@@ -4,7 +4,9 @@
  * 5-shot task on a 512→512 tanh layer (the USE-lite placement's shape; a seeded random layer and
  * features), and seconds of SGLD-Gibbs sampling for a prior over 200 such tasks. Prints a
  * machine-speed line first (multiply-adds per ns of a plain loop) so figures from a loaded
- * machine can be read as such. Prints figures only.
+ * machine can be read as such, and the process CPU time of each run (every thread, so the garbage
+ * collector's helpers too): a busy machine stretches wall time by its load but CPU time only by
+ * what shared caches and sibling hyper-threads take. Prints figures only.
  */
 import { Command } from 'commander';
 import { adaptMap, prepareSupport } from '../adapters/adapt.ts';
@@ -53,19 +55,31 @@ function machineSpeed(): number {
 
 const speed = machineSpeed();
 
+/** CPU milliseconds (user + system) of this process since `start`. */
+function cpuMs(start: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(start);
+  return (c.user + c.system) / 1000;
+}
+
 /**
- * Median and min of `reps` runs, and the median scaled by the machine speed measured right before
- * and after the runs (their mean): a rough idle-core (~1 multiply-add/ns) figure for reading
- * numbers from a busy machine, where a process's share of a core changes from second to second.
+ * Median and min wall time of `reps` runs, their median CPU time, and the median scaled by the
+ * machine speed measured right before and after the runs (their mean): a rough idle-core
+ * (~1 multiply-add/ns) figure, kept beside CPU time as a cross-check.
  */
 function time(label: string, fn: () => void, reps = 10): number {
   fn(); fn();   // warm-up (JIT)
   const before = machineSpeed();
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); t.push(performance.now() - t0); }
+  const t: number[] = [], cpu: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage(), t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+    cpu.push(cpuMs(c0));
+  }
   const around = Math.min(1, (before + machineSpeed()) / 2);
   t.sort((a, b) => a - b);
-  console.log(`${label.padEnd(56)} median ${t[reps >> 1].toFixed(1)} ms  min ${t[0].toFixed(1)} ms  (machine ${around.toFixed(2)}; idle-core estimate ${(t[reps >> 1] * around).toFixed(1)} ms)`);
+  cpu.sort((a, b) => a - b);
+  console.log(`${label.padEnd(56)} CPU ${cpu[reps >> 1].toFixed(1)} ms  wall median ${t[reps >> 1].toFixed(1)} ms, min ${t[0].toFixed(1)} ms  (machine ${around.toFixed(2)}; idle-core estimate ${(t[reps >> 1] * around).toFixed(1)} ms)`);
   return t[0];
 }
 
@@ -103,13 +117,13 @@ if (nTasks > 0) {
   });
   const c = DEFAULT_PRIOR_CONFIG;
   const before = machineSpeed();
-  const t0 = performance.now();
+  const c0 = process.cpuUsage(), t0 = performance.now();
   const out = trainLift(tasks, tasks.map(() => Float32Array.from(a0)), {
     steps: priorSteps, burnIn: Math.min(c.burnIn, priorSteps - 1), thinning: c.thinning, sigma2: c.sigma2, beta2: c.beta2,
     stepSize: constantSchedule(c.stepSize), temperature: c.temperature, em: { K: c.K },
   }, rng.fork('prior'));
-  const s = (performance.now() - t0) / 1000;
+  const s = (performance.now() - t0) / 1000, cpuS = cpuMs(c0) / 1000;
   const around = Math.min(1, (before + machineSpeed()) / 2);
-  console.log(`\nprior over ${nTasks} tasks: ${priorSteps} SGLD-Gibbs steps + online EM (K=${c.K}) in ${s.toFixed(1)} s of sampling (${(1000 * s / priorSteps).toFixed(2)} ms/step; machine ${around.toFixed(2)}; idle-core estimate ${(s * around).toFixed(1)} s)`);
+  console.log(`\nprior over ${nTasks} tasks: ${priorSteps} SGLD-Gibbs steps + online EM (K=${c.K}): CPU ${cpuS.toFixed(1)} s (${(1000 * cpuS / priorSteps).toFixed(2)} ms/step); wall ${s.toFixed(1)} s (machine ${around.toFixed(2)}; idle-core estimate ${(s * around).toFixed(1)} s)`);
   console.log(`  θ_i spread ${out.diagnostics.chain.thetaSpread.toFixed(3)} vs √(Dσ²) ${out.diagnostics.chain.expectedSpread.toFixed(3)}; live components ${out.diagnostics.chain.componentsLive}`);
 }
