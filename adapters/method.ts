@@ -126,7 +126,6 @@ function checkPrior(prior: MixturePrior, shape: LoraShape): void {
     () => `prior dim ${prior.dim} does not fit rank ${shape.rank} on ${shape.outDim}x${shape.inDim} (expected ${thetaSize(shape)})`);
 }
 
-/** LiFT-MAP: fine-tune under the mixture prior from the most plausible component mean(s). */
 /** LiFT's test-time knobs beyond the shared budget. */
 export interface LiftTestConfig {
   /** Fine-tune from this many top-ranked components (default 1). */
@@ -145,6 +144,7 @@ export function scalePrior(prior: MixturePrior, priorScale = 1): MixturePrior {
   return { ...prior, sigma2: prior.sigma2 / priorScale, variances: prior.variances.map((v) => Float32Array.from(v, (x) => x / priorScale)) };
 }
 
+/** LiFT-MAP: fine-tune under the mixture prior from the most plausible component mean(s). */
 export function liftMap(prior: MixturePrior, layer: LayerSpec, cfg: TuneConfig & LiftTestConfig): FewShotMethod {
   const shape = shapeOf(layer, cfg);
   checkPrior(prior, shape);

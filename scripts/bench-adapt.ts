@@ -66,8 +66,9 @@ function cpuMs(start: NodeJS.CpuUsage): number {
  * machine speed measured right before and after the runs (their mean): a rough idle-core
  * (~1 multiply-add/ns) figure, kept beside CPU time as a cross-check.
  */
-function time(label: string, fn: () => void, reps = 10): number {
-  fn(); fn();   // warm-up (JIT)
+function time(label: string, fn: () => void, reps = 15): number {
+  // Warm-up: a serving process fits many tasks, so time the optimised code, not the JIT's first passes.
+  for (let i = 0, t0 = performance.now(); i < 3 || performance.now() - t0 < 500; i++) fn();
   const before = machineSpeed();
   const t: number[] = [], cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
