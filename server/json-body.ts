@@ -14,11 +14,18 @@ import { parseJsonBytes, type ParseOutcome } from './json-parse.ts';
 /** Bodies from this size on are parsed in the worker thread; below it the hop costs more than it saves. */
 export const OFF_LOOP_BYTES = 256 * 1024;
 
+/**
+ * Large bodies that may wait for the thread. Each is already in memory and each waits for all
+ * before it, so past this many a body is refused at once (503, retry) rather than held.
+ */
+export const PARSE_QUEUE_LIMIT = 16;
+
 let pool: Piscina | undefined;
 
 /** One thread, kept; an idle thread does not keep the process alive. */
 const parser = (): Piscina => (pool ??= new Piscina({
   filename: new URL('./json-parse-thread.ts', import.meta.url).href, name: 'parse', minThreads: 1, maxThreads: 1,
+  maxQueue: PARSE_QUEUE_LIMIT,
 }));
 
 /** Starts the thread and loads its modules (~0.5 s), so the first large body does not wait for that. */
@@ -36,10 +43,21 @@ function owned(bytes: Buffer): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
 }
 
-async function parse(bytes: Buffer): Promise<ParseOutcome> {
+/**
+ * Parses `bytes`, in the thread from OFF_LOOP_BYTES on. A full queue or a thread that died is the
+ * server's state, not the body's fault: both reject with 503 (retry).
+ */
+export async function parseBody(bytes: Buffer): Promise<ParseOutcome> {
   if (bytes.length < OFF_LOOP_BYTES) return parseJsonBytes(bytes);
   const moved = owned(bytes);
-  return parser().run(moved, { transferList: [moved.buffer as ArrayBuffer] }) as Promise<ParseOutcome>;
+  try {
+    return await (parser().run(moved, { transferList: [moved.buffer as ArrayBuffer] }) as Promise<ParseOutcome>);
+  } catch (err) {
+    const why = pool && pool.queueSize >= PARSE_QUEUE_LIMIT
+      ? `${PARSE_QUEUE_LIMIT} large bodies are already waiting to be parsed`
+      : `the parse thread failed (${err instanceof Error ? err.message : String(err)})`;
+    throw new HttpError(HTTP_ERROR_CODES.unavailable, `request body: not parsed, ${why}; retry shortly`);
+  }
 }
 
 /** JSON is UTF-8 (RFC 8259); a body that says otherwise gets 415. */
@@ -58,7 +76,7 @@ export function jsonBody(types: readonly string[], limit: number): RequestHandle
     const bytes = req.body;
     req.body = undefined;
     if (bytes.length === 0) return next();
-    parse(bytes).then((outcome) => {
+    parseBody(bytes).then((outcome) => {
       if ('problem' in outcome) return next(new HttpError(HTTP_ERROR_CODES.malformedJson, outcome.problem));
       req.body = outcome.value;
       next();

@@ -1,7 +1,8 @@
 /**
  * JSON request bodies through the real middleware (server/json-body.ts) on a small express app:
  * large bodies are parsed in the worker thread with the same results and refusals as small ones
- * on the event loop, compressed bodies are inflated, and only UTF-8 objects or arrays pass.
+ * on the event loop, compressed bodies are inflated, only UTF-8 objects or arrays pass, and
+ * large bodies beyond the thread's queue are refused with 503 instead of held.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -9,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
-import { errorMiddleware } from '../server/errors.ts';
-import { jsonBody, OFF_LOOP_BYTES, parsedOffLoop } from '../server/json-body.ts';
+import { errorMiddleware, statusOf, type HttpError } from '../server/errors.ts';
+import { jsonBody, OFF_LOOP_BYTES, PARSE_QUEUE_LIMIT, parseBody, parsedOffLoop } from '../server/json-body.ts';
 
 let server: http.Server;
 let url: string;
@@ -65,5 +66,18 @@ describe('JSON bodies', () => {
     }
     assert.equal((await post(`{"a": "${LONG}"}`, { 'content-type': 'application/json; charset=UTF-8' })).status, 200);
     assert.deepEqual((await post('')).json.body, null, 'no body, no value');
+  });
+
+  it('refuses large bodies past the parse queue with 503 and parses the rest', async () => {
+    const body = Buffer.from(big({ weights: LONG }));
+    const burst = await Promise.allSettled(Array.from({ length: PARSE_QUEUE_LIMIT + 10 }, () => parseBody(Buffer.from(body))));
+    const refused = burst.filter((r) => r.status === 'rejected');
+    assert.ok(refused.length >= 9, `expected the bodies past the queue refused, got ${refused.length} refusals`);
+    for (const r of refused) {
+      assert.equal(statusOf((r.reason as HttpError).code), 503);
+      assert.match((r.reason as Error).message, /already waiting to be parsed; retry/);
+    }
+    for (const r of burst) if (r.status === 'fulfilled') assert.deepEqual(r.value, { value: { weights: LONG } });
+    assert.equal((await post(body)).status, 200, 'the queue drains and takes bodies again');
   });
 });
