@@ -6,7 +6,10 @@
  * test-time prior scale λ. Per variant it records accuracy against "no fine-tuning" (prototypes
  * under the picked component's mean), ‖θ_MAP − μ‖, the share of predictions fine-tuning changed,
  * and a contingency table: family of the episode × component LiFT-MAP picked (and, for the
- * training tasks, family × cluster the chain assigned).
+ * training tasks, family × cluster the chain assigned). With K > 1 it also scores an oracle
+ * router: each family's episodes start from the component that holds most of that family's
+ * training tasks. It bounds what better routing could add; it is a diagnostic on val only, never a
+ * method, since a new task does not come with its family.
  *
  * `--split val` (default) runs the grid and records the choice (best mean accuracy over families
  * and shot counts); `--split test` is the final report run: 1 cluster, the chosen count and the
@@ -15,7 +18,7 @@
  */
 import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { adaptMap, predictQuery, prepareSupport } from '../adapters/adapt.ts';
+import { adaptMap, fineTune, predictQuery, prepareSupport } from '../adapters/adapt.ts';
 import { loraShape } from '../adapters/lora.ts';
 import { scalePrior } from '../adapters/method.ts';
 import { inducePrior, type MixturePrior } from '../adapters/mixture-prior.ts';
@@ -66,6 +69,8 @@ interface Cell {
   readonly differ: MeanCi;
   /** Episodes per picked component. */
   readonly picked: number[];
+  /** K > 1: the family's home component (most of its training tasks) and accuracy starting from it. */
+  readonly oracle?: { readonly component: number; readonly accuracy: MeanCi };
 }
 
 interface VariantResult {
@@ -105,6 +110,7 @@ const reportPath = (suite: string, split: string, ext: string) => new URL(`../re
 function evaluateVariant(
   prior: MixturePrior, priorScale: number, families: readonly FamilyEpisodes[], layer: Parameters<typeof prepareSupport>[0],
   shape: ReturnType<typeof loraShape>, tau: number, fit: { steps: number; lr: number }, label: string,
+  home: ReadonlyMap<string, number> | null,
 ): Cell[] {
   const ind = inducePrior(scalePrior(prior, priorScale));
   const K = prior.weights.length;
@@ -114,7 +120,8 @@ function evaluateVariant(
   const cells: Cell[] = [];
   for (const f of families) {
     for (const [shots, episodes] of f.episodes) {
-      const acc: number[] = [], acc0: number[] = [], move: number[] = [], differ: number[] = [];
+      const acc: number[] = [], acc0: number[] = [], move: number[] = [], differ: number[] = [], accOracle: number[] = [];
+      const homeK = home?.get(f.family);
       const picked = new Array<number>(K).fill(0);
       for (const ep of episodes) {
         const ctx = prepareSupport(layer, shape, { features: ep.support.map(f.lookup), labels: ep.supportLabels }, ep.classes.length, tau);
@@ -130,9 +137,14 @@ function evaluateVariant(
         move.push(Math.sqrt(d2));
         differ.push(p.filter((row, i) => argmax(row) !== argmax(p0[i])).length / p.length);
         picked[map.component]++;
+        if (homeK !== undefined) {
+          const routed = homeK === map.component ? map : fineTune(prior.means[homeK], ctx, { ...fit, prior: { kind: 'mixture', prior: ind } });
+          accOracle.push(accuracy(predictQuery(ctx, routed.theta, query, routed.head), ep.queryLabels));
+        }
         progress.update(++done);
       }
-      cells.push({ family: f.family, shots, accuracy: meanWithCi95(acc), noFineTuning: meanWithCi95(acc0), move: meanWithCi95(move), differ: meanWithCi95(differ), picked });
+      const oracle = homeK === undefined ? {} : { oracle: { component: homeK, accuracy: meanWithCi95(accOracle) } };
+      cells.push({ family: f.family, shots, accuracy: meanWithCi95(acc), noFineTuning: meanWithCi95(acc0), move: meanWithCi95(move), differ: meanWithCi95(differ), picked, ...oracle });
     }
   }
   progress.stop();
@@ -184,6 +196,15 @@ function toMarkdown(r: MixtureReport): string {
     lines.push('', `## ${v.clusters} clusters, λ = ${v.priorScale}: component picked per family`, '');
     lines.push(`| episodes of | ${head.join(' | ')} |`, `|---|${head.map(() => '---:').join('|')}|`);
     for (const c of v.cells) lines.push(`| ${c.family} ${c.shots}-shot | ${c.picked.join(' | ')} |`);
+    if (v.cells.some((c) => c.oracle)) {
+      const one = r.variants.find((x) => x.clusters === 1);
+      lines.push('', 'Oracle router (a diagnostic: each family starts from the component holding most of its training tasks): accuracy against the chain\'s own pick' +
+        `${one ? ` and one cluster (λ ${one.priorScale})` : ''}.`, '');
+      lines.push(`| episodes of | home component | oracle router | picked | ${one ? 'one cluster |' : ''}`, `|---|---:|---:|---:|${one ? '---:|' : ''}`);
+      v.cells.forEach((c, i) => {
+        if (c.oracle) lines.push(`| ${c.family} ${c.shots}-shot | ${c.oracle.component} | ${pct(c.oracle.accuracy)} | ${pct(c.accuracy)} | ${one ? `${pct(one.cells[i].accuracy)} |` : ''}`);
+      });
+    }
     if (v.training) {
       lines.push('', `Training tasks per family and cluster (final assignment of the chain; −1 = pruned cluster):`, '');
       lines.push(`| training tasks of | ${head.join(' | ')} | pruned |`, `|---|${head.map(() => '---:').join('|')}|---:|`);
@@ -250,15 +271,17 @@ async function main(): Promise<void> {
       const trainSeconds = (Date.now() - t0) / 1000;
       const K = result.prior.weights.length;
       let training: Record<string, number[]> | null = null;
+      let home: Map<string, number> | null = null;
       if (result.diagnostics.taskComponents) {
         training = {};
         result.diagnostics.taskComponents.forEach((k, i) => {
           const row = (training![trainFamily[i]] ??= new Array<number>(K + 1).fill(0));
           row[k < 0 ? K : k]++;
         });
+        if (K > 1 && split === 'val') home = new Map(Object.entries(training).map(([fam, counts]) => [fam, counts.slice(0, K).indexOf(Math.max(...counts.slice(0, K)))]));
       }
       for (const { priorScale } of grid.filter((g) => g.clusters === clusters)) {
-        const cells = evaluateVariant(result.prior, priorScale, families, layer, shape, cfg.tau, fit, `${phase} LiFT-MAP, λ ${priorScale}, ${split}`);
+        const cells = evaluateVariant(result.prior, priorScale, families, layer, shape, cfg.tau, fit, `${phase} LiFT-MAP, λ ${priorScale}, ${split}`, home);
         const meanAccuracy = cells.reduce((s, c) => s + c.accuracy.mean, 0) / cells.length;
         variants.push({
           clusters, priorScale, trainSeconds, components: K, weights: Array.from(result.prior.weights),
