@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import {
   DEFAULT_SERVICE_CONFIG, parseByteSize, parseIntSetting, SERVICE_SETTINGS, type ServiceConfig, type SettingSource,
 } from '../service/config.ts';
-import { LOG_LEVELS, parseLogLevel, type LogLevel } from './log.ts';
+import { LOG_LEVELS, parseLogLevel, type LogLevel } from '../service/log.ts';
 
 export interface ServerConfig extends ServiceConfig {
   readonly port: number;

@@ -8,7 +8,7 @@ import type { JobRunner } from '../service/jobs.ts';
 import type { Predictor } from '../service/predict.ts';
 import type { Retriever } from '../service/retrieve.ts';
 import type { Runtime } from '../service/runtime.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../service/log.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ServerContext {

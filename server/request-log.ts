@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Logger } from './log.ts';
+import type { Logger } from '../service/log.ts';
 
 /** Letters, digits and `._:-`, at most 128: safe in a header, a log and a JSON body. */
 const PLAUSIBLE_ID = /^[\w.:-]{1,128}$/;

@@ -19,7 +19,7 @@ import { createApp } from './app.ts';
 import { startJsonParser } from './json-body.ts';
 import { openApiDocument } from './openapi.ts';
 import { isLoopback } from './host-check.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, type Logger } from '../service/log.ts';
 import { ConnectionDrain } from './drain.ts';
 import type { ServerContext } from './context.ts';
 import { Metrics } from './metrics.ts';
@@ -73,7 +73,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const log = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics(config.metricsTopAdapters);
   const runtime = await Runtime.open(config, metrics);
-  const jobs = openJobRunner(runtime, config);
+  const jobs = openJobRunner(runtime, config, log);
   const resolver = new AdapterResolver(runtime.store);
   const context: ServerContext = {
     runtime, metrics, config, log,

@@ -7,7 +7,7 @@
  * - `--queue redis://…`: jobs go through BullMQ on Redis and run in `npm run worker` processes
  *   on any machine that reaches the registry and Redis (queue-runner.ts).
  */
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ValidationError } from '../registry/errors.ts';
 import { registryEngine, sqlitePath } from '../registry/open.ts';
@@ -16,6 +16,7 @@ import type { ServiceConfig } from './config.ts';
 import { WORKER_THREAD_FILE } from './fitter.ts';
 import { JOB_HANDLERS } from './job-handlers.ts';
 import { inlineJobExecutor, LocalJobRunner, type JobExecutor, type JobRunner } from './jobs.ts';
+import { defaultLogger, type Logger } from './log.ts';
 import { QueueJobRunner } from './queue-runner.ts';
 import type { Runtime, RuntimeOptions } from './runtime.ts';
 
@@ -24,6 +25,14 @@ export type JobThreadOptions = Partial<RuntimeOptions>;
 
 /** Messages on a job thread's port: the thread posts the stored job after each change; the runner posts 'cancel'. */
 export type JobThreadMessage = { job: Job } | 'cancel';
+
+/** One job for a job thread: the thread logs at `logLevel` (the runner's), to its own stdout logger. */
+export interface JobThreadTask {
+  readonly options: JobThreadOptions;
+  readonly logLevel: string;
+  readonly id: string;
+  readonly port: MessagePort;
+}
 
 /** Whether another thread or process can open the same registry (not an in-memory one). */
 export function registryIsShared(url: string): boolean {
@@ -41,13 +50,13 @@ export class JobThreads {
     this.pool = new Piscina({ filename: WORKER_THREAD_FILE, name: 'job', minThreads: 0, maxThreads: threads, idleTimeout: 5 * 60_000 });
   }
 
-  readonly executor: JobExecutor = async (id, { signal, emit }) => {
+  readonly executor: JobExecutor = async (id, { signal, emit, log }) => {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (m: JobThreadMessage) => { if (m !== 'cancel') emit(m.job); });
     const onAbort = () => port1.postMessage('cancel' satisfies JobThreadMessage);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.pool.run({ options: this.options, id, port: port2 }, { transferList: [port2] });
+      await this.pool.run({ options: this.options, logLevel: log.level, id, port: port2 } satisfies JobThreadTask, { transferList: [port2] });
     } finally {
       signal.removeEventListener('abort', onAbort);
       port1.close();
@@ -65,16 +74,18 @@ export interface JobRunnerChoice {
   close(): Promise<void>;
 }
 
-export function openJobRunner(runtime: Runtime, config: ServiceConfig): JobRunnerChoice {
+/** `log`: the server's; the runner logs under `component: 'jobs'` (or `'queue'`). */
+export function openJobRunner(runtime: Runtime, config: ServiceConfig, log: Logger = defaultLogger()): JobRunnerChoice {
   if (config.queueUrl !== null) {
     if (!registryIsShared(config.registryUrl)) throw new ValidationError('queue: workers must share the registry; use postgres://… or a SQLite file, not an in-memory registry');
-    const runner = new QueueJobRunner(runtime, JOB_HANDLERS, config.queueUrl);
+    const runner = new QueueJobRunner(runtime, JOB_HANDLERS, config.queueUrl, log.child({ component: 'queue' }));
     return { runner, close: async () => {} };
   }
+  const jobLog = log.child({ component: 'jobs' });
   if (config.fitThreads === 0 || !registryIsShared(config.registryUrl)) {
-    return { runner: new LocalJobRunner(runtime, JOB_HANDLERS, inlineJobExecutor(runtime, JOB_HANDLERS)), close: async () => {} };
+    return { runner: new LocalJobRunner(runtime, JOB_HANDLERS, { executor: inlineJobExecutor(runtime, JOB_HANDLERS), log: jobLog }), close: async () => {} };
   }
   // The server's settings are plain data; the thread's runtime takes what it knows of them.
   const threads = new JobThreads(config);
-  return { runner: new LocalJobRunner(runtime, JOB_HANDLERS, threads.executor, 1), close: () => threads.close() };
+  return { runner: new LocalJobRunner(runtime, JOB_HANDLERS, { executor: threads.executor, log: jobLog }), close: () => threads.close() };
 }

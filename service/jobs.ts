@@ -14,12 +14,16 @@
  *   wherever it runs (another thread, another machine).
  * - Every job is also a run (service/runs.ts): the runner creates it when the job starts and
  *   finishes it with the result's `metrics` and `refs`.
+ * - What goes wrong outside a job's own result (a progress write or heartbeat the store refused)
+ *   goes to the runner's `log` as a JSON line; a job prints no progress lines of its own.
  */
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { Job, JobKind, JobTracePoint, JobUpdate, JsonObject, RunKind, RunRefs } from '../registry/types.ts';
 import { FINISHED_JOB_STATUSES } from '../registry/types.ts';
+import { defaultLogger, type Logger } from './log.ts';
+import { withoutProgressLines } from './progress.ts';
 import { recordRun } from './runs.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -106,6 +110,8 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal;
   /** Called with the stored job after every change. */
   readonly emit?: (job: Job) => void;
+  /** Where a progress write the store refused is logged. Default: `defaultLogger()`. */
+  readonly log?: Logger;
 }
 
 /**
@@ -129,6 +135,7 @@ export async function finishJob(store: RegistryStore, id: string, update: JobUpd
 export async function executeJob(runtime: JobRuntime, handlers: JobHandlers, id: string, options: ExecuteOptions = {}): Promise<Job> {
   const store = runtime.store;
   const emit = options.emit;
+  const log = options.log ?? defaultLogger();
   const job = await store.getJob(id);
   if (isFinished(job)) return job;
   if (job.cancelRequested) return finishJob(store, id, { status: 'cancelled' }, emit);
@@ -170,12 +177,12 @@ export async function executeJob(runtime: JobRuntime, handlers: JobHandlers, id:
     // Progress writes are ordered but not awaited: the handler keeps computing.
     writes = writes.then(() => store.updateJob(id, {
       phase: p.phase, phaseIndex: p.phaseIndex, phaseCount: p.phaseCount, progress: p.progress, etaMs, trace: p.trace,
-    })).then((j) => emit?.(j), (err: unknown) => console.error('job %s: progress not stored', id, err));
+    })).then((j) => emit?.(j), (err: unknown) => log.error({ err, jobId: id }, 'job progress not stored'));
   };
   try {
     const { value, run } = await recordRun(store, { kind: RUN_KIND_OF[job.kind], name: `${job.kind} job ${id}`, config: job.params }, async (run) => {
       emit?.(await store.updateJob(id, { runId: run.id }));
-      const result = await handler(job.params, { signal: controller.signal, report, runtime, runId: run.id });
+      const result = await withoutProgressLines(() => handler(job.params, { signal: controller.signal, report, runtime, runId: run.id }));
       await writes;
       // Once the handler returned, its work is stored (e.g. the fitted adapter): a cancel that
       // arrives now is too late, and the job succeeds with its result rather than claiming
@@ -210,6 +217,16 @@ export interface LocalRunnerTiming {
 
 export const DEFAULT_RUNNER_TIMING: LocalRunnerTiming = { heartbeatMs: 5_000, staleMs: 30_000 };
 
+export interface LocalRunnerOptions {
+  /** Where jobs run. Default: on this thread's event loop (`inlineJobExecutor`). */
+  readonly executor?: JobExecutor;
+  /** Jobs run at once. Default: 1. */
+  readonly concurrency?: number;
+  readonly timing?: LocalRunnerTiming;
+  /** Where the runner's and its jobs' trouble is logged (the server passes its own). Default: `defaultLogger()`. */
+  readonly log?: Logger;
+}
+
 /**
  * Jobs of this process, in submission order, at most `concurrency` at a time, each run by the
  * executor (in worker threads by default, see job-runners.ts). Several servers may share one
@@ -226,12 +243,17 @@ export class LocalJobRunner implements JobRunner {
   private heartbeat: NodeJS.Timeout | null = null;
   private beating: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly executor: JobExecutor;
+  private readonly concurrency: number;
+  private readonly timing: LocalRunnerTiming;
+  private readonly log: Logger;
 
-  constructor(
-    private readonly runtime: JobRuntime, private readonly handlers: JobHandlers,
-    private readonly executor: JobExecutor = inlineJobExecutor(runtime, handlers), private readonly concurrency = 1,
-    private readonly timing: LocalRunnerTiming = DEFAULT_RUNNER_TIMING,
-  ) {}
+  constructor(private readonly runtime: JobRuntime, private readonly handlers: JobHandlers, options: LocalRunnerOptions = {}) {
+    this.executor = options.executor ?? inlineJobExecutor(runtime, handlers);
+    this.concurrency = options.concurrency ?? 1;
+    this.timing = options.timing ?? DEFAULT_RUNNER_TIMING;
+    this.log = options.log ?? defaultLogger();
+  }
 
   async start(instance: string): Promise<void> {
     this.owner = instance;
@@ -261,7 +283,7 @@ export class LocalJobRunner implements JobRunner {
         await finishJob(this.store, id, { status: 'cancelled' }, (j) => this.emit(j));
       }
     } catch (err) {
-      console.error(`job heartbeat: ${err instanceof Error ? err.message : String(err)}`);
+      this.log.error({ err }, 'job heartbeat failed');
     }
   }
 
@@ -321,7 +343,7 @@ export class LocalJobRunner implements JobRunner {
       const id = this.queue.shift()!;
       const controller = new AbortController();
       this.controllers.set(id, controller);
-      const done: Promise<void> = this.executor(id, { signal: controller.signal, emit: (j) => this.emit(j) })
+      const done: Promise<void> = this.executor(id, { signal: controller.signal, emit: (j) => this.emit(j), log: this.log })
         // The final state once more, from the store: an executor in another thread may have
         // posted it on a channel that closed before it arrived.
         .then(async () => this.emit(await this.store.getJob(id)))
@@ -331,7 +353,7 @@ export class LocalJobRunner implements JobRunner {
           const job = await this.store.getJob(id);
           if (!isFinished(job)) await finishJob(this.store, id, { status: 'failed', error: { code: 'INTERNAL_ERROR', message } }, (j) => this.emit(j));
         })
-        .catch((err: unknown) => console.error('job %s: not marked failed', id, err))
+        .catch((err: unknown) => this.log.error({ err, jobId: id }, 'job not marked failed'))
         .finally(() => {
           this.controllers.delete(id);
           this.active.delete(done);

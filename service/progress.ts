@@ -2,8 +2,11 @@
  * Progress for long work (model build, feature extraction, training, evaluation): a live bar with
  * an ETA on a terminal, and a line every 10% (with the ETA) when output is a log file or CI, so
  * progress is never silent and logs stay short. `startPhase` prints "phase k of n" headers for
- * work made of several such steps.
+ * work made of several such steps. They are for people running scripts: work run as a job
+ * (`withoutProgressLines`) prints none, since a job reports its progress to the store and its
+ * process's output is the JSON log.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import cliProgress from 'cli-progress';
 
 export interface Progress {
@@ -11,7 +14,17 @@ export interface Progress {
   stop(): void;
 }
 
+const quiet = new AsyncLocalStorage<true>();
+
+/** Runs `fn` so that no progress started within it (however deep) prints anything. */
+export function withoutProgressLines<T>(fn: () => T): T {
+  return quiet.run(true, fn);
+}
+
+const SILENT: Progress = { update: () => {}, stop: () => {} };
+
 export function startProgress(label: string, total: number): Progress {
+  if (quiet.getStore()) return SILENT;
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar({
       format: `${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} ETA {eta_formatted} {detail}`,
@@ -53,6 +66,7 @@ export function startPhases(label: string, count: number) {
   return {
     next(what: string, remainingMs?: number): void {
       index++;
+      if (quiet.getStore()) return;
       const elapsed = formatDuration(Date.now() - started);
       const eta = remainingMs !== undefined ? `, ETA ${formatDuration(remainingMs)}` : '';
       process.stderr.write(`[${label} phase ${index} of ${count}] ${what} (elapsed ${elapsed}${eta})\n`);

@@ -14,6 +14,7 @@ import { ConflictError, ValidationError } from '../registry/errors.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import type { Job, JobKind, JsonObject } from '../registry/types.ts';
 import { executeJob, finishJob, isFinished, type JobHandlers, type JobRunner, type JobRuntime } from './jobs.ts';
+import { defaultLogger, type Logger } from './log.ts';
 
 export const QUEUE_NAME = 'lift-jobs';
 
@@ -52,7 +53,7 @@ export class QueueJobRunner implements JobRunner {
   private readonly listeners = new Set<(job: Job) => void>();
   private closed = false;
 
-  constructor(private readonly runtime: JobRuntime, private readonly handlers: JobHandlers, url: string) {
+  constructor(private readonly runtime: JobRuntime, private readonly handlers: JobHandlers, url: string, log: Logger = defaultLogger()) {
     const { connection, prefix } = queueLocation(url);
     this.queue = new Queue(QUEUE_NAME, { connection, prefix });
     this.events = new QueueEvents(QUEUE_NAME, { connection, prefix });
@@ -62,8 +63,8 @@ export class QueueJobRunner implements JobRunner {
     this.events.on('completed', forward);
     this.events.on('failed', ({ jobId, failedReason }) => { void this.failed(jobId, failedReason); });
     // A lost Redis connection is reported by the next submit; it must not crash the server.
-    this.queue.on('error', (err) => console.error(`job queue: ${err.message}`));
-    this.events.on('error', (err) => console.error(`job queue events: ${err.message}`));
+    this.queue.on('error', (err) => log.error({ err }, 'job queue error'));
+    this.events.on('error', (err) => log.error({ err }, 'job queue events error'));
   }
 
   private get store(): RegistryStore {
@@ -136,21 +137,25 @@ export interface QueueWorkerOptions {
   readonly concurrency?: number;
   /** How long a worker's claim on a job lasts without renewal; a killed worker's job is handed out again after it. */
   readonly lockMs?: number;
+  /** Where the worker's and its jobs' trouble is logged. Default: `defaultLogger()`. */
+  readonly log?: Logger;
 }
 
 /** The worker side: takes job ids off the queue and runs them with this process's runtime. */
 export function startQueueWorker(runtime: JobRuntime, handlers: JobHandlers, url: string, options: QueueWorkerOptions = {}): Worker {
   const { connection, prefix } = queueLocation(url);
   const lockDuration = options.lockMs ?? 30_000;
+  const log = options.log ?? defaultLogger();
   const worker = new Worker(QUEUE_NAME, async (bull) => {
     const id = (bull.data as { id: string }).id;
     const job = await executeJob(runtime, handlers, id, {
       emit: (j) => { void bull.updateProgress({ status: j.status, progress: j.progress }).catch(() => {}); },
+      log,
     });
     return { status: job.status };
   }, {
     connection, prefix, concurrency: options.concurrency ?? 1, lockDuration, stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)), maxStalledCount: ATTEMPTS - 1,
   });
-  worker.on('error', (err) => console.error(`worker: ${err.message}`));
+  worker.on('error', (err) => log.error({ err }, 'job worker error'));
   return worker;
 }

@@ -4,11 +4,11 @@
  * stored job with a runtime of the thread's own (see job-runners.ts).
  */
 import os from 'node:os';
-import type { MessagePort } from 'node:worker_threads';
 import { fitReply, type FitJob, type FitReply } from './fitter.ts';
 import { JOB_HANDLERS } from './job-handlers.ts';
-import type { JobThreadMessage, JobThreadOptions } from './job-runners.ts';
+import type { JobThreadMessage, JobThreadTask } from './job-runners.ts';
 import { executeJob } from './jobs.ts';
+import { createLogger, parseLogLevel, type Logger } from './log.ts';
 import { Runtime } from './runtime.ts';
 
 // On Linux a nice value belongs to a thread: lowering this one's lets the event loop (and the
@@ -27,12 +27,23 @@ export function ping(): true {
 }
 
 const runtimes = new Map<string, Promise<Runtime>>();
+const logs = new Map<string, Logger>();
+
+/** The thread's JSON log on stdout, at the level of the runner that sent the job. */
+function jobLog(level: string): Logger {
+  let log = logs.get(level);
+  if (!log) {
+    log = createLogger(parseLogLevel(level)).child({ component: 'jobs' });
+    logs.set(level, log);
+  }
+  return log;
+}
 
 /**
  * Runs one stored job (job-runners.ts `JobThreads`) with this thread's own runtime on the same
  * registry, opened on the first job and kept. Changes go back over `port`; 'cancel' comes in.
  */
-export async function job(task: { options: JobThreadOptions; id: string; port: MessagePort }): Promise<void> {
+export async function job(task: JobThreadTask): Promise<void> {
   const key = JSON.stringify(task.options);
   let opening = runtimes.get(key);
   if (!opening) {
@@ -43,7 +54,9 @@ export async function job(task: { options: JobThreadOptions; id: string; port: M
   const controller = new AbortController();
   task.port.on('message', (m: JobThreadMessage) => { if (m === 'cancel') controller.abort(); });
   try {
-    await executeJob(runtime, JOB_HANDLERS, task.id, { signal: controller.signal, emit: (j) => task.port.postMessage({ job: j } satisfies JobThreadMessage) });
+    await executeJob(runtime, JOB_HANDLERS, task.id, {
+      signal: controller.signal, emit: (j) => task.port.postMessage({ job: j } satisfies JobThreadMessage), log: jobLog(task.logLevel),
+    });
   } finally {
     task.port.close();
   }

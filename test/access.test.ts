@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { accessOf } from '../server/access.ts';
 import { createApp } from '../server/app.ts';
 import { DEFAULT_CONFIG, type ServerConfig } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 import type { Route } from '../server/route.ts';
 import { ROUTES } from '../server/route-table.ts';
 import { startServer, type RunningServer } from '../server/start.ts';

@@ -19,7 +19,7 @@ import axe from 'axe-core';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 import { ensureConsoleBuilt, launchBrowser, type Browser } from './browser.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any

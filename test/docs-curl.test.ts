@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 import { insertTestPrior } from './test-prior.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

@@ -12,7 +12,7 @@ import { fuzz } from '../scripts/attack/fuzz.ts';
 import { RowCounter } from '../scripts/attack/row-counts.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 
 const KEY = 'fuzz-test-key';
 let server: RunningServer;

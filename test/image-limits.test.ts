@@ -13,7 +13,7 @@ import jpeg from 'jpeg-js';
 import { checkImageHeader, decodeImage, encodePng, readImageHeader, DEFAULT_IMAGE_LIMITS } from '../backbone/image.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 import { ImageDecoder } from '../service/image-decoder.ts';
 
 function chunk(type: string, data: Buffer): Buffer {

@@ -101,7 +101,7 @@ class Opened {
     return runtime;
   }
   runner(runtime: Runtime, handlers: JobHandlers, timing = { heartbeatMs: 50, staleMs: 400 }): LocalJobRunner {
-    const r = new LocalJobRunner(runtime, handlers, undefined, 1, timing);
+    const r = new LocalJobRunner(runtime, handlers, { timing });
     this.closers.push(() => r.close());
     return r;
   }

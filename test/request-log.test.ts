@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 
 type Line = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -95,7 +95,7 @@ test('two servers and two workers share PostgreSQL and Redis; a worker killed mi
   const workers = [work(), work()];
   procs.push(serverB, ...workers);
   const b = (await serverB.waitFor(/listening on (http:\/\/[^\s"]+)/))[1];
-  await Promise.all(workers.map((w) => w.waitFor(/ready:/)));
+  await Promise.all(workers.map((w) => w.waitFor(/"msg":"worker ready"/)));
 
   const examples = Object.entries(SUPPORT).flatMap(([label, texts]) => texts.map((text) => ({ label, text })));
   assert.equal((await call(a, 'POST', '/v1/tasks', { id: 'topics', examples })).status, 201);
@@ -105,12 +105,13 @@ test('two servers and two workers share PostgreSQL and Redis; a worker killed mi
   const submitted = await call(a, 'POST', '/v1/tasks/topics/fit', { method: 'independent', steps: 2000, rank: 64, name: 'topics-long', job: true });
   assert.equal(submitted.status, 202, JSON.stringify(submitted.json));
   const id = submitted.json.job.id as string;
-  const started = new RegExp(`job ${id} \\(fit\\) started, attempt 1`);
+  // The workers' JSON log lines: {…, "jobId": …, "kind": …, "attempt": …, "msg": "job started"}.
+  const started = new RegExp(`"jobId":"${id}","kind":"fit","attempt":1,"msg":"job started"`);
   const first = await Promise.race(workers.map((w) => w.waitFor(started).then(() => w)));
   await waitForJob(b, id, (j) => j.status === 'running');
   first.child.kill('SIGKILL');
   const other = workers.find((w) => w !== first)!;
-  await other.waitFor(new RegExp(`job ${id} \\(fit\\) started, attempt`));
+  await other.waitFor(new RegExp(`"jobId":"${id}","kind":"fit","attempt":\\d+,"msg":"job started"`));
   const done = await waitForJob(b, id, (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status));
   assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
 
@@ -124,5 +125,5 @@ test('two servers and two workers share PostgreSQL and Redis; a worker killed mi
   const quick = await call(b, 'POST', '/v1/tasks/topics/fit', { method: 'prototypes', name: 'topics-quick', job: true });
   const quickDone = await waitForJob(a, quick.json.job.id, (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status));
   assert.equal(quickDone.status, 'succeeded', JSON.stringify(quickDone.error));
-  await other.waitFor(new RegExp(`job ${quick.json.job.id} succeeded`));
+  await other.waitFor(new RegExp(`"jobId":"${quick.json.job.id}","status":"succeeded","msg":"job ended"`));
 });

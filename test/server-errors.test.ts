@@ -15,7 +15,7 @@ import { encodePng } from '../backbone/image.ts';
 import { readSafetensors, writeSafetensors } from '../registry/safetensors.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 
 const KEY = 'test-key-123';
 const AUTH = { authorization: `Bearer ${KEY}` };

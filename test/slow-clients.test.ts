@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 
 let server: RunningServer;

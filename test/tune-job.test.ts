@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { priorName } from '../registry/artifact-names.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 import { insertTestPrior } from './test-prior.ts';
 
 let server: RunningServer;

@@ -16,7 +16,7 @@ import { resolveTask } from '../benchmarks/train-tasks.ts';
 import { PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../registry/peft.ts';
 import { startServer, type RunningServer } from '../server/start.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { createLogger } from '../server/log.ts';
+import { createLogger } from '../service/log.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

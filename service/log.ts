@@ -1,8 +1,8 @@
 /**
- * The server's log: JSON lines (pino), one object per event, so every value a client sent (a URL,
- * a header) is a field and never part of a format string. Errors go under `err` with their stack
- * (pino's error serializer). The level is a setting (`--log-level`, LIFT_LOG_LEVEL); tests pass
- * their own destination to read the lines back.
+ * The log of the server and of job workers: JSON lines (pino), one object per event, so every
+ * value (a URL a client sent, a job id) is a field and never part of a format string. Errors go
+ * under `err` with their stack (pino's error serializer). The level is a setting (`--log-level`,
+ * LIFT_LOG_LEVEL); tests pass their own destination to read the lines back.
  */
 import pino from 'pino';
 
@@ -25,4 +25,11 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     formatters: { level: (label) => ({ level: label }) },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+let fallback: Logger | undefined;
+
+/** The log of code run without a server to pass its own (scripts, tests): stdout at $LIFT_LOG_LEVEL, else info. */
+export function defaultLogger(): Logger {
+  return fallback ??= createLogger(parseLogLevel(process.env.LIFT_LOG_LEVEL ?? 'info'));
 }
