@@ -76,11 +76,14 @@ export const DEFAULT_PRIOR_CONFIG: PriorTrainConfig = {
  * (three renderings per class, 15 examples per training task) the chain needs the pooled start
  * to leave A0 in its short run (val 1-shot LiFT-MAP 67.8% with it, ~55% without); on WordNet
  * the pooled adapter overfits the training supersenses (val 5-shot 62.4% with it, 69.7% without).
- * image-mixed trains on the tasks of both emoji suites, so it takes their setting.
+ * image-mixed trains on the tasks of both emoji suites, so it takes their setting. The cluster
+ * count of the mixed suites is `npm run mixture`'s choice on their validation episodes
+ * (reports/mixture-<suite>-val.md): 2 clusters on text-mixed, 1 on image-mixed.
  */
 const SUITE_PRIOR_CONFIG: Partial<Record<SuiteName, Partial<PriorTrainConfig>>> = {
   emoji: { pooledSteps: 800 },
   'emoji-subcategory': { pooledSteps: 800 },
+  'text-mixed': { clusters: 2, K: 1 },
   'image-mixed': { pooledSteps: 800 },
 };
 
