@@ -8,12 +8,12 @@
  * and a contingency table: family of the episode × component LiFT-MAP picked (and, for the
  * training tasks, family × cluster the chain assigned). With K > 1 it also scores an oracle
  * router: each family's episodes start from the component that holds most of that family's
- * training tasks. It bounds what better routing could add; it is a diagnostic on val only, never a
+ * training tasks. It bounds what better routing could add; it is a diagnostic, never a
  * method, since a new task does not come with its family.
  *
- * `--split val` (default) runs the grid and records the choice (best mean accuracy over families
- * and shot counts); `--split test` is the final report run: 1 cluster, the chosen count and the
- * best count above 1 on val, each at its own λ chosen on val, nothing else. Writes reports/mixture-<suite>-<split>.{json,md};
+ * Runs on meta-validation episodes only and records the choice (best mean accuracy over families
+ * and shot counts), which a suite's prior setting takes (service/train-prior.ts); whether K > 1
+ * beats K = 1 on meta-test is read from `npm run eval` reports. Writes reports/mixture-<suite>-val.{json,md};
  * nothing is stored in the registry except cached features.
  */
 import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,6 @@ const program = new Command()
   .name('mixture')
   .description('K = 1 vs the mixture hierarchy with K > 1 on a suite: LiFT-MAP accuracy per family and which component each family picks.')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
-  .option('--split <name>', 'val (runs the grid, records the choice) or test (final run of K = 1, the choice and the best K > 1 on val)', 'val')
   .option('--clusters <list>', 'cluster counts of the grid (1 = single φ)', '1,2,3,4')
   .option('--prior-scales <list>', 'test-time prior scales λ of the grid', '1,0.1')
   .option('--episodes <n>', 'episodes per family and shot count', integerAtLeast(1), 60)
@@ -48,7 +47,7 @@ const program = new Command()
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
   .parse();
 
-const opts = program.opts<{ suite: string; split: string; clusters: string; priorScales: string; episodes: number; tasksPerFamily?: number; chainSteps?: number; steps: number; lr: string; registry?: string }>();
+const opts = program.opts<{ suite: string; clusters: string; priorScales: string; episodes: number; tasksPerFamily?: number; chainSteps?: number; steps: number; lr: string; registry?: string }>();
 
 function numbers(text: string, what: string, int: boolean): number[] {
   const out = text.split(',').map((s) => Number(s.trim()));
@@ -89,7 +88,7 @@ interface VariantResult {
 
 interface MixtureReport {
   readonly suite: string;
-  readonly split: 'val' | 'test';
+  readonly split: 'val';
   readonly command: string;
   readonly createdAt: string;
   readonly episodes: number;
@@ -99,7 +98,7 @@ interface MixtureReport {
   readonly tasksPerFamily: number | null;
   readonly chainSteps: number;
   readonly variants: VariantResult[];
-  /** Val: the best variant; test: copied from the val report. */
+  /** The best variant. */
   readonly chosen: { clusters: number; priorScale: number };
   /** Per cluster count, the λ chosen for it on val. */
   readonly scaleFor: Record<string, number>;
@@ -175,9 +174,7 @@ function toMarkdown(r: MixtureReport): string {
   const cellKeys = r.variants[0].cells.map((c) => `${c.family} ${c.shots}-shot`);
   lines.push(`# LiFT with one vs several prior components: ${r.suite} (${r.split})`, '');
   lines.push(`\`${r.command}\` — ${r.episodes} episodes per family and shot count (5-way), LiFT-MAP ${r.fit.steps} steps at lr ${r.fit.lr}; priors trained on ${r.trainTasks} training tasks, ${r.chainSteps} SGLD-Gibbs steps; ${r.createdAt}.`, '');
-  lines.push(r.split === 'val'
-    ? `Chosen on this split (best mean accuracy over the columns): **${r.chosen.clusters} cluster${r.chosen.clusters > 1 ? 's' : ''}, λ = ${r.chosen.priorScale}**.`
-    : `Settings chosen on val: ${r.chosen.clusters} cluster(s); λ per cluster count ${JSON.stringify(r.scaleFor)}. Rows other than the chosen one are shown to answer whether K > 1 beats K = 1, not chosen here.`, '');
+  lines.push(`Chosen on this split (best mean accuracy over the columns): **${r.chosen.clusters} cluster${r.chosen.clusters > 1 ? 's' : ''}, λ = ${r.chosen.priorScale}**.`, '');
   lines.push('Accuracy (%, mean ± 95% CI over episodes); "live" = prior components after pruning.', '');
   lines.push(`| clusters | λ | live | train s | ${cellKeys.join(' | ')} | mean |`);
   lines.push(`|---:|---:|---:|---:|${cellKeys.map(() => '---:').join('|')}|---:|`);
@@ -216,29 +213,12 @@ function toMarkdown(r: MixtureReport): string {
 
 async function main(): Promise<void> {
   if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
-  if (opts.split !== 'val' && opts.split !== 'test') program.error(`--split: expected val or test, got '${opts.split}'`);
   const suiteName = opts.suite as SuiteName;
-  const split = opts.split as 'val' | 'test';
+  const split = 'val';
   const fit = { steps: opts.steps, lr: numbers(opts.lr, 'lr', false)[0] };
-  let grid: { clusters: number; priorScale: number }[];
-  let chosenFromVal: MixtureReport | null = null;
-  let tasksPerFamily = opts.tasksPerFamily, chainSteps = opts.chainSteps;
-  if (split === 'test') {
-    const valFile = reportPath(suiteName, 'val', 'json');
-    if (!existsSync(valFile)) program.error(`no validation choice for ${suiteName}: run npm run mixture -- --suite ${suiteName} first`);
-    chosenFromVal = JSON.parse(readFileSync(valFile, 'utf8')) as MixtureReport;
-    // K = 1, the val choice, and the best K > 1 on val: so the final report answers "does K > 1 beat K = 1?" either way.
-    const multi = chosenFromVal.variants.filter((v) => v.clusters > 1);
-    const bestMulti = multi.length > 0 ? multi.reduce((a, b) => (b.meanAccuracy > a.meanAccuracy ? b : a)).clusters : 1;
-    const counts = [...new Set([1, chosenFromVal.chosen.clusters, bestMulti])];
-    grid = counts.map((clusters) => ({ clusters, priorScale: chosenFromVal!.scaleFor[String(clusters)] ?? 1 }));
-    // the final run trains exactly as the validation run did
-    tasksPerFamily = chosenFromVal.tasksPerFamily ?? undefined;
-    chainSteps = chosenFromVal.chainSteps;
-  } else {
-    const scales = numbers(opts.priorScales, 'prior-scales', false);
-    grid = numbers(opts.clusters, 'clusters', true).flatMap((clusters) => scales.map((priorScale) => ({ clusters, priorScale })));
-  }
+  const { tasksPerFamily, chainSteps } = opts;
+  const scales = numbers(opts.priorScales, 'prior-scales', false);
+  const grid = numbers(opts.clusters, 'clusters', true).flatMap((clusters) => scales.map((priorScale) => ({ clusters, priorScale })));
   const clusterCounts = [...new Set(grid.map((g) => g.clusters))];
 
   const runtime = await Runtime.open({ registryUrl: opts.registry });
@@ -278,7 +258,7 @@ async function main(): Promise<void> {
           const row = (training![trainFamily[i]] ??= new Array<number>(K + 1).fill(0));
           row[k < 0 ? K : k]++;
         });
-        if (K > 1 && split === 'val') home = new Map(Object.entries(training).map(([fam, counts]) => [fam, counts.slice(0, K).indexOf(Math.max(...counts.slice(0, K)))]));
+        if (K > 1) home = new Map(Object.entries(training).map(([fam, counts]) => [fam, counts.slice(0, K).indexOf(Math.max(...counts.slice(0, K)))]));
       }
       for (const { priorScale } of grid.filter((g) => g.clusters === clusters)) {
         const cells = evaluateVariant(result.prior, priorScale, families, layer, shape, cfg.tau, fit, `${phase} LiFT-MAP, λ ${priorScale}, ${split}`, home);
@@ -291,13 +271,12 @@ async function main(): Promise<void> {
       }
     }
     const best = (vs: readonly VariantResult[]) => vs.reduce((a, b) => (b.meanAccuracy > a.meanAccuracy ? b : a));
-    const scaleFor = chosenFromVal?.scaleFor
-      ?? Object.fromEntries(clusterCounts.map((c) => [String(c), best(variants.filter((v) => v.clusters === c)).priorScale]));
+    const scaleFor = Object.fromEntries(clusterCounts.map((c) => [String(c), best(variants.filter((v) => v.clusters === c)).priorScale]));
     const chosenVariant = best(variants);
     const report: MixtureReport = {
       suite: suiteName, split, command: `npm run mixture -- ${process.argv.slice(2).join(' ')}`, createdAt: new Date().toISOString(),
       episodes: opts.episodes, fit, trainTasks: suite.trainTasks.length, tasksPerFamily: tasksPerFamily ?? null, chainSteps: cfg.steps, variants,
-      chosen: chosenFromVal?.chosen ?? { clusters: chosenVariant.clusters, priorScale: chosenVariant.priorScale }, scaleFor,
+      chosen: { clusters: chosenVariant.clusters, priorScale: chosenVariant.priorScale }, scaleFor,
     };
     mkdirSync(new URL('../reports/', import.meta.url).pathname, { recursive: true });
     writeFileSync(reportPath(suiteName, split, 'json'), `${JSON.stringify(report, null, 1)}\n`);
