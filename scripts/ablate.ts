@@ -3,7 +3,7 @@
  * tasks and warm start, each evaluated as LiFT-MAP (test-time settings as `npm run tune` chose
  * them, else the defaults) on the same meta-**validation** episodes: K ∈ {1, 2, 4, 8}, without
  * the cached J, the exact conjugate φ draw, a σ²/β² grid, and the mixture hierarchy. Ablations
- * inform choices, so they never look at the meta-test split (`--split test` is refused). Nothing
+ * inform choices, so they never look at the meta-test split. Nothing
  * is stored in the registry except cached features. Writes reports/ablation-<suite>.{json,md,png}.
  */
 import { Command } from 'commander';
@@ -47,15 +47,13 @@ const program = new Command()
   .name('ablate')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
   .option('--episodes <n>', 'validation episodes per shot count', '300')
-  .option('--split <name>', 'val only: ablations never run on the meta-test split', 'val')
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…) (feature cache)')
   .option('--out <dir>', 'report directory', 'reports')
   .parse();
-const opts = program.opts<{ suite: string; episodes: string; split: string; registry?: string; out: string }>();
+const opts = program.opts<{ suite: string; episodes: string; registry?: string; out: string }>();
 
 async function main(): Promise<void> {
   if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
-  if (opts.split !== 'val') program.error(`--split: ablations run on meta-validation only (val), got '${opts.split}'; the meta-test split is for the final report (npm run eval)`);
   const count = Number(opts.episodes);
   if (!Number.isInteger(count) || count < 2) program.error(`--episodes: expected an integer >= 2, got '${opts.episodes}'`);
   const protocol = PROTOCOLS[opts.suite as SuiteName];

@@ -1,5 +1,5 @@
 /**
- * `npm run diagnose -- --suite <name>`: whether LiFT adapts, on the validation split by default.
+ * `npm run diagnose -- --suite <name>`: whether LiFT adapts, on the validation split.
  * Prints the stored prior's chain diagnostics (θ_i spread vs √(Dσ²), ESS, live components), then
  * per shot count, over the same seeded episodes: ‖θ_MAP − μ‖, the share of query predictions that
  * differ from "no fine-tuning" (prototypes under the chosen component mean μ), both accuracies,
@@ -32,7 +32,6 @@ const program = new Command()
   .name('diagnose')
   .description('Does LiFT adapt? Chain diagnostics of the stored prior and test-time movement, per shot count, on meta-validation episodes only.')
   .requiredOption('--suite <name>', `one of: ${SUITE_NAMES.join(', ')}`)
-  .option('--split <name>', 'val only: diagnostics compare prior scales, which is choosing a setting, so they never run on the meta-test split', 'val')
   .option('--shots <list>', 'comma-separated shot counts', '1,5')
   .option('--episodes <n>', 'episodes per shot count', '100')
   .option('--steps <n>', 'LiFT-MAP fine-tuning steps', String(DEFAULT_BUDGET.steps))
@@ -44,7 +43,7 @@ const program = new Command()
   .option('--registry <url>', 'registry URL (sqlite:<path> or postgres://…)')
   .parse();
 
-const opts = program.opts<{ suite: string; split: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; priorScales: string; tuned?: boolean; registry?: string }>();
+const opts = program.opts<{ suite: string; shots: string; episodes: string; steps: string; lr: string; headLr?: string; samples: string; priorScales: string; tuned?: boolean; registry?: string }>();
 
 function num(text: string, what: string, int = false): number {
   const v = Number(text);
@@ -97,7 +96,7 @@ function tunedJobs(suite: SuiteName, shots: readonly number[], headLr?: number):
 
 async function main(): Promise<void> {
   if (!(SUITE_NAMES as string[]).includes(opts.suite)) program.error(`--suite: unknown suite '${opts.suite}'; valid: ${SUITE_NAMES.join(', ')}`);
-  if (opts.split !== 'val') program.error(`--split: diagnostics run on meta-validation only (val), got '${opts.split}'; the meta-test split is for the final report (npm run eval)`);
+  const split = 'val';   // diagnostics compare prior scales, which is choosing a setting
   const suiteName = opts.suite as SuiteName;
   const protocol = PROTOCOLS[suiteName];
   const shots = opts.shots.split(',').map((s) => num(s.trim(), 'shots', true));
@@ -124,10 +123,10 @@ async function main(): Promise<void> {
     };
     console.log(`prior ${stored.name} v${stored.version}: K=${stored.k}, D=${stored.d}, σ²=${stored.sigma2}, β²=${stored.beta2}`);
     console.log(`chain: ${JSON.stringify(c.diagnostics ?? 'not recorded (prior trained before diagnostics were kept)')}`);
-    console.log(`fit: ${opts.tuned ? settings : `${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; prior scales ${priorScales.join(', ')}`}; posterior: diagonal Laplace, ${samples} samples; split ${opts.split}`);
+    console.log(`fit: ${opts.tuned ? settings : `${fit.steps} steps, lr ${fit.lr}, head lr ${fit.headLr ?? fit.lr}; prior scales ${priorScales.join(', ')}`}; posterior: diagonal Laplace, ${samples} samples; split ${split}`);
 
     const examples = suite.split.val.flatMap((cls) => suite.examplesByClass.get(cls) ?? []);
-    const { lookup } = await featureLookup(runtime.store, backbone, examples, `${suiteName} ${opts.split} features`);
+    const { lookup } = await featureLookup(runtime.store, backbone, examples, `${suiteName} ${split} features`);
     const rows: { priorScale: number; shots: number; fit: Fit; episodes: number; figures: Record<string, MeanCi> }[] = [];
     for (const { priorScale, kShot, fit } of jobs) {
       const ind = inducePrior(scalePrior(toMixturePrior(stored), priorScale));
@@ -161,14 +160,14 @@ async function main(): Promise<void> {
       progress.stop();
       const m = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, meanWithCi95(v)])) as unknown as Record<keyof typeof per, MeanCi>;
       rows.push({ priorScale, shots: kShot, fit, episodes: episodes.length, figures: m });
-      console.log(`\n${suiteName} ${opts.split} ${protocol.nWay}-way ${kShot}-shot, ${episodes.length} episodes, λ ${priorScale}`);
+      console.log(`\n${suiteName} ${split} ${protocol.nWay}-way ${kShot}-shot, ${episodes.length} episodes, λ ${priorScale}`);
       console.log(`  ‖θ_MAP − μ‖                       ${fmt(m.move)}   (√(Dσ²) = ${Math.sqrt(stored.d * stored.sigma2).toFixed(3)})`);
       console.log(`  predictions differing from no FT  ${fmt(m.differ)}`);
       console.log(`  accuracy  LiFT-MAP ${fmt(m.accMap)}   no fine-tuning ${fmt(m.acc0)}`);
       console.log(`  NLL       MAP ${fmt(m.nllMap)}   posterior ${fmt(m.nllPost)}`);
       console.log(`  ECE/episode MAP ${fmt(m.eceMap)}   posterior ${fmt(m.ecePost)}`);
     }
-    writeReport(suiteName, opts.split, { prior: `${stored.name} v${stored.version}`, chain: c.diagnostics ?? null, settings, samples, rows });
+    writeReport(suiteName, split, { prior: `${stored.name} v${stored.version}`, chain: c.diagnostics ?? null, settings, samples, rows });
   } finally {
     await runtime.close();
   }
