@@ -13,10 +13,11 @@ import { applyRule, supportLikelihoodGain } from '../adapters/auto-choice.ts';
 import { taskEmbedding } from '../adapters/lora-retriever.ts';
 import { createRng } from '../adapters/rng.ts';
 import type { Modality } from '../registry/types.ts';
-import type { AutoSettings, ZooPriorCandidate } from '../service/auto.ts';
+import { autoCandidates, type AutoSettings, type ZooPriorCandidate } from '../service/auto.ts';
 import { createMethod, methodContext, type MethodName } from '../service/methods.ts';
 import type { Runtime } from '../service/runtime.ts';
 import { codeVersion } from '../service/runs.ts';
+import { seedZoo } from '../service/seed-zoos.ts';
 import { suiteEpisodes } from '../service/suite-episodes.ts';
 import { meanWithCi95 } from './metrics.ts';
 import { evaluate } from './protocol.ts';
@@ -47,6 +48,20 @@ export interface Cell {
 }
 
 export const routeOfPrior = (c: ZooPriorCandidate): string => `lift-map@${c.zoo}`;
+
+/** The modalities of a `--modalities` list; throws on anything else. */
+export function parseModalities(list: string): Modality[] {
+  const modalities = list.split(',').map((m) => m.trim()) as Modality[];
+  for (const m of modalities) if (!(m in DOMAINS)) throw new Error(`--modalities: expected text and/or image, got '${m}'`);
+  return modalities;
+}
+
+/** The zoo priors auto can choose from for a modality, after seeding its in-domain zoo when the registry lacks it. */
+export async function seededCandidates(rt: Runtime, modality: Modality): Promise<ZooPriorCandidate[]> {
+  await seedZoo(rt, DOMAINS[modality].inDomain);
+  const backbone = await rt.forModality(modality);
+  return autoCandidates(rt.store, backbone.encoder.layer, backbone.baseModel.sha256);
+}
 
 export interface MeasureOptions {
   /** Episodes per suite and shot count (default: each suite's protocol). */

@@ -10,12 +10,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { AUTO_VAL_FILE, DOMAINS, measured, objective, pct, PRIOR_FREE, ruleText, TOP_MEMBERS, type AutoValChoice, type Cell } from '../benchmarks/auto-bench.ts';
+import { AUTO_VAL_FILE, parseModalities, seededCandidates, DOMAINS, measured, objective, pct, PRIOR_FREE, ruleText, TOP_MEMBERS, type AutoValChoice, type Cell } from '../benchmarks/auto-bench.ts';
 import type { Modality } from '../registry/types.ts';
-import { AUTO_SETTINGS, autoCandidates, type AutoSettings, type ZooPriorCandidate } from '../service/auto.ts';
+import { AUTO_SETTINGS, type AutoSettings, type ZooPriorCandidate } from '../service/auto.ts';
 import { startPhases } from '../service/progress.ts';
 import { Runtime } from '../service/runtime.ts';
-import { seedZoo } from '../service/seed-zoos.ts';
 import { integerAtLeast } from './cli-options.ts';
 
 const opts = new Command('bench:auto')
@@ -42,17 +41,14 @@ function chooseRule(val: readonly Cell[], candidates: readonly ZooPriorCandidate
 }
 
 async function main(): Promise<void> {
-  const modalities = opts.modalities.split(',').map((m) => m.trim()) as Modality[];
-  for (const m of modalities) if (!(m in DOMAINS)) throw new Error(`--modalities: expected text and/or image, got '${m}'`);
+  const modalities = parseModalities(opts.modalities);
   const rt = await Runtime.open({ registryUrl: opts.registry });
   const phases = startPhases('bench:auto', modalities.length * 2);
   const choices: Partial<Record<Modality, AutoValChoice>> = existsSync(AUTO_VAL_FILE) ? JSON.parse(readFileSync(AUTO_VAL_FILE, 'utf8')) : {};
   try {
     for (const modality of modalities) {
       phases.next(`${modality}: seed zoo '${DOMAINS[modality].inDomain}' (trained only when the registry lacks it)`);
-      await seedZoo(rt, DOMAINS[modality].inDomain);
-      const backbone = await rt.forModality(modality);
-      const candidates = await autoCandidates(rt.store, backbone.encoder.layer, backbone.baseModel.sha256);
+      const candidates = await seededCandidates(rt, modality);
       phases.next(`${modality}: every route and signal on meta-validation episodes; choose the rule`);
       const val = await measured(rt, modality, 'val', candidates, opts);
       const { settings, score, range } = chooseRule(val, candidates);

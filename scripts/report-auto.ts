@@ -9,12 +9,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { AUTO_VAL_FILE, autoOnCell, ci, DOMAINS, mean, measured, pct, PRIOR_FREE, routeOfPrior, ruleText, type AutoValChoice, type Cell } from '../benchmarks/auto-bench.ts';
+import { AUTO_VAL_FILE, parseModalities, seededCandidates, autoOnCell, ci, DOMAINS, mean, measured, pct, PRIOR_FREE, routeOfPrior, ruleText, type AutoValChoice, type Cell } from '../benchmarks/auto-bench.ts';
 import type { Modality } from '../registry/types.ts';
-import { AUTO_SETTINGS, autoCandidates, type AutoSettings, type ZooPriorCandidate } from '../service/auto.ts';
+import { AUTO_SETTINGS, type AutoSettings, type ZooPriorCandidate } from '../service/auto.ts';
 import { startPhases } from '../service/progress.ts';
 import { Runtime } from '../service/runtime.ts';
-import { seedZoo } from '../service/seed-zoos.ts';
 import { integerAtLeast } from './cli-options.ts';
 
 const opts = new Command('report:auto')
@@ -81,8 +80,7 @@ function keptSections(file: string, measured: readonly Modality[]): ModalityRepo
 }
 
 async function main(): Promise<void> {
-  const modalities = opts.modalities.split(',').map((m) => m.trim()) as Modality[];
-  for (const m of modalities) if (!(m in DOMAINS)) throw new Error(`--modalities: expected text and/or image, got '${m}'`);
+  const modalities = parseModalities(opts.modalities);
   const choices: Partial<Record<Modality, AutoValChoice>> = existsSync(AUTO_VAL_FILE) ? JSON.parse(readFileSync(AUTO_VAL_FILE, 'utf8')) : {};
   for (const m of modalities) if (!choices[m]) throw new Error(`no rule chosen on validation for ${m}: run npm run bench:auto -- --modalities ${m} first`);
   const rt = await Runtime.open({ registryUrl: opts.registry });
@@ -91,9 +89,7 @@ async function main(): Promise<void> {
   try {
     for (const modality of modalities) {
       phases.next(`${modality}: seed zoo '${DOMAINS[modality].inDomain}' (trained only when the registry lacks it)`);
-      await seedZoo(rt, DOMAINS[modality].inDomain);
-      const backbone = await rt.forModality(modality);
-      const candidates = await autoCandidates(rt.store, backbone.encoder.layer, backbone.baseModel.sha256);
+      const candidates = await seededCandidates(rt, modality);
       phases.next(`${modality}: meta-test under the rule chosen on validation (${ruleText(choices[modality]!.settings)})`);
       const r = report(modality, await measured(rt, modality, 'test', candidates, opts), choices[modality]!, candidates);
       reports.push(r);
